@@ -1,0 +1,1 @@
+"""Build the account graph, detect rings, score and explain them; engines live here."""

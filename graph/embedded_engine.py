@@ -1,0 +1,442 @@
+"""The embedded engine: a DuckDB file as the store, networkit for the graph algorithms.
+
+No server: everything runs in-process. DuckDB builds the account-pair lists (a self-join
+over identifier values, bounded by the hub cap); networkit runs connected components and
+Louvain with refinement (PLM) on the resulting weighted account graph.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import duckdb
+import networkit as nk
+import numpy as np
+import pandas as pd
+
+from .engine import Engine, EngineError, LoadResult
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DB = "ringwatch.duckdb"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS accounts (
+    account_id VARCHAR PRIMARY KEY, created_at TIMESTAMP, email VARCHAR, email_domain VARCHAR,
+    phone VARCHAR, ip VARCHAR, ip_net VARCHAR, device_id VARCHAR, user_agent VARCHAR,
+    payment_id VARCHAR, country VARCHAR, org_id VARCHAR, attributes VARCHAR);
+CREATE TABLE IF NOT EXISTS identifiers (account_id VARCHAR, kind VARCHAR, value VARCHAR);
+CREATE TABLE IF NOT EXISTS usage (
+    account_id VARCHAR, ts TIMESTAMP, ip VARCHAR, model VARCHAR, prompt_fingerprint VARCHAR,
+    input_tokens BIGINT, output_tokens BIGINT, requests BIGINT, user_agent VARCHAR);
+CREATE TABLE IF NOT EXISTS labels (
+    account_id VARCHAR PRIMARY KEY, label VARCHAR, ring_id VARCHAR, attributes VARCHAR);
+CREATE TABLE IF NOT EXISTS quarantine (
+    source VARCHAR, "row" BIGINT, "column" VARCHAR, value VARCHAR, reason VARCHAR,
+    recorded_at TIMESTAMP DEFAULT current_timestamp);
+CREATE TABLE IF NOT EXISTS loaded_files (
+    kind VARCHAR, digest VARCHAR, source VARCHAR, "rows" BIGINT,
+    loaded_at TIMESTAMP DEFAULT current_timestamp, PRIMARY KEY (kind, digest));
+"""
+
+ACCOUNT_COLUMNS = [
+    "account_id", "created_at", "email", "email_domain", "phone", "ip", "ip_net", "device_id",
+    "user_agent", "payment_id", "country", "org_id", "attributes",
+]
+USAGE_COLUMNS = [
+    "account_id", "ts", "ip", "model", "prompt_fingerprint", "input_tokens", "output_tokens",
+    "requests", "user_agent",
+]
+RESULT_TABLES = ("accounts", "rings", "ring_evidence", "suppressed_hubs", "runs", "clusters")
+
+# Every account-identifier link the graph uses: signup identifiers plus two kinds derived
+# from usage (request IPs and prompt fingerprints). Accounts are numbered by their
+# position in account-id order, so the big pair tables hold integers, not strings.
+LINKS_SQL = """
+CREATE OR REPLACE TEMP TABLE account_index AS
+SELECT account_id, CAST(row_number() OVER (ORDER BY account_id) - 1 AS INTEGER) AS idx FROM accounts;
+CREATE OR REPLACE TEMP TABLE links AS
+SELECT DISTINCT x.idx, l.kind, l.value FROM (
+    SELECT account_id, kind, value FROM identifiers
+    UNION ALL SELECT account_id, 'request_ip', ip FROM usage WHERE ip IS NOT NULL
+    UNION ALL SELECT account_id, 'prompt', prompt_fingerprint FROM usage WHERE prompt_fingerprint IS NOT NULL
+) l JOIN account_index x USING (account_id);
+"""
+
+DEGREES_SQL = """
+SELECT kind, value, count(*) AS accounts FROM links GROUP BY kind, value
+HAVING count(*) >= ? ORDER BY accounts DESC, kind, value
+"""
+
+VALUE_DEGREES_SQL = """
+SELECT w.kind, w.value, count(l.idx) AS accounts
+FROM wanted_values w LEFT JOIN links l ON l.kind = w.kind AND l.value = w.value
+GROUP BY ALL
+"""
+
+# Values shared by at most `pair_cap` accounts link every pair of their accounts; values
+# shared by more (up to the hub cap) link each account to the value's `anchors` first
+# accounts only, which keeps connectivity and per-pair evidence for large groups without
+# enumerating n^2 pairs. Evidence is summed per family in the engine: each value adds
+# weight(kind) * idf, idf = max(0, ln(N/n) / ln(N/2)).
+PAIRS_SQL = """
+WITH deg AS (
+    SELECT kind, value, count(*) AS n FROM links GROUP BY kind, value HAVING n BETWEEN 2 AND $hub_cap
+), l AS (
+    SELECT l.idx, l.kind, l.value, d.n,
+           greatest(ln($total / d.n) / ln($total / 2), 0) * kw.weight AS score, kw.family,
+           row_number() OVER (PARTITION BY l.kind, l.value ORDER BY l.idx) AS rk
+    FROM links l JOIN deg d USING (kind, value) JOIN kind_weights kw USING (kind)
+), small AS (
+    SELECT x.idx AS a, y.idx AS b, x.family, x.score
+    FROM l x JOIN l y ON x.kind = y.kind AND x.value = y.value AND x.idx < y.idx
+    WHERE x.n <= $pair_cap
+), big AS (
+    SELECT least(x.idx, y.idx) AS a, greatest(x.idx, y.idx) AS b, x.family, x.score
+    FROM l x JOIN l y ON x.kind = y.kind AND x.value = y.value AND x.idx <> y.idx
+    WHERE x.n > $pair_cap AND y.rk <= $anchors AND NOT (x.rk <= $anchors AND x.idx < y.idx)
+), fam AS (
+    SELECT a, b, family, sum(score) AS score, count(*) AS shared
+    FROM (SELECT * FROM small UNION ALL SELECT * FROM big) GROUP BY a, b, family
+)
+SELECT a, b, family, score, shared FROM fam
+QUALIFY sum(least(score, 1.0)) OVER (PARTITION BY a, b) >= $min_total
+     OR max(CASE WHEN family = $alone_family THEN score ELSE 0 END) OVER (PARTITION BY a, b) >= $alone_score
+ORDER BY a, b, family
+"""
+
+# Weighted Jaccard, sum(min) / sum(max), with sum(max) = total_a + total_b - sum(min).
+SIMILARITY_SQL = """
+WITH fp AS (
+    SELECT prompt_fingerprint FROM usage WHERE prompt_fingerprint IS NOT NULL
+    GROUP BY 1 HAVING count(DISTINCT account_id) <= $max_degree
+), act AS (
+    SELECT x.idx, u.prompt_fingerprint AS fp,
+           time_bucket(to_minutes(CAST($bucket AS BIGINT)), u.ts) AS bucket,
+           sum(u.requests)::DOUBLE AS w
+    FROM usage u SEMI JOIN fp ON u.prompt_fingerprint = fp.prompt_fingerprint
+    JOIN account_index x ON x.account_id = u.account_id
+    GROUP BY ALL
+), deg AS (
+    SELECT idx, sum(w) AS total FROM act GROUP BY 1 HAVING count(*) >= $degree_cutoff
+), act2 AS (
+    SELECT act.* FROM act SEMI JOIN deg ON act.idx = deg.idx
+), pair AS (
+    SELECT x.idx AS a, y.idx AS b, sum(least(x.w, y.w)) AS smin, count(*) AS common
+    FROM act2 x JOIN act2 y ON x.fp = y.fp AND x.bucket = y.bucket AND x.idx < y.idx
+    GROUP BY ALL
+), sim AS (
+    SELECT a, b, smin / (da.total + db.total - smin) AS similarity, common
+    FROM pair JOIN deg da ON da.idx = a JOIN deg db ON db.idx = b
+), kept AS (SELECT * FROM sim WHERE similarity >= $cutoff),
+ranked AS (
+    SELECT a, b, row_number() OVER (PARTITION BY a ORDER BY similarity DESC, b) AS ra,
+           row_number() OVER (PARTITION BY b ORDER BY similarity DESC, a) AS rb
+    FROM kept
+)
+SELECT k.a, k.b, k.similarity, k.common FROM kept k JOIN ranked r USING (a, b)
+WHERE r.ra <= $top_k OR r.rb <= $top_k ORDER BY k.a, k.b
+"""
+
+USAGE_SUMMARY_SQL = """
+SELECT account_id, sum(requests) AS requests, sum(input_tokens) AS input_tokens,
+       sum(output_tokens) AS output_tokens, min(ts) AS first_ts, max(ts) AS last_ts,
+       count(DISTINCT CAST(ts AS DATE)) AS active_days,
+       count(DISTINCT prompt_fingerprint) AS prompts
+FROM usage GROUP BY account_id
+"""
+
+PROMPT_SUMMARY_SQL = """
+SELECT prompt_fingerprint, count(DISTINCT account_id) AS accounts, sum(requests) AS requests
+FROM usage WHERE prompt_fingerprint IS NOT NULL GROUP BY 1
+"""
+
+MEMBER_USAGE_SQL = """
+SELECT u.account_id, time_bucket(to_minutes(CAST(? AS BIGINT)), u.ts) AS bucket,
+       u.prompt_fingerprint, sum(u.requests) AS requests,
+       sum(u.input_tokens) AS input_tokens, sum(u.output_tokens) AS output_tokens
+FROM usage u SEMI JOIN wanted w ON u.account_id = w.account_id
+GROUP BY ALL
+"""
+
+NEIGHBOUR_IDS_SQL = """
+SELECT l.account_id, l.kind, l.value FROM identifiers l
+SEMI JOIN frontier f ON l.account_id = f.account_id
+"""
+
+NEIGHBOUR_ACCOUNTS_SQL = """
+SELECT l.account_id, l.kind, l.value FROM identifiers l
+JOIN (SELECT DISTINCT kind, value FROM hop_ids) h USING (kind, value)
+ORDER BY l.kind, l.value, l.account_id LIMIT ?
+"""
+
+
+class EmbeddedEngine(Engine):
+    """DuckDB store plus networkit algorithms, in this process."""
+
+    name = "embedded"
+
+    def __init__(self, db: str | os.PathLike | None = None):
+        path = Path(db or os.environ.get("RINGWATCH_DB") or DEFAULT_DB)
+        if path.parent and not path.parent.exists():
+            raise EngineError(f"cannot open store {path}: folder {path.parent} does not exist")
+        try:
+            self.con = duckdb.connect(str(path))
+        except duckdb.Error as exc:
+            raise EngineError(f"cannot open store {path}: {exc}") from exc
+        self.path = path
+        self.con.execute(SCHEMA)
+        self._links_ready = False
+
+    def close(self) -> None:
+        self.con.close()
+
+    # -- loading ---------------------------------------------------------------------------
+    def seen_file(self, kind: str, digest: str) -> bool:
+        row = self.con.execute(
+            "SELECT count(*) FROM loaded_files WHERE kind = ? AND digest = ?", [kind, digest]
+        ).fetchall()
+        return bool(row[0][0])
+
+    def record_file(self, kind: str, digest: str, source: str, rows: int) -> None:
+        self.con.execute(
+            'INSERT OR IGNORE INTO loaded_files (kind, digest, source, "rows") VALUES (?, ?, ?, ?)',
+            [kind, digest, source, rows],
+        )
+
+    def load_accounts(self, signups: pd.DataFrame, identifiers: pd.DataFrame) -> LoadResult:
+        incoming = signups[ACCOUNT_COLUMNS]
+        self.con.register("incoming", incoming)
+        self.con.register("incoming_ids", identifiers[["account_id", "kind", "value"]])
+        try:
+            self.con.execute("BEGIN")
+            self.con.execute(
+                "CREATE OR REPLACE TEMP TABLE new_ids AS SELECT DISTINCT account_id FROM incoming "
+                "ANTI JOIN accounts USING (account_id)"
+            )
+            new = self.con.execute("SELECT count(*) FROM new_ids").fetchall()[0][0]
+            self.con.execute(
+                "INSERT INTO accounts SELECT i.* FROM incoming i SEMI JOIN new_ids n USING (account_id)"
+            )
+            self.con.execute(
+                "INSERT INTO identifiers SELECT DISTINCT i.account_id, i.kind, i.value "
+                "FROM incoming_ids i SEMI JOIN new_ids n USING (account_id)"
+            )
+            self.con.execute("COMMIT")
+        except duckdb.Error:
+            self.con.execute("ROLLBACK")
+            raise
+        finally:
+            self.con.unregister("incoming")
+            self.con.unregister("incoming_ids")
+        self._links_ready = False
+        return LoadResult(loaded=int(new), duplicates=len(incoming) - int(new))
+
+    def load_usage(self, usage: pd.DataFrame) -> LoadResult:
+        self.con.register("incoming", usage[USAGE_COLUMNS])
+        try:
+            self.con.execute("INSERT INTO usage SELECT * FROM incoming")
+        finally:
+            self.con.unregister("incoming")
+        self._links_ready = False
+        return LoadResult(loaded=len(usage))
+
+    def load_labels(self, labels: pd.DataFrame) -> LoadResult:
+        frame = labels[["account_id", "label", "ring_id", "attributes"]]
+        self.con.register("incoming", frame)
+        try:
+            self.con.execute(
+                "INSERT OR REPLACE INTO labels SELECT account_id, label, ring_id, attributes FROM incoming"
+            )
+        finally:
+            self.con.unregister("incoming")
+        return LoadResult(loaded=len(frame))
+
+    def record_quarantine(self, rows: pd.DataFrame) -> None:
+        if rows.empty:
+            return
+        frame = rows[["source", "row", "column", "value"]].copy()
+        frame["reason"] = rows["reason"]
+        frame["value"] = frame["value"].astype("string")
+        self.con.register("incoming", frame)
+        try:
+            self.con.execute(
+                'INSERT INTO quarantine (source, "row", "column", value, reason) '
+                "SELECT source, \"row\", \"column\", value, reason FROM incoming"
+            )
+        finally:
+            self.con.unregister("incoming")
+
+    # -- reading ---------------------------------------------------------------------------
+    def counts(self) -> dict[str, int]:
+        out = {}
+        for key, table in (
+            ("accounts", "accounts"), ("identifiers", "identifiers"), ("usage_rows", "usage"),
+            ("labels", "labels"), ("quarantined", "quarantine"),
+        ):
+            out[key] = int(self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
+        return out
+
+    def accounts(self) -> pd.DataFrame:
+        return self.con.execute("SELECT * FROM accounts ORDER BY account_id").df()
+
+    def labels(self) -> pd.DataFrame:
+        return self.con.execute("SELECT * FROM labels ORDER BY account_id").df()
+
+    def usage_summary(self) -> pd.DataFrame:
+        return self.con.execute(USAGE_SUMMARY_SQL).df()
+
+    def prompt_summary(self) -> pd.DataFrame:
+        return self.con.execute(PROMPT_SUMMARY_SQL).df()
+
+    def member_usage(self, account_ids: list[str], bucket_minutes: int) -> pd.DataFrame:
+        self.con.register("wanted", pd.DataFrame({"account_id": list(account_ids)}))
+        try:
+            return self.con.execute(MEMBER_USAGE_SQL, [bucket_minutes]).df()
+        finally:
+            self.con.unregister("wanted")
+
+    def account_identifiers(self, account_ids: list[str]) -> pd.DataFrame:
+        self.con.register("wanted", pd.DataFrame({"account_id": list(account_ids)}))
+        try:
+            return self.con.execute(
+                "SELECT i.* FROM identifiers i SEMI JOIN wanted w USING (account_id) "
+                "ORDER BY account_id, kind, value"
+            ).df()
+        finally:
+            self.con.unregister("wanted")
+
+    # -- graph algorithms ------------------------------------------------------------------
+    def _links(self) -> None:
+        if not self._links_ready:
+            self.con.execute(LINKS_SQL)
+            self._links_ready = True
+
+    def identifier_degrees(self, min_accounts: int = 2) -> pd.DataFrame:
+        self._links()
+        return self.con.execute(DEGREES_SQL, [min_accounts]).df()
+
+    def identifier_kinds(self) -> list[str]:
+        return [r[0] for r in self.con.execute("SELECT DISTINCT kind FROM identifiers ORDER BY 1").fetchall()]
+
+    def value_degrees(self, values: pd.DataFrame) -> pd.DataFrame:
+        self._links()
+        self.con.register("wanted_values", values[["kind", "value"]].drop_duplicates())
+        try:
+            return self.con.execute(VALUE_DEGREES_SQL).df()
+        finally:
+            self.con.unregister("wanted_values")
+
+    def pair_evidence(self, *, kinds, hub_cap, pair_cap, anchors, total_accounts, min_total,
+                      alone_family, alone_score):
+        self._links()
+        self.con.register("kind_weights", kinds[["kind", "family", "weight"]])
+        try:
+            return self.con.execute(PAIRS_SQL, {
+                "hub_cap": hub_cap, "pair_cap": pair_cap, "anchors": anchors,
+                "total": float(max(total_accounts, 3)), "min_total": min_total,
+                "alone_family": alone_family, "alone_score": alone_score,
+            }).df()
+        finally:
+            self.con.unregister("kind_weights")
+
+    def node_similarity(self, *, bucket_minutes, max_degree, top_k, similarity_cutoff, degree_cutoff):
+        self._links()
+        return self.con.execute(SIMILARITY_SQL, {
+            "max_degree": max_degree, "bucket": bucket_minutes, "degree_cutoff": degree_cutoff,
+            "cutoff": similarity_cutoff, "top_k": top_k,
+        }).df()
+
+    def components(self, edges: pd.DataFrame) -> pd.DataFrame:
+        ids, graph = _build_graph(edges)
+        if graph is None:
+            return pd.DataFrame({"account_id": [], "group": []})
+        cc = nk.components.ConnectedComponents(graph)
+        cc.run()
+        return _groups(ids, np.asarray(cc.getPartition().getVector()))
+
+    def communities(self, edges: pd.DataFrame, *, seed: int, resolution: float):
+        ids, graph = _build_graph(edges)
+        if graph is None:
+            return pd.DataFrame({"account_id": [], "group": []}), 0.0
+        # One thread plus a fixed seed makes PLM reproducible run to run.
+        threads = nk.getMaxNumberOfThreads()
+        nk.setNumberOfThreads(1)
+        try:
+            nk.engineering.setSeed(seed, False)
+            plm = nk.community.PLM(graph, refine=True, gamma=resolution)
+            plm.run()
+            partition = plm.getPartition()
+            modularity = nk.community.Modularity().getQuality(partition, graph)
+        finally:
+            nk.setNumberOfThreads(threads)
+        return _groups(ids, np.asarray(partition.getVector())), float(modularity)
+
+    # -- results ---------------------------------------------------------------------------
+    def save_results(self, tables: dict[str, pd.DataFrame]) -> None:
+        unknown = set(tables) - set(RESULT_TABLES)
+        if unknown:
+            raise EngineError(f"unknown result tables: {sorted(unknown)}")
+        self.con.execute("BEGIN")
+        try:
+            for name, frame in tables.items():
+                self.con.register("incoming", frame)
+                # Table names come from the fixed RESULT_TABLES list, never from input.
+                self.con.execute(f"CREATE OR REPLACE TABLE result_{name} AS SELECT * FROM incoming")
+                self.con.unregister("incoming")
+            self.con.execute("COMMIT")
+        except duckdb.Error:
+            self.con.execute("ROLLBACK")
+            raise
+
+    def results(self, name: str) -> pd.DataFrame:
+        if name not in RESULT_TABLES:
+            raise EngineError(f"unknown result table {name!r}")
+        exists = self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [f"result_{name}"]
+        ).fetchall()[0][0]
+        if not exists:
+            raise EngineError("no detection results in this store yet: run `ringwatch detect` first")
+        return self.con.execute(f"SELECT * FROM result_{name}").df()
+
+    def neighbourhood(self, account_id: str, hops: int = 1, limit: int = 500) -> pd.DataFrame:
+        frontier = {account_id}
+        seen: set[str] = set()
+        frames = []
+        for _ in range(max(1, hops)):
+            self.con.register("frontier", pd.DataFrame({"account_id": sorted(frontier)}))
+            hop_ids = self.con.execute(NEIGHBOUR_IDS_SQL).df()
+            self.con.unregister("frontier")
+            self.con.register("hop_ids", hop_ids)
+            edges = self.con.execute(NEIGHBOUR_ACCOUNTS_SQL, [limit]).df()
+            self.con.unregister("hop_ids")
+            frames.append(edges)
+            seen |= frontier
+            frontier = set(edges["account_id"]) - seen
+            if not frontier:
+                break
+        out = pd.concat(frames, ignore_index=True).drop_duplicates()
+        return out.head(limit).reset_index(drop=True)
+
+
+def _build_graph(edges: pd.DataFrame):
+    """Weighted undirected networkit graph from (a, b, weight); ids sorted so numbering is stable."""
+    if edges.empty:
+        return np.array([]), None
+    ends = np.concatenate([edges["a"].to_numpy(), edges["b"].to_numpy()])
+    ids, inverse = np.unique(ends if ends.dtype.kind in "iu" else ends.astype(object), return_inverse=True)
+    n = len(edges)
+    src, dst = inverse[:n].astype(np.uint64), inverse[n:].astype(np.uint64)
+    weight = edges["weight"].to_numpy(dtype=np.float64) if "weight" in edges else np.ones(n)
+    graph = nk.Graph(len(ids), weighted=True, directed=False)
+    graph.addEdges((weight, (src, dst)))
+    return ids, graph
+
+
+def _groups(ids: np.ndarray, membership: np.ndarray) -> pd.DataFrame:
+    """Name each group after its smallest account id, so labels do not depend on the algorithm's numbering."""
+    frame = pd.DataFrame({"account_id": ids, "raw": membership})
+    frame["group"] = frame.groupby("raw")["account_id"].transform("min")
+    return frame[["account_id", "group"]].sort_values(["group", "account_id"]).reset_index(drop=True)

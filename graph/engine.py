@@ -1,0 +1,209 @@
+"""The engine interface: the few primitives the detection pipeline needs from a graph store.
+
+The pipeline (`detect.py`, `scoring.py`, `explain.py`) is written once against this class.
+An engine stores accounts, their identifiers and usage, and answers a handful of graph
+questions with DataFrames whose columns are fixed and documented here. A capability an
+engine lacks raises `NotSupported`; callers never branch on engine names.
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import pandas as pd
+
+
+class NotSupported(Exception):
+    """The engine does not offer this capability."""
+
+
+class EngineError(Exception):
+    """The engine cannot do what was asked (unreachable, misconfigured, no data)."""
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What a load did: rows newly stored, rows already present (re-runs), conflicting rows."""
+
+    loaded: int
+    duplicates: int = 0
+
+
+class Engine(ABC):
+    """A graph store plus the algorithms the pipeline runs on it.
+
+    Column contracts (every engine returns exactly these):
+
+    - ``identifier_degrees()``: ``kind, value, accounts`` for every identifier value linked
+      to at least two accounts (signup identifiers plus ``request_ip`` and ``prompt`` from
+      usage).
+    - ``pair_evidence(...)``: ``a, b, family, score, shared`` — evidence between accounts
+      ``a < b`` from the identifier values they share, summed per evidence family.
+    - ``value_degrees(values)``: ``kind, value, accounts`` for the given values.
+    - ``node_similarity(...)``: ``a, b, similarity, common`` — weighted Jaccard between
+      accounts over (prompt fingerprint, time bucket) activity, GDS Node Similarity
+      semantics (see the method).
+    - ``components(edges)`` / ``communities(edges, ...)``: ``account_id, group`` for the
+      accounts in ``edges`` (``a, b, weight``); ``group`` is the smallest member.
+
+    In pair results ``a`` and ``b`` are account numbers: positions in ``accounts()``,
+    which is ordered by account id.
+    """
+
+    name: str = "engine"
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def __enter__(self) -> "Engine":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections and temporary graph projections."""
+
+    # -- loading ---------------------------------------------------------------------------
+    @abstractmethod
+    def seen_file(self, kind: str, digest: str) -> bool:
+        """True when a file with this content digest was already loaded as ``kind``."""
+
+    @abstractmethod
+    def record_file(self, kind: str, digest: str, source: str, rows: int) -> None:
+        """Remember that a file was loaded, so a re-run skips it."""
+
+    @abstractmethod
+    def load_accounts(self, signups: pd.DataFrame, identifiers: pd.DataFrame) -> LoadResult:
+        """Store normalised signups and their identifiers; existing account ids win."""
+
+    @abstractmethod
+    def load_usage(self, usage: pd.DataFrame) -> LoadResult:
+        """Append normalised usage rows."""
+
+    @abstractmethod
+    def load_labels(self, labels: pd.DataFrame) -> LoadResult:
+        """Store labels; a later label for the same account replaces the earlier one."""
+
+    @abstractmethod
+    def record_quarantine(self, rows: pd.DataFrame) -> None:
+        """Keep quarantined rows (source, row, column, value, reason) with the store."""
+
+    # -- reading ---------------------------------------------------------------------------
+    @abstractmethod
+    def counts(self) -> dict[str, int]:
+        """Row counts: accounts, identifiers, usage_rows, labels, quarantined."""
+
+    @abstractmethod
+    def accounts(self) -> pd.DataFrame:
+        """All accounts with their normalised signup columns."""
+
+    @abstractmethod
+    def labels(self) -> pd.DataFrame:
+        """Stored labels: account_id, label, ring_id, attributes."""
+
+    @abstractmethod
+    def usage_summary(self) -> pd.DataFrame:
+        """Per account: requests, input_tokens, output_tokens, first_ts, last_ts, active_days, prompts."""
+
+    @abstractmethod
+    def prompt_summary(self) -> pd.DataFrame:
+        """Per prompt fingerprint: accounts, requests."""
+
+    @abstractmethod
+    def member_usage(self, account_ids: list[str], bucket_minutes: int) -> pd.DataFrame:
+        """Usage of these accounts per bucket: account_id, bucket, prompt_fingerprint, requests, input_tokens, output_tokens."""
+
+    @abstractmethod
+    def account_identifiers(self, account_ids: list[str]) -> pd.DataFrame:
+        """Identifiers of these accounts: account_id, kind, value (signup identifiers only)."""
+
+    # -- graph algorithms ------------------------------------------------------------------
+    @abstractmethod
+    def identifier_degrees(self, min_accounts: int = 2) -> pd.DataFrame:
+        """Accounts per identifier value (kind, value, accounts), for values with at least ``min_accounts``."""
+
+    @abstractmethod
+    def identifier_kinds(self) -> list[str]:
+        """The identifier kinds stored (built-in and user-declared ``custom:<column>``)."""
+
+    @abstractmethod
+    def value_degrees(self, values: pd.DataFrame) -> pd.DataFrame:
+        """Accounts behind each given (kind, value)."""
+
+    @abstractmethod
+    def pair_evidence(
+        self,
+        *,
+        kinds: pd.DataFrame,
+        hub_cap: int,
+        pair_cap: int,
+        anchors: int,
+        total_accounts: int,
+        min_total: float,
+        alone_family: str,
+        alone_score: float,
+    ) -> pd.DataFrame:
+        """Evidence per account pair and family from shared identifier values.
+
+        Each value shared by ``n`` accounts (2 <= n <= ``hub_cap``) adds
+        ``weight(kind) * max(0, ln(N/n) / ln(N/2))`` to its family (``kinds``: kind, family,
+        weight). Values with ``n <= pair_cap`` link all their pairs; larger ones link each
+        account to the value's first ``anchors`` accounts (by account number). Only pairs
+        whose family scores, each capped at 1, add up to ``min_total``, or whose
+        ``alone_family`` score reaches ``alone_score``, are returned.
+        """
+
+    @abstractmethod
+    def node_similarity(
+        self,
+        *,
+        bucket_minutes: int,
+        max_degree: int,
+        top_k: int,
+        similarity_cutoff: float,
+        degree_cutoff: int,
+    ) -> pd.DataFrame:
+        """Weighted Jaccard over (prompt fingerprint, time bucket) activity nodes.
+
+        Semantics follow Neo4j GDS Node Similarity: accounts with fewer than
+        ``degree_cutoff`` activity nodes are skipped; a pair is kept when its similarity is
+        at least ``similarity_cutoff`` and it is among the ``top_k`` most similar for either
+        account (ties broken by account id). Fingerprints used by more than ``max_degree``
+        accounts are popular templates and are not projected.
+        """
+
+    @abstractmethod
+    def components(self, edges: pd.DataFrame) -> pd.DataFrame:
+        """Weakly connected components of the graph given by ``edges`` (a, b, weight)."""
+
+    @abstractmethod
+    def communities(self, edges: pd.DataFrame, *, seed: int, resolution: float) -> tuple[pd.DataFrame, float]:
+        """Seeded community detection (Leiden/Louvain) on ``edges``; returns (account_id, group) and modularity."""
+
+    # -- results ---------------------------------------------------------------------------
+    @abstractmethod
+    def save_results(self, tables: dict[str, pd.DataFrame]) -> None:
+        """Replace the stored detection results with these tables."""
+
+    @abstractmethod
+    def results(self, name: str) -> pd.DataFrame:
+        """A stored result table (accounts, rings, ring_evidence, suppressed_hubs, runs)."""
+
+    @abstractmethod
+    def neighbourhood(self, account_id: str, hops: int = 1, limit: int = 500) -> pd.DataFrame:
+        """Edges account–identifier around an account, ``hops`` account hops out, at most ``limit`` rows."""
+
+
+ENGINES = ("embedded",)
+
+
+def open_engine(name: str | None = None, db: str | os.PathLike | None = None) -> Engine:
+    """Open the named engine (default: embedded) on the given store."""
+    name = (name or "embedded").lower()
+    if name == "embedded":
+        from .embedded_engine import EmbeddedEngine
+
+        return EmbeddedEngine(db)
+    raise EngineError(f"unknown engine {name!r}; choose one of: {', '.join(ENGINES)}")

@@ -1,0 +1,75 @@
+"""Exports: accounts, rings and the ban list, as CSV safe to open in a spreadsheet."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pandas as pd
+
+from .engine import Engine
+
+ACCOUNT_COLUMNS = ["account_id", "ring_id", "risk_score", "flagged", "reasons"]
+RING_COLUMNS = ["ring_id", "size", "risk_score", "first_seen", "last_seen", "top_evidence"]
+BAN_COLUMNS = ["account_id", "ring_id", "risk_score", "reasons"]
+
+# A cell starting with one of these is run as a formula by spreadsheet programs (OWASP
+# "CSV injection"); prefixing a single quote makes it text.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def neutralise(value):
+    """Make a cell inert for spreadsheets: text starting with a formula character gets a leading quote."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _format(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for col in out.columns:
+        if col == "risk_score":
+            out[col] = out[col].map(lambda x: f"{float(x):.4f}")
+        elif col == "flagged":
+            out[col] = out[col].map(lambda x: "true" if bool(x) else "false")
+        elif col in ("first_seen", "last_seen"):
+            out[col] = pd.to_datetime(out[col]).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+        else:
+            out[col] = out[col].map(lambda x: "" if x is None or (isinstance(x, float) and pd.isna(x)) else neutralise(str(x)))
+    return out
+
+
+def accounts_table(engine: Engine) -> pd.DataFrame:
+    """One row per account, contract columns, ordered by account id."""
+    return engine.results("accounts")[ACCOUNT_COLUMNS].sort_values("account_id").reset_index(drop=True)
+
+
+def rings_table(engine: Engine) -> pd.DataFrame:
+    """One row per flagged ring, highest risk first."""
+    rings = engine.results("rings")
+    if rings.empty:
+        return pd.DataFrame(columns=RING_COLUMNS)
+    rings = rings[rings["flagged"].astype(bool)]
+    return rings.sort_values(["risk_score", "ring_id"], ascending=[False, True])[RING_COLUMNS].reset_index(drop=True)
+
+
+def bans_table(engine: Engine, rings=None, min_score: float | None = None, max_score: float | None = None) -> pd.DataFrame:
+    """The ban list: flagged accounts, optionally only some rings or a score range; deterministic order."""
+    acc = engine.results("accounts")
+    acc = acc[acc["flagged"].astype(bool)]
+    if rings:
+        acc = acc[acc["ring_id"].isin(list(rings))]
+    if min_score is not None:
+        acc = acc[acc["risk_score"] >= min_score]
+    if max_score is not None:
+        acc = acc[acc["risk_score"] <= max_score]
+    acc = acc.sort_values(["risk_score", "account_id"], ascending=[False, True])
+    return acc[BAN_COLUMNS].reset_index(drop=True)
+
+
+def write_csv(frame: pd.DataFrame, path: str | Path) -> int:
+    """Write a table as formula-safe CSV; returns rows written."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _format(frame).to_csv(path, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+    return len(frame)

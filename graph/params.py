@@ -1,0 +1,80 @@
+"""Detection parameters and the evidence kinds the graph links on, declared once."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class DetectionParams:
+    """Every knob of a detection run; stored with the results so a run can be reproduced."""
+
+    seed: int = 42
+    # Identifier values shared by more accounts than this are hubs (a university NAT, a
+    # popular SDK template): listed as suppressed, never used as links.
+    hub_cap: int = 2000
+    # Values shared by more accounts than this link each account to a few anchor accounts
+    # of the value instead of to every other one (bounds the work for large groups).
+    pair_cap: int = 200
+    anchors: int = 50
+    # A link between two accounts needs this much evidence from at least `min_families`
+    # independent families (payment, device, network, behaviour, ...).
+    link_threshold: float = 1.2
+    min_families: int = 2
+    # Co-activity: weighted Jaccard over (prompt fingerprint, time bucket) activity.
+    bucket_minutes: int = 30
+    similarity_top_k: int = 25
+    similarity_cutoff: float = 0.1
+    similarity_degree_cutoff: int = 3
+    # Lockstep pairs (very similar activity over many buckets) link on behaviour alone.
+    lockstep_similarity: float = 0.5
+    lockstep_common: int = 6
+    # Behaviour evidence this strong links on its own (about four shared rare templates).
+    behaviour_alone: float = 1.5
+    # Components at least this large are split by seeded Louvain when the split is clear.
+    split_min_size: int = 40
+    split_min_modularity: float = 0.35
+    resolution: float = 1.0
+    min_ring_size: int = 3
+    ring_threshold: float = 0.5
+    account_threshold: float = 0.5
+
+    def as_dict(self) -> dict:
+        """Plain dict, for storing with the run."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class EvidenceKind:
+    """How one kind of shared identifier counts as evidence."""
+
+    family: str
+    weight: float
+    noun: str
+
+
+# Families group kinds that are not independent (a shared IP implies a shared /24), so a
+# pair of accounts needs evidence from two families, not two views of one fact.
+KINDS: dict[str, EvidenceKind] = {
+    "payment": EvidenceKind("payment", 1.0, "payment instrument"),
+    "device": EvidenceKind("device", 1.0, "device"),
+    "phone": EvidenceKind("phone", 1.0, "phone number"),
+    "email": EvidenceKind("email", 1.0, "email address"),
+    "ip": EvidenceKind("network", 0.6, "signup IP"),
+    "ip_net": EvidenceKind("network", 0.25, "signup network"),
+    "request_ip": EvidenceKind("network", 0.35, "request IP"),
+    "user_agent": EvidenceKind("client", 0.5, "client string"),
+    "org": EvidenceKind("org", 0.8, "declared organisation"),
+    "email_domain": EvidenceKind("org", 0.5, "email domain"),
+    "prompt": EvidenceKind("behaviour", 0.5, "prompt template"),
+    "coactivity": EvidenceKind("behaviour", 1.0, "co-activity"),
+}
+
+
+def kind_info(kind: str) -> EvidenceKind:
+    """Evidence settings for a kind; user-declared identifiers count like a device or card."""
+    if kind in KINDS:
+        return KINDS[kind]
+    if kind.startswith("custom:"):
+        return EvidenceKind(kind, 1.0, kind.split(":", 1)[1])
+    return EvidenceKind(kind, 0.5, kind)

@@ -1,0 +1,1 @@
+"""Read, validate and normalise signup, usage and label records; generate demo scenarios."""

@@ -1,0 +1,52 @@
+"""Turn normalised signups into one row per (account, identifier) for the graph layer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+
+from .errors import ContractError
+
+# Normalised signups column -> identifier kind. The graph layer decides weights, and which
+# kinds link (it skips free email domains via normalise.is_free_email_domain).
+IDENTIFIER_KINDS: dict[str, str] = {
+    "email": "email",
+    "email_domain": "email_domain",
+    "phone": "phone",
+    "ip": "ip",
+    "ip_net": "ip_net",
+    "device_id": "device",
+    "user_agent": "user_agent",
+    "payment_id": "payment",
+    "org_id": "org",
+}
+CUSTOM_PREFIX = "custom:"
+IDENTIFIER_COLUMNS = ("account_id", "kind", "value")
+
+
+def melt_identifiers(signups: pd.DataFrame, extra_identifiers: Iterable[str] = ()) -> pd.DataFrame:
+    """One de-duplicated row per (account_id, kind, value); nulls dropped.
+
+    Declared columns become kind `custom:<column>`.
+    """
+    columns = dict(IDENTIFIER_KINDS)
+    for name in extra_identifiers:
+        name = str(name).strip().lower()
+        columns[name] = CUSTOM_PREFIX + name
+    missing = [c for c in ["account_id", *columns] if c not in signups.columns]
+    if missing:
+        raise ContractError(
+            f"normalised signups lack column(s) {', '.join(missing)}; "
+            "expected the output of read_records('signups', ...)"
+        )
+    parts = []
+    for column, kind in columns.items():
+        part = signups[["account_id", column]].dropna()
+        parts.append(pd.DataFrame({
+            "account_id": part["account_id"].astype("str"),
+            "kind": pd.Series(kind, index=part.index, dtype="str"),
+            "value": part[column].astype("str"),
+        }))
+    melted = pd.concat(parts, ignore_index=True)
+    return melted.drop_duplicates(ignore_index=True)[list(IDENTIFIER_COLUMNS)]

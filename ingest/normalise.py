@@ -1,0 +1,424 @@
+"""Identifier normalisers: pure functions on one value, plus pandas-vectorised wrappers.
+
+Every normaliser returns None for anything that must not become an identifier: missing
+values, placeholders (see PLACEHOLDER_VALUES) and values that do not parse. They never
+raise on arbitrary input, and they are idempotent: normalising a normalised value returns
+it unchanged.
+
+The `*_series` wrappers run the scalar function once per distinct value of a column and
+broadcast the results back, which is what makes million-row columns fast (identifier
+columns repeat a lot, and pandas' factorize is C-speed).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import phonenumbers
+import pyarrow as pa
+
+# Values that stand for "no value" in exported data. Compared after stripping, collapsing
+# whitespace and lower-casing. A placeholder never becomes an identifier: thousands of
+# accounts "sharing" the IP 0.0.0.0 or the email test@test.com are not a ring.
+PLACEHOLDER_VALUES = frozenset({
+    # generic "no value" markers
+    "null", "none", "nil", "nan", "n/a", "na", "n.a.", "#n/a", "(null)", "<null>", "[null]",
+    "unknown", "undefined", "unset", "not set", "not available", "missing", "empty",
+    "blank", "-", "test", "testing", "dummy", "placeholder", "tbd", "xxx", "default",
+    # e-mail addresses typed into forms to get past validation
+    "test@test.com", "test@example.com", "a@a.com", "email@email.com", "user@example.com",
+    "example@example.com", "foo@bar.com", "none@none.com", "no@email.com",
+    # addresses that name no client
+    "0.0.0.0", "127.0.0.1", "::1", "::", "255.255.255.255",
+    # nil / max UUIDs used as "no device"
+    "00000000-0000-0000-0000-000000000000", "ffffffff-ffff-ffff-ffff-ffffffffffff",
+    # phone numbers typed to get past validation
+    "1234567890", "0123456789", "123456789", "+1234567890",
+})
+
+# Local parts of automated senders: never a person's address.
+PLACEHOLDER_EMAIL_LOCALPARTS = frozenset({
+    "noreply", "no-reply", "no_reply", "donotreply", "do-not-reply", "do_not_reply",
+})
+
+# Text made only of digits and separators, such as 000-000-0000 or 0.0.0.0.
+_DIGITISH = re.compile(r"[0-9 \-().+:/]+")
+_DIGIT_SEPARATORS = str.maketrans("", "", " -().+:/")
+_HAS_ALNUM = re.compile(r"[^\W_]")
+
+
+def _is_missing(value: object) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _is_placeholder_text(text: str) -> bool:
+    """is_placeholder for text already stripped, whitespace-collapsed and lower-cased."""
+    if not text or text in PLACEHOLDER_VALUES:
+        return True
+    if not _HAS_ALNUM.search(text):
+        return True  # "-", "--", "?", "..." and the like
+    if _DIGITISH.fullmatch(text):
+        digits = text.translate(_DIGIT_SEPARATORS)
+        # 0, 0.0.0.0, 000-000 and the like; 5555555555-style phones
+        if digits and (set(digits) == {"0"} or (len(digits) >= 7 and len(set(digits)) == 1)):
+            return True
+    if "@" in text:
+        local = text.rsplit("@", 1)[0].split("+", 1)[0]
+        if local in PLACEHOLDER_EMAIL_LOCALPARTS:
+            return True
+    return False
+
+
+def is_placeholder(value: object) -> bool:
+    """True if `value` is missing or a placeholder that must never link accounts."""
+    if _is_missing(value):
+        return True
+    return _is_placeholder_text(" ".join(str(value).split()).lower())
+
+
+# ---------------------------------------------------------------------------- e-mail
+
+
+@dataclass(frozen=True)
+class EmailProvider:
+    """How a mailbox provider maps many written addresses onto one mailbox."""
+
+    canonical_domain: str
+    ignore_dots: bool
+    tag_separator: str | None
+
+
+# Only providers whose rules are documented and stable; for any other domain the local
+# part is kept as written (a company server may well treat a.b and ab as two people).
+# Gmail ignores dots and +tags and googlemail.com is the same service; Microsoft, Apple,
+# Proton and Fastmail deliver user+tag to user; Yahoo's disposable addresses are
+# base-keyword.
+_PLUS = "+"
+EMAIL_PROVIDERS: dict[str, EmailProvider] = {
+    "gmail.com": EmailProvider("gmail.com", True, _PLUS),
+    "googlemail.com": EmailProvider("gmail.com", True, _PLUS),
+    "outlook.com": EmailProvider("outlook.com", False, _PLUS),
+    "hotmail.com": EmailProvider("hotmail.com", False, _PLUS),
+    "live.com": EmailProvider("live.com", False, _PLUS),
+    "msn.com": EmailProvider("msn.com", False, _PLUS),
+    "yahoo.com": EmailProvider("yahoo.com", False, "-"),
+    "icloud.com": EmailProvider("icloud.com", False, _PLUS),
+    "me.com": EmailProvider("me.com", False, _PLUS),
+    "mac.com": EmailProvider("mac.com", False, _PLUS),
+    "protonmail.com": EmailProvider("protonmail.com", False, _PLUS),
+    "protonmail.ch": EmailProvider("protonmail.ch", False, _PLUS),
+    "proton.me": EmailProvider("proton.me", False, _PLUS),
+    "pm.me": EmailProvider("pm.me", False, _PLUS),
+    "fastmail.com": EmailProvider("fastmail.com", False, _PLUS),
+    "fastmail.fm": EmailProvider("fastmail.fm", False, _PLUS),
+}
+
+# Free webmail domains: sharing one of these says nothing about two accounts, so the graph
+# layer does not link on them. Families below match any country suffix (gmx.de, yahoo.co.uk).
+FREE_EMAIL_DOMAINS = frozenset({
+    "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "msn.com",
+    "yahoo.com", "ymail.com", "rocketmail.com", "icloud.com", "me.com", "mac.com",
+    "proton.me", "protonmail.com", "protonmail.ch", "pm.me", "tutanota.com", "tuta.io",
+    "gmx.com", "gmx.net", "web.de", "mail.com", "mail.ru", "bk.ru", "inbox.ru", "list.ru",
+    "yandex.ru", "yandex.com", "ya.ru", "qq.com", "163.com", "126.com", "sina.com",
+    "aol.com", "zoho.com", "fastmail.com", "fastmail.fm", "hey.com", "naver.com",
+    "daum.net", "rediffmail.com", "libero.it", "orange.fr", "free.fr", "laposte.net",
+    "t-online.de", "seznam.cz", "wp.pl", "o2.pl", "interia.pl",
+})
+FREE_EMAIL_FAMILIES = frozenset({"gmx", "yahoo", "hotmail", "outlook", "live", "aol", "yandex"})
+
+# Characters RFC 5322 does not allow unquoted in a local part; quoted local parts are
+# treated as invalid because no real sign-up form produces them.
+_LOCAL_RE = re.compile(r"[^\s@\"(),:;<>\[\]\\]+")
+_LABEL_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+_RESERVED_TLDS = frozenset({"invalid", "localhost", "local"})
+_NO_EMAIL = (None, None)
+
+
+def normalise_domain(raw: object) -> str | None:
+    """Lower-case ASCII (IDNA) form of a mail domain, or None if it is not a valid one."""
+    if _is_missing(raw):
+        return None
+    domain = str(raw).strip().lower().rstrip(".")
+    if not domain or len(domain) > 253:
+        return None
+    try:
+        domain = domain.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return None
+    labels = domain.split(".")
+    if len(labels) < 2 or len(domain) > 253:
+        return None
+    if not all(_LABEL_RE.fullmatch(label) for label in labels):
+        return None
+    tld = labels[-1]
+    if tld in _RESERVED_TLDS or not (tld.isalpha() or tld.startswith("xn--")):
+        return None
+    return domain
+
+
+def normalise_email(raw: object) -> tuple[str | None, str | None]:
+    """Canonical address and its domain, or (None, None) if invalid or a placeholder."""
+    if is_placeholder(raw):
+        return _NO_EMAIL
+    text = str(raw).strip().lower()
+    if text.startswith("mailto:"):
+        text = text[len("mailto:"):]
+    if text.count("@") != 1:
+        return _NO_EMAIL
+    local, domain = text.split("@")
+    domain = normalise_domain(domain)
+    if domain is None or not _LOCAL_RE.fullmatch(local):
+        return _NO_EMAIL
+    provider = EMAIL_PROVIDERS.get(domain)
+    if provider is not None:
+        domain = provider.canonical_domain
+        if provider.tag_separator:
+            local = local.split(provider.tag_separator, 1)[0]
+        if provider.ignore_dots:
+            local = local.replace(".", "")
+    if not local or len(local) > 64:
+        return _NO_EMAIL
+    address = f"{local}@{domain}"
+    if is_placeholder(address):
+        return _NO_EMAIL
+    return address, domain
+
+
+def is_free_email_domain(domain: object) -> bool:
+    """True if `domain` is a free webmail domain that says nothing about who owns it."""
+    domain = normalise_domain(domain)
+    if domain is None:
+        return False
+    if domain in FREE_EMAIL_DOMAINS:
+        return True
+    family, _, suffix = domain.partition(".")
+    # yahoo.co.uk, gmx.de, hotmail.com.br — but not live.example.org
+    suffix_labels = suffix.split(".")
+    return family in FREE_EMAIL_FAMILIES and len(suffix_labels) <= 2 and all(
+        len(label) <= 3 for label in suffix_labels
+    )
+
+
+# ---------------------------------------------------------------------------- phone
+
+# Real numbers are at most 15 digits plus formatting; longer text is not a phone number.
+_MAX_PHONE_TEXT = 64
+
+
+def _phone_region(region: object) -> str | None:
+    if _is_missing(region):
+        return None
+    code = str(region).strip().upper()
+    return code if code in phonenumbers.SUPPORTED_REGIONS else None
+
+
+def normalise_phone(raw: object, region: str | None = None) -> str | None:
+    """E.164 form of a phone number, or None if invalid or a placeholder.
+
+    `region` (ISO alpha-2, usually the account's country) is used for numbers written
+    without a +country prefix. A leading 00 is read as the international prefix.
+    """
+    if is_placeholder(raw):
+        return None
+    text = str(raw).strip()
+    if len(text) > _MAX_PHONE_TEXT:
+        return None
+    region = _phone_region(region)
+    candidates = [text]
+    if text.startswith("00"):
+        candidates.append("+" + text[2:])
+    for candidate in candidates:
+        try:
+            number = phonenumbers.parse(candidate, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            return None if is_placeholder(e164) else e164
+    return None
+
+
+# ---------------------------------------------------------------------------- IP
+
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4 = re.compile(r"\.".join([_OCTET] * 4))
+IPV4_PREFIX = 24
+IPV6_PREFIX = 48
+_NO_IP = (None, None)
+
+
+def normalise_ip(raw: object) -> tuple[str | None, str | None]:
+    """Canonical IP and its /24 (v4) or /48 (v6) network, or (None, None).
+
+    Private ranges are kept (an office NAT address is evidence); addresses that name no
+    client are dropped: unspecified, loopback, multicast, link-local and, for v4, the
+    reserved 240.0.0.0/4 block that holds the broadcast address. An IPv4-mapped v6
+    address becomes its v4 address; a v6 zone id (%eth0) is dropped.
+    """
+    if is_placeholder(raw):
+        return _NO_IP
+    text = str(raw).strip()
+    match = _IPV4.fullmatch(text)
+    if match:
+        # Fast path for the common case, same rules as below without ipaddress' overhead.
+        first, second = int(match.group(1)), int(match.group(2))
+        # unspecified, loopback 127/8, multicast 224/4 + reserved 240/4, link-local
+        if text == "0.0.0.0" or first == 127 or first >= 224 or (first, second) == (169, 254):
+            return _NO_IP
+        return text, f"{text.rsplit('.', 1)[0]}.0/{IPV4_PREFIX}"
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    text = text.split("%", 1)[0]
+    try:
+        addr = ipaddress.ip_address(text)
+    except ValueError:
+        return _NO_IP
+    if addr.version == 6 and addr.ipv4_mapped is not None:
+        addr = addr.ipv4_mapped
+    if addr.is_unspecified or addr.is_loopback or addr.is_multicast or addr.is_link_local:
+        return _NO_IP
+    if addr.version == 4 and addr.is_reserved:
+        return _NO_IP
+    prefix = IPV4_PREFIX if addr.version == 4 else IPV6_PREFIX
+    network = ipaddress.ip_network((addr, prefix), strict=False)
+    return str(addr), str(network)
+
+
+# ---------------------------------------------------------------------------- other ids
+
+
+def normalise_text_id(raw: object) -> str | None:
+    """Generic identifier: whitespace stripped and collapsed; placeholders become None.
+
+    Case is kept on purpose: device fingerprints and payment tokens can be
+    case-sensitive, so "AbC" and "abc" are different identifiers.
+    """
+    if _is_missing(raw):
+        return None
+    text = " ".join(str(raw).split())
+    return None if _is_placeholder_text(text.lower()) else text
+
+
+# ISO-3166 alpha-2 codes: phonenumbers' regions plus the few territories without a
+# numbering plan. UK is the common misspelling of GB.
+COUNTRY_CODES = frozenset(phonenumbers.SUPPORTED_REGIONS) | {
+    "AQ", "BV", "HM", "TF", "UM", "GS", "PN",
+}
+_COUNTRY_ALIASES = {"UK": "GB"}
+
+
+def normalise_country(raw: object) -> str | None:
+    """Upper-case ISO-3166 alpha-2 code, or None if `raw` is not one."""
+    if _is_missing(raw):
+        return None
+    code = str(raw).strip().upper()
+    code = _COUNTRY_ALIASES.get(code, code)
+    return code if code in COUNTRY_CODES else None
+
+
+# ---------------------------------------------------------------------------- vectorised
+
+# A cache maps raw value -> normalised result across the chunks of one ingest call, since
+# the same IPs and account_ids recur chunk after chunk. Past this many entries it stops
+# growing (memory stays bounded; the values seen first are usually the common ones).
+CACHE_LIMIT = 500_000
+_MISS = object()
+
+
+def _apply(keys: list, func: Callable, cache: dict | None) -> list:
+    if cache is None:
+        return [func(k) for k in keys]
+    get = cache.get
+    results = [get(k, _MISS) for k in keys]
+    room = CACHE_LIMIT - len(cache)
+    for i, result in enumerate(results):
+        if result is _MISS:
+            result = results[i] = func(keys[i])
+            if room > 0:
+                cache[keys[i]] = result
+                room -= 1
+    return results
+
+
+def _broadcast(results: list, codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """str Series with results[code] per row; code -1 (missing) gives null."""
+    # Arrow's take is several times faster than building a str column from objects.
+    table = pa.array(results + [None], type=pa.string())
+    taken = table.take(pa.array(np.where(codes < 0, len(results), codes)))
+    return pd.Series(pd.array(taken, dtype="str"), index=index)
+
+
+def map_unique(values: pd.Series, func: Callable[[object], str | None],
+               cache: dict | None = None) -> pd.Series:
+    """Apply `func` once per distinct value of `values` and broadcast back (str Series)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return _broadcast(_apply(uniques.tolist(), func, cache), codes, values.index)
+
+
+def map_unique_pair(
+    values: pd.Series, func: Callable[[object], tuple[str | None, str | None]],
+    cache: dict | None = None,
+) -> tuple[pd.Series, pd.Series]:
+    """Like map_unique for a function returning two values; returns two Series."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    pairs = _apply(uniques.tolist(), func, cache)
+    return (_broadcast([p[0] for p in pairs], codes, values.index),
+            _broadcast([p[1] for p in pairs], codes, values.index))
+
+
+def normalise_email_series(values: pd.Series, cache: dict | None = None
+                           ) -> tuple[pd.Series, pd.Series]:
+    """Vectorised normalise_email: (address Series, domain Series)."""
+    return map_unique_pair(values, normalise_email, cache)
+
+
+def normalise_ip_series(values: pd.Series, cache: dict | None = None
+                        ) -> tuple[pd.Series, pd.Series]:
+    """Vectorised normalise_ip: (ip Series, network Series)."""
+    return map_unique_pair(values, normalise_ip, cache)
+
+
+def normalise_text_id_series(values: pd.Series, cache: dict | None = None) -> pd.Series:
+    """Vectorised normalise_text_id."""
+    return map_unique(values, normalise_text_id, cache)
+
+
+def normalise_country_series(values: pd.Series, cache: dict | None = None) -> pd.Series:
+    """Vectorised normalise_country."""
+    return map_unique(values, normalise_country, cache)
+
+
+def _phone_pair(pair: tuple[object, object]) -> str | None:
+    return normalise_phone(*pair)
+
+
+def normalise_phone_series(values: pd.Series, regions: pd.Series | None = None,
+                           cache: dict | None = None) -> pd.Series:
+    """Vectorised normalise_phone; `regions` (aligned with `values`) gives each row's region."""
+    if regions is None:
+        regions = pd.Series(None, index=values.index, dtype="str")
+    value_codes, value_uniques = pd.factorize(values, use_na_sentinel=True)
+    region_codes, region_uniques = pd.factorize(regions, use_na_sentinel=True)
+    value_list = value_uniques.tolist()
+    region_list = region_uniques.tolist() + [None]  # index -1 is a missing region
+    # One code per distinct (value, region) pair; the region is irrelevant to a missing value.
+    width = len(region_list)
+    pair_codes = np.where(value_codes < 0, -1,
+                          value_codes.astype(np.int64) * width + (region_codes % width))
+    codes, pairs = pd.factorize(pair_codes, use_na_sentinel=False)
+    pairs = np.asarray(pairs)
+    present = pairs >= 0
+    keys = [(value_list[p // width], region_list[p % width]) for p in pairs[present].tolist()]
+    results: list = [None] * len(pairs)  # pair code -1 (missing value) stays None
+    for i, result in zip(np.flatnonzero(present).tolist(), _apply(keys, _phone_pair, cache)):
+        results[i] = result
+    return _broadcast(results, codes, values.index)

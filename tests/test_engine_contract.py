@@ -1,0 +1,153 @@
+"""The engine contract: every engine answers these primitives identically."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ringwatch.graph.engine import open_engine
+
+ENGINES = ["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)]
+T0 = pd.Timestamp("2026-11-01")
+ACCOUNT_COLS = ["account_id", "created_at", "email", "email_domain", "phone", "ip", "ip_net", "device_id",
+                "user_agent", "payment_id", "country", "org_id", "attributes"]
+
+
+def _accounts(ids, **cols):
+    frame = pd.DataFrame({"account_id": ids})
+    for c in ACCOUNT_COLS[1:]:
+        frame[c] = cols.get(c, [None] * len(ids))
+    frame["created_at"] = [T0 + pd.Timedelta(hours=i) for i in range(len(ids))]
+    return frame
+
+
+def _ids(rows):
+    return pd.DataFrame(rows, columns=["account_id", "kind", "value"])
+
+
+def _usage(rows):
+    cols = ["account_id", "ts", "ip", "model", "prompt_fingerprint", "input_tokens", "output_tokens", "requests",
+            "user_agent"]
+    return pd.DataFrame([dict(zip(["account_id", "ts", "prompt_fingerprint", "requests"], r)) for r in rows]).reindex(
+        columns=cols).assign(input_tokens=10, output_tokens=20)
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request, tmp_path):
+    with open_engine(request.param, tmp_path / "contract.duckdb") as eng:
+        yield eng
+
+
+@pytest.fixture
+def loaded(engine):
+    ids = [f"a{i}" for i in range(6)]
+    engine.load_accounts(_accounts(ids), _ids([
+        ("a0", "payment", "card1"), ("a1", "payment", "card1"), ("a2", "payment", "card1"),
+        ("a0", "device", "d1"), ("a1", "device", "d1"),
+        ("a3", "ip", "hub"), ("a4", "ip", "hub"), ("a5", "ip", "hub"), ("a0", "ip", "hub"),
+    ]))
+    return engine
+
+
+def test_reloading_the_same_accounts_changes_nothing(loaded):
+    again = loaded.load_accounts(_accounts(["a0", "a1", "a9"]), _ids([("a9", "device", "d1"), ("a0", "device", "zz")]))
+    assert (again.loaded, again.duplicates) == (1, 2)
+    counts = loaded.counts()
+    assert counts["accounts"] == 7
+    # a0's second copy is a duplicate: its new identifier is not stored.
+    assert counts["identifiers"] == 10
+
+
+def test_identifier_degrees_count_accounts_per_value(loaded):
+    deg = loaded.identifier_degrees().set_index(["kind", "value"])["accounts"]
+    assert deg[("payment", "card1")] == 3
+    assert deg[("ip", "hub")] == 4
+    assert deg[("device", "d1")] == 2
+    assert loaded.identifier_degrees(min_accounts=4)["value"].tolist() == ["hub"]
+    some = loaded.value_degrees(pd.DataFrame({"kind": ["device", "device"], "value": ["d1", "none"]}))
+    assert some.set_index("value")["accounts"].to_dict() == {"d1": 2, "none": 0}
+    assert loaded.identifier_kinds() == ["device", "ip", "payment"]
+
+
+KINDS = pd.DataFrame({"kind": ["payment", "device", "ip", "prompt", "request_ip"],
+                      "family": ["payment", "device", "network", "behaviour", "network"],
+                      "weight": [1.0, 1.0, 0.5, 0.5, 0.5]})
+
+
+def _evidence(engine, **kw):
+    args = dict(kinds=KINDS, hub_cap=3, pair_cap=10, anchors=1, total_accounts=100, min_total=0.0,
+                alone_family="behaviour", alone_score=99.0) | kw
+    return engine.pair_evidence(**args)
+
+
+def test_pair_evidence_sums_rarity_per_family_and_skips_hubs(loaded):
+    ev = _evidence(loaded)
+    assert (ev["a"] < ev["b"]).all()
+    assert "network" not in set(ev["family"])  # the IP is shared by 4 accounts: a hub at cap 3
+    pay = ev[ev["family"] == "payment"]
+    # accounts are numbered by position in id order: a0..a5 -> 0..5
+    assert set(zip(pay["a"], pay["b"])) == {(0, 1), (0, 2), (1, 2)}
+    idf3 = np.log(100 / 3) / np.log(50)
+    assert pay["score"].to_numpy() == pytest.approx([idf3] * 3)
+    dev = ev[ev["family"] == "device"].iloc[0]
+    assert (dev["a"], dev["b"], dev["score"]) == (0, 1, pytest.approx(1.0))
+    # min_total keeps only pairs whose capped family scores add up
+    strong = _evidence(loaded, min_total=1.5)
+    assert set(zip(strong["a"], strong["b"])) == {(0, 1)}
+
+
+def test_large_values_link_through_anchor_accounts(loaded):
+    ev = _evidence(loaded, pair_cap=2, anchors=1)
+    pay = ev[ev["family"] == "payment"]
+    # card1 has 3 accounts > pair_cap: each links to the first account only
+    assert set(zip(pay["a"], pay["b"])) == {(0, 1), (0, 2)}
+
+
+def test_node_similarity_is_weighted_jaccard_with_cutoffs(engine):
+    engine.load_accounts(_accounts(["x", "y", "z"]), _ids([]))
+    t = [T0 + pd.Timedelta(minutes=30 * k) for k in range(4)]
+    engine.load_usage(_usage([
+        ("x", t[0], "p", 2), ("x", t[1], "p", 1), ("x", t[2], "p", 1),
+        ("y", t[0], "p", 1), ("y", t[1], "p", 1), ("y", t[3], "p", 1),
+        ("z", t[3], "q", 1), ("z", t[2], "q", 1),
+    ]))
+    sim = engine.node_similarity(bucket_minutes=30, max_degree=10, top_k=5, similarity_cutoff=0.0, degree_cutoff=2)
+    row = sim[(sim["a"] == 0) & (sim["b"] == 1)].iloc[0]  # x, y by position in id order
+    # min-sum 1+1 = 2, max-sum 2+1+1+1 = 5
+    assert row["similarity"] == pytest.approx(2 / 5)
+    assert row["common"] == 2
+    assert len(sim) == 1  # z shares no (fingerprint, bucket) with anyone
+    assert engine.node_similarity(bucket_minutes=30, max_degree=10, top_k=5, similarity_cutoff=0.5,
+                                  degree_cutoff=2).empty
+    # degree cutoff: accounts with fewer than 4 activity buckets are skipped
+    assert engine.node_similarity(bucket_minutes=30, max_degree=10, top_k=5, similarity_cutoff=0.0,
+                                  degree_cutoff=4).empty
+    # fingerprints used by more accounts than max_degree are not projected
+    assert engine.node_similarity(bucket_minutes=30, max_degree=1, top_k=5, similarity_cutoff=0.0,
+                                  degree_cutoff=1).empty
+
+
+def test_components_and_communities(engine):
+    clique = lambda p: [(f"{p}{i}", f"{p}{j}", 1.0) for i in range(5) for j in range(i + 1, 5)]
+    edges = pd.DataFrame(clique("a") + clique("b") + [("a0", "b0", 0.1), ("c0", "c1", 1.0)], columns=["a", "b", "weight"])
+    comps = engine.components(edges)
+    assert comps["group"].nunique() == 2
+    assert set(comps.loc[comps["account_id"] == "c1", "group"]) == {"c0"}
+    first, q1 = engine.communities(edges, seed=3, resolution=1.0)
+    second, q2 = engine.communities(edges, seed=3, resolution=1.0)
+    pd.testing.assert_frame_equal(first, second)
+    groups = first.set_index("account_id")["group"]
+    assert groups["a1"] == groups["a4"] != groups["b1"]
+    assert q1 == q2 > 0.3
+
+
+def test_results_round_trip_and_neighbourhood(loaded):
+    frame = pd.DataFrame({"ring_id": ["R-1"], "size": [3]})
+    loaded.save_results({"rings": frame})
+    pd.testing.assert_frame_equal(loaded.results("rings"), frame, check_dtype=False)
+    hood = loaded.neighbourhood("a2", hops=2)
+    assert {"a0", "a1", "a2"} <= set(hood["account_id"])
+    assert "a3" in set(hood["account_id"])  # two hops: a2 -card-> a0 -ip-> a3
+    one = loaded.neighbourhood("a2", hops=1)
+    assert "a3" not in set(one["account_id"])

@@ -1,0 +1,80 @@
+"""Ring features, scores and explanations on hand-made clusters."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ringwatch.graph.evaluate import roc_auc
+from ringwatch.graph.features import FEATURES, Baselines, cluster_features
+from ringwatch.graph.linking import rarity
+from ringwatch.graph.scoring import contributions, describe, ring_risk
+
+T0 = pd.Timestamp("2026-10-01")
+
+
+def _members(n, *, hours_apart, card=None, org=None, domain="gmail.com", free=True, emails=None):
+    return pd.DataFrame({
+        "account_id": [f"a{i}" for i in range(n)],
+        "created_at": [T0 + pd.Timedelta(hours=hours_apart * i) for i in range(n)],
+        "email": emails or [f"person{chr(97 + i % 26)}{i // 26}x@{domain}".replace("0x", "x") for i in range(n)],
+        "payment_id": [card] * n if card else [f"pm{i}" for i in range(n)],
+        "device_id": [f"d{i}" for i in range(n)],
+        "org_id": [org] * n,
+        "email_domain": [domain] * n,
+        "free_domain": [free] * n,
+        "user_agent": ["browser"] * n,
+    })
+
+
+def _usage(n, out_ratio, requests):
+    return pd.DataFrame({"account_id": [f"a{i}" for i in range(n)], "requests": requests,
+                         "input_tokens": [1000] * n, "output_tokens": [int(1000 * out_ratio)] * n,
+                         "active_days": [5] * n})
+
+
+BASE = Baselines(
+    pd.DataFrame({"requests": [20.0] * 10, "active_days": [5] * 10, "input_tokens": [1000] * 10,
+                  "output_tokens": [1000] * 10}),
+    pd.DataFrame({"prompt_fingerprint": ["ring"], "accounts": [40]}),
+    {"browser": 10_000},
+)
+
+
+def test_rarity_is_one_for_a_pair_and_falls_to_zero_for_everyone():
+    r = rarity(np.array([2, 50, 100_000]), 100_000)
+    assert r[0] == pytest.approx(1.0)
+    assert 0.5 < r[1] < 1.0
+    assert r[2] == pytest.approx(0.0)
+
+
+def test_burst_farm_scores_high_and_corporate_card_scores_low():
+    n = 40
+    farm_members = _members(n, hours_apart=0.2, card="pm_shared",
+                            emails=[f"data.worker.{i:04d}@gmail.com" for i in range(n)])
+    t = [T0 + pd.Timedelta(minutes=30 * (k % 8)) for k in range(n)]
+    activity = pd.DataFrame({"account_id": [f"a{i}" for i in range(n)], "bucket": t,
+                             "prompt_fingerprint": "ring", "requests": 10})
+    farm, farm_d = cluster_features(farm_members, _usage(n, 9.0, [50] * n), activity, BASE, hub_cap=500)
+    org_members = _members(n, hours_apart=24 * 9, card="pm_corp", org="acme", domain="acme.com", free=False)
+    org, org_d = cluster_features(org_members, _usage(n, 1.0, list(range(5, 5 + n))), activity.iloc[0:0], BASE, 500)
+    assert set(farm) == set(FEATURES)
+    assert farm["burst"] == 1.0 and farm["email_pattern"] == 1.0 and farm["synchrony"] == 1.0
+    assert farm["shared_payment"] > 0.9 and org["shared_payment"] > 0.9
+    assert org["org_coherence"] == 1.0 and org["burst"] < 0.2
+    assert ring_risk(farm) > 0.95
+    assert ring_risk(org) < 0.1
+    # the corporate card is discounted, and the explanation says why
+    assert contributions(org)["shared_payment"] == 0.0
+    assert any("declared organisation 'acme'" in text for _, text in describe(org, org_d))
+    assert any("40 accounts pay with only 1 payment instruments" in text for _, text in describe(farm, farm_d))
+
+
+def test_roc_auc_matches_the_pairwise_definition():
+    rng = np.random.default_rng(1)
+    scores = rng.random(200).round(1)  # ties on purpose
+    truth = rng.random(200) < 0.3
+    pos, neg = scores[truth], scores[~truth]
+    pairwise = ((pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()) / (len(pos) * len(neg))
+    assert roc_auc(scores, truth) == pytest.approx(pairwise)
