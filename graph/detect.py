@@ -131,7 +131,7 @@ def _score_clusters(engine, accounts, usage, cl, links, ids, degrees, base, para
     for cluster, members in acc.groupby("cluster", sort=True):
         u = groups_use.get(cluster, use.iloc[0:0])
         a = groups_act.get(cluster, activity.iloc[0:0])
-        feats, details = cluster_features(members, u, a, base, params.hub_cap)
+        feats, details = cluster_features(members, u, a, base, params.hub_cap, params.pair_cap)
         risk = ring_risk(feats)
         rid = ring_id(members["account_id"])
         flagged = risk >= params.ring_threshold

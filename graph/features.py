@@ -74,6 +74,7 @@ def cluster_features(
     activity: pd.DataFrame,
     base: Baselines,
     hub_cap: int,
+    rare_templates: int = 200,
 ) -> tuple[dict[str, float], dict]:
     """Features of one cluster, and the figures behind them (for explanations).
 
@@ -126,7 +127,9 @@ def cluster_features(
         total = activity["requests"].sum()
         fp_members = activity.groupby("prompt_fingerprint")["account_id"].nunique()
         fp_all = fp_members.index.map(lambda p: base.prompt_accounts.get(p, 0))
-        exclusive = fp_members[(fp_all <= hub_cap) & (fp_members.to_numpy() >= 0.5 * fp_all) & (fp_members >= 2)].index
+        # A ring's templates are shared inside it and rare outside it; a cluster may be only
+        # part of a ring, so "rare" is relative to the cluster size, not "exclusive".
+        exclusive = fp_members[(fp_all <= max(rare_templates, 5 * n)) & (fp_members >= 2)].index
         d["templates"] = len(exclusive)
         f["template_exclusive"] = float(
             activity.loc[activity["prompt_fingerprint"].isin(exclusive), "requests"].sum() / total

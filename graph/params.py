@@ -29,8 +29,8 @@ class DetectionParams:
     # Lockstep pairs (very similar activity over many buckets) link on behaviour alone.
     lockstep_similarity: float = 0.5
     lockstep_common: int = 6
-    # Behaviour evidence this strong links on its own (about four shared rare templates).
-    behaviour_alone: float = 1.5
+    # Behaviour evidence this strong links on its own (three or four shared rare templates).
+    behaviour_alone: float = 1.2
     # Components at least this large are split by seeded Louvain when the split is clear.
     split_min_size: int = 40
     split_min_modularity: float = 0.35
