@@ -181,7 +181,7 @@ def _member_reasons(members, activity, usage, shared, link_count, base, rid, ris
     for e in shared:
         by_value[(e["kind"], e["value"])] = e
     burst_start = members["created_at"].sort_values()
-    ring_text = "; ".join(s for v, s in sentences if v > 0)[:300]
+    ring_text = "; ".join([s for v, s in sentences if v > 0][:3])
     rows = []
     own_usage = usage.set_index("account_id") if len(usage) else None
     sync = set()

@@ -101,10 +101,12 @@ WITH deg AS (
     SELECT a, b, family, sum(score) AS score, count(*) AS shared
     FROM (SELECT * FROM small UNION ALL SELECT * FROM big) GROUP BY a, b, family
 )
-SELECT a, b, family, score, shared FROM fam
-QUALIFY sum(least(score, 1.0)) OVER (PARTITION BY a, b) >= $min_total
-     OR max(CASE WHEN family = $alone_family THEN score ELSE 0 END) OVER (PARTITION BY a, b) >= $alone_score
-ORDER BY a, b, family
+SELECT f.a, f.b, f.family, f.score, f.shared FROM fam f
+LEFT JOIN keep_pairs k ON k.a = f.a AND k.b = f.b
+QUALIFY sum(least(f.score, 1.0)) OVER (PARTITION BY f.a, f.b) >= $min_total
+     OR max(CASE WHEN f.family = $alone_family THEN f.score ELSE 0 END) OVER (PARTITION BY f.a, f.b) >= $alone_score
+     OR k.a IS NOT NULL
+ORDER BY f.a, f.b, f.family
 """
 
 # Weighted Jaccard, sum(min) / sum(max), with sum(max) = total_a + total_b - sum(min).
@@ -187,6 +189,9 @@ class EmbeddedEngine(Engine):
         except duckdb.Error as exc:
             raise EngineError(f"cannot open store {path}: {exc}") from exc
         self.path = path
+        # Bounded so the pair joins spill to disk instead of growing with the data.
+        self.con.execute("SET memory_limit = ?", [os.environ.get("RINGWATCH_MEMORY_LIMIT", "3GB")])
+        self.con.execute("SET preserve_insertion_order = false")
         self.con.execute(SCHEMA)
         self._links_ready = False
 
@@ -330,9 +335,11 @@ class EmbeddedEngine(Engine):
             self.con.unregister("wanted_values")
 
     def pair_evidence(self, *, kinds, hub_cap, pair_cap, anchors, total_accounts, min_total,
-                      alone_family, alone_score):
+                      alone_family, alone_score, keep_pairs=None):
         self._links()
         self.con.register("kind_weights", kinds[["kind", "family", "weight"]])
+        keep = keep_pairs[["a", "b"]] if keep_pairs is not None else pd.DataFrame({"a": [], "b": []}, dtype="int32")
+        self.con.register("keep_pairs", keep)
         try:
             return self.con.execute(PAIRS_SQL, {
                 "hub_cap": hub_cap, "pair_cap": pair_cap, "anchors": anchors,
@@ -341,6 +348,7 @@ class EmbeddedEngine(Engine):
             }).df()
         finally:
             self.con.unregister("kind_weights")
+            self.con.unregister("keep_pairs")
 
     def node_similarity(self, *, bucket_minutes, max_degree, top_k, similarity_cutoff, degree_cutoff):
         self._links()

@@ -144,6 +144,7 @@ class Engine(ABC):
         min_total: float,
         alone_family: str,
         alone_score: float,
+        keep_pairs: pd.DataFrame | None = None,
     ) -> pd.DataFrame:
         """Evidence per account pair and family from shared identifier values.
 
@@ -151,8 +152,9 @@ class Engine(ABC):
         ``weight(kind) * max(0, ln(N/n) / ln(N/2))`` to its family (``kinds``: kind, family,
         weight). Values with ``n <= pair_cap`` link all their pairs; larger ones link each
         account to the value's first ``anchors`` accounts (by account number). Only pairs
-        whose family scores, each capped at 1, add up to ``min_total``, or whose
-        ``alone_family`` score reaches ``alone_score``, are returned.
+        whose family scores, each capped at 1, add up to ``min_total``, whose
+        ``alone_family`` score reaches ``alone_score``, or that are listed in ``keep_pairs``
+        (a, b) are returned.
         """
 
     @abstractmethod

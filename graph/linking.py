@@ -40,17 +40,6 @@ def kind_table(kinds: list[str]) -> pd.DataFrame:
 def pair_evidence(engine: Engine, params: DetectionParams, total_accounts: int) -> pd.DataFrame:
     """Evidence between account pairs, one row per (a, b, family): score, shared, similarity."""
     behaviour = kind_info("prompt").family
-    shared = engine.pair_evidence(
-        kinds=kind_table(engine.identifier_kinds()),
-        hub_cap=params.hub_cap,
-        pair_cap=params.pair_cap,
-        anchors=params.anchors,
-        total_accounts=total_accounts,
-        # Pairs below this can never pass the link rule, whatever co-activity adds.
-        min_total=params.link_threshold - 1.0,
-        alone_family=behaviour,
-        alone_score=params.behaviour_alone,
-    )
     similar = engine.node_similarity(
         bucket_minutes=params.bucket_minutes,
         max_degree=params.hub_cap,
@@ -58,13 +47,27 @@ def pair_evidence(engine: Engine, params: DetectionParams, total_accounts: int) 
         similarity_cutoff=params.similarity_cutoff,
         degree_cutoff=params.similarity_degree_cutoff,
     )
+    shared = engine.pair_evidence(
+        kinds=kind_table(engine.identifier_kinds()),
+        hub_cap=params.hub_cap,
+        pair_cap=params.pair_cap,
+        anchors=params.anchors,
+        total_accounts=total_accounts,
+        # Identifier evidence alone must pass the link rule, unless co-activity adds to it.
+        min_total=params.link_threshold,
+        alone_family=behaviour,
+        alone_score=params.behaviour_alone,
+        keep_pairs=similar,
+    )
     coact = pd.DataFrame({
         "a": similar["a"].to_numpy(), "b": similar["b"].to_numpy(), "family": "coactivity",
         "score": np.minimum(1.0, 2.0 * similar["similarity"].to_numpy()),
         "shared": similar["common"].to_numpy(), "similarity": similar["similarity"].to_numpy(),
     })
     shared["similarity"] = np.nan
-    return pd.concat([shared, coact], ignore_index=True)
+    out = pd.concat([shared, coact], ignore_index=True)
+    out["family"] = out["family"].astype("category")
+    return out
 
 
 def strong_links(evidence: pd.DataFrame, params: DetectionParams) -> pd.DataFrame:

@@ -98,3 +98,23 @@ def test_a_burst_farm_next_to_the_organisation_is_flagged_with_reasons(tmp_path)
     assert (flagged["reasons"].str.len() > 20).all()
     top = rings[rings["flagged"]].iloc[0]["top_evidence"]
     assert "created within 48 hours" in top and "payment instrument pm-farm-" in top
+
+
+def test_declared_identifier_columns_link_accounts_like_built_in_ones(tmp_path):
+    rng = np.random.default_rng(8)
+    signups = _individuals(300, rng)
+    signups["address"] = [f"{i} Main St" for i in range(300)]
+    # five accounts at one address that also share a device: two independent families
+    signups.loc[:4, "address"] = "1 Dropship Lane"
+    signups.loc[:4, "device_id"] = "dev-shared"
+    signups.to_csv(tmp_path / "signups.csv", index=False)
+    with open_engine("embedded", tmp_path / "s.duckdb") as eng:
+        ingest(eng, signups=str(tmp_path / "signups.csv"), extra_identifiers=("address",))
+        assert "custom:address" in eng.identifier_kinds()
+        detect(eng, DetectionParams())
+        accounts = eng.results("accounts").set_index("account_id")
+        evidence = eng.results("ring_evidence")
+    linked = accounts.loc[[f"ind{i:05d}" for i in range(5)], "cluster_id"]
+    assert linked.notna().all() and linked.nunique() == 1
+    assert accounts["cluster_id"].notna().sum() == 5
+    assert "custom:address" in set(evidence["kind"])
