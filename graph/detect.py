@@ -19,7 +19,7 @@ import pandas as pd
 from ringwatch.ingest.normalise import is_free_email_domain
 
 from .engine import Engine, EngineError
-from .features import Baselines, cluster_features
+from .features import FEATURES, Baselines, all_cluster_features
 from .linking import clusters, pair_evidence, rarity, strong_links
 from .params import DetectionParams, kind_info
 from .scoring import account_risk, contributions, describe, ring_risk
@@ -105,7 +105,7 @@ def detect(engine: Engine, params: DetectionParams | None = None, progress=None)
 
 
 def _score_clusters(engine, accounts, usage, cl, links, ids, degrees, base, params, total) -> dict:
-    """Features, scores, explanations and evidence for every cluster."""
+    """Features, scores, explanations and evidence for every cluster (vectorised over clusters)."""
     empty = {"clusters": pd.DataFrame(columns=["cluster_id", "ring_id", "size", "risk_score", "flagged"]),
              "members": pd.DataFrame(columns=["account_id", "cluster_id", "risk_score", "reasons"]),
              "evidence": pd.DataFrame(columns=["ring_id", "kind", "value", "members", "accounts", "rarity"])}
@@ -114,109 +114,107 @@ def _score_clusters(engine, accounts, usage, cl, links, ids, degrees, base, para
     member_ids = cl["account_id"].tolist()
     cluster_of = cl.set_index("account_id")["cluster"]
     acc = accounts[accounts["account_id"].isin(member_ids)].copy()
-    acc["free_domain"] = acc["email_domain"].map(lambda d: bool(d) and is_free_email_domain(d) if isinstance(d, str) else True)
+    acc["free_domain"] = acc["email_domain"].map(lambda d: is_free_email_domain(d) if isinstance(d, str) else True)
     acc["cluster"] = acc["account_id"].map(cluster_of)
-    use = usage[usage["account_id"].isin(member_ids)].copy()
-    use["cluster"] = use["account_id"].map(cluster_of)
+    use = usage[usage["account_id"].isin(member_ids)].assign(cluster=lambda f: f["account_id"].map(cluster_of))
     activity = engine.member_usage(member_ids, params.bucket_minutes)
     activity["cluster"] = activity["account_id"].map(cluster_of)
-    ids = ids.assign(cluster=ids["account_id"].map(cluster_of))
-    deg = degrees.set_index(["kind", "value"])["accounts"]
-    link_count = pd.concat([links["a"], links["b"]]).value_counts()
 
-    groups_use = dict(tuple(use.groupby("cluster")))
-    groups_act = dict(tuple(activity.groupby("cluster")))
-    groups_ids = dict(tuple(ids.groupby("cluster")))
-    rows, member_rows, evidence_rows = [], [], []
-    for cluster, members in acc.groupby("cluster", sort=True):
-        u = groups_use.get(cluster, use.iloc[0:0])
-        a = groups_act.get(cluster, activity.iloc[0:0])
-        feats, details = cluster_features(members, u, a, base, params.hub_cap, params.pair_cap)
+    table = all_cluster_features(acc, use, activity, base, params.hub_cap, params.pair_cap)
+    shared = _shared_identifiers(ids.assign(cluster=ids["account_id"].map(cluster_of)), degrees, total)
+    ring_ids = acc.groupby("cluster")["account_id"].agg(ring_id).reindex(table.index)
+    spans = pd.concat([acc[["cluster", "created_at"]].rename(columns={"created_at": "t"}),
+                       use[["cluster", "first_ts"]].rename(columns={"first_ts": "t"}),
+                       use[["cluster", "last_ts"]].rename(columns={"last_ts": "t"})]).groupby("cluster")["t"]
+    first_seen, last_seen = spans.min(), spans.max()
+    top_shared = shared.groupby("cluster").head(2).groupby("cluster")["text"].agg(list)
+    kinds = shared.groupby("cluster")["kind"].agg(lambda k: ", ".join(sorted(set(k))))
+
+    rows, ring_text = [], {}
+    for cluster, f in zip(table.index, table.to_dict("records")):
+        feats = {k: f[k] for k in FEATURES}
         risk = ring_risk(feats)
-        rid = ring_id(members["account_id"])
-        flagged = risk >= params.ring_threshold
-        sentences = describe(feats, details)
-        shared = _shared_identifiers(groups_ids.get(cluster, ids.iloc[0:0]), deg, total)
-        top = [s for v, s in sentences if v > 0][:3] + [e["text"] for e in shared[:2]]
-        first = min(members["created_at"].min(), u["first_ts"].min() if len(u) else members["created_at"].min())
-        last = max(members["created_at"].max(), u["last_ts"].max() if len(u) else members["created_at"].max())
+        sentences = describe(feats, f)
+        positive = [s for v, s in sentences if v > 0]
+        ring_text[cluster] = "; ".join(positive[:3])
         rows.append({
-            "cluster_id": cluster, "ring_id": rid, "size": len(members), "risk_score": risk,
-            "flagged": bool(flagged), "first_seen": first, "last_seen": last,
-            "top_evidence": "; ".join(top),
+            "cluster_id": cluster, "ring_id": ring_ids[cluster], "size": int(f["size"]), "risk_score": risk,
+            "flagged": bool(risk >= params.ring_threshold),
+            "first_seen": first_seen[cluster], "last_seen": last_seen[cluster],
+            "top_evidence": "; ".join(positive[:3] + top_shared.get(cluster, [])),
             "explanation": json.dumps([{"weight": v, "text": s} for v, s in sentences]),
             "features": json.dumps(feats), "contributions": json.dumps(contributions(feats)),
-            "evidence_kinds": ", ".join(sorted({e["kind"] for e in shared})),
-            "requests": details.get("requests", 0), "output_tokens": details.get("output_tokens", 0),
+            "evidence_kinds": kinds.get(cluster, ""),
+            "requests": int(f["requests"]), "output_tokens": int(f["output_tokens"]),
         })
-        for e in shared:
-            evidence_rows.append({"ring_id": rid, "kind": e["kind"], "value": e["value"], "members": e["members"],
-                                  "accounts": e["accounts"], "rarity": e["rarity"]})
-        member_rows.extend(_member_reasons(members, a, u, shared, link_count, base, rid, risk, flagged, sentences, details))
     clusters_df = pd.DataFrame(rows)
-    return {"clusters": clusters_df, "members": pd.DataFrame(member_rows),
-            "evidence": pd.DataFrame(evidence_rows, columns=empty["evidence"].columns)}
+    evidence = shared.assign(ring_id=shared["cluster"].map(ring_ids))[empty["evidence"].columns]
+    members = _member_reasons(acc, use, activity, links, base, clusters_df.set_index("cluster_id"), ring_text)
+    return {"clusters": clusters_df, "members": members, "evidence": evidence.reset_index(drop=True)}
 
 
-def _shared_identifiers(ids: pd.DataFrame, deg: pd.Series, total: int) -> list[dict]:
-    """Identifier values shared by at least two members, ranked by rarity and coverage."""
-    if ids.empty:
-        return []
-    counts = ids.groupby(["kind", "value"])["account_id"].nunique()
-    counts = counts[counts >= 2]
-    out = []
-    for (kind, value), members in counts.items():
-        overall = int(deg.get((kind, value), members))
-        r = float(rarity(np.array([overall]), total)[0])
-        out.append({"kind": kind, "value": value, "members": int(members), "accounts": overall,
-                    "rarity": round(r, 3), "rank": members * r * kind_info(kind).weight,
-                    "text": f"{kind_info(kind).noun} {value} shared by {members} accounts here ({overall} overall)"})
-    out.sort(key=lambda e: (-e["rank"], e["kind"], e["value"]))
-    return out
+def _shared_identifiers(ids: pd.DataFrame, degrees: pd.DataFrame, total: int) -> pd.DataFrame:
+    """Identifier values shared by at least two members of a cluster, ranked by rarity and coverage."""
+    sh = ids.groupby(["cluster", "kind", "value"])["account_id"].nunique().rename("members").reset_index()
+    sh = sh[sh["members"] >= 2].merge(degrees, on=["kind", "value"], how="left")
+    sh["accounts"] = sh["accounts"].fillna(sh["members"]).astype(np.int64)
+    sh["rarity"] = rarity(sh["accounts"], total).round(3)
+    info = sh["kind"].map(kind_info)
+    sh["rank"] = sh["members"] * sh["rarity"] * info.map(lambda k: k.weight)
+    sh["text"] = [f"{k.noun} {v} shared by {m} accounts here ({a} overall)"
+                  for k, v, m, a in zip(info, sh["value"], sh["members"], sh["accounts"])]
+    sh = sh.sort_values(["cluster", "rank", "kind", "value"], ascending=[True, False, True, True])
+    return sh.reset_index(drop=True)
 
 
-def _member_reasons(members, activity, usage, shared, link_count, base, rid, risk, flagged, sentences, details):
+OWN_EVIDENCE = (("payment", "payment_id"), ("device", "device_id"), ("phone", "phone"), ("ip", "ip"),
+                ("user_agent", "user_agent"), ("email_domain", "email_domain"))
+
+
+def _member_reasons(acc, usage, activity, links, base, clusters, ring_text) -> pd.DataFrame:
     """Per-member score and reasons: the ring's evidence plus what this account itself shows."""
-    by_value = {}
-    for e in shared:
-        by_value[(e["kind"], e["value"])] = e
-    burst_start = members["created_at"].sort_values()
-    ring_text = "; ".join([s for v, s in sentences if v > 0][:3])
-    rows = []
-    own_usage = usage.set_index("account_id") if len(usage) else None
-    sync = set()
+    acc = acc.reset_index(drop=True)
+    parts = []
+    for kind, column in OWN_EVIDENCE:
+        n = acc.groupby(["cluster", column])[column].transform("size")
+        noun = kind_info(kind).noun
+        parts.append([f"shares {noun} {v} with {int(k) - 1} other members" if k >= 2 else ""
+                      for v, k in zip(acc[column], n.fillna(0))])
+    shares = np.array([any(p[i] for p in parts) for i in range(len(acc))], dtype=bool)
+
+    own = usage.set_index("account_id")
+    ratio = (own["output_tokens"] / own["input_tokens"].clip(lower=1)).reindex(acc["account_id"]).to_numpy()
+    heavy = (ratio >= 2 * base.output_ratio) if base.output_ratio > 0 else np.zeros(len(acc), bool)
+    heavy = np.nan_to_num(heavy, nan=0).astype(bool)
+    size = acc["cluster"].map(clusters["size"])
     if len(activity):
-        tok = activity.groupby(["bucket", "prompt_fingerprint"])["account_id"].transform("nunique")
-        sync = set(activity.loc[tok >= 3, "account_id"])
-    for _, m in members.iterrows():
-        own = []
-        for kind, column in (("payment", "payment_id"), ("device", "device_id"), ("phone", "phone"),
-                             ("ip", "ip"), ("user_agent", "user_agent"), ("email_domain", "email_domain")):
-            e = by_value.get((kind, m[column])) if isinstance(m[column], str) else None
-            if e:
-                own.append(f"shares {kind_info(kind).noun} {e['value']} with {e['members'] - 1} other members")
-        checks = [bool(own)]
-        if own_usage is not None and m["account_id"] in own_usage.index:
-            r = own_usage.loc[m["account_id"]]
-            ratio = r["output_tokens"] / max(r["input_tokens"], 1)
-            heavy = base.output_ratio > 0 and ratio >= 2 * base.output_ratio
-            checks.append(heavy)
-            if heavy:
-                own.append(f"output/input ratio {ratio / base.output_ratio:.1f}x median")
-        in_sync = m["account_id"] in sync
-        checks.append(in_sync)
-        if in_sync:
-            own.append("sent requests in the same windows as other members")
-        links = int(link_count.get(m["account_id"], 0))
-        checks.append(links >= 2)
-        fit = float(np.mean(checks))
-        score = account_risk(risk, fit)
-        head = f"ring {rid} (risk {risk:.2f}): {ring_text}" if flagged else (
-            f"linked to {details['size'] - 1} accounts, not scored as a ring (risk {risk:.2f})")
-        reasons = head + (" | this account: " + "; ".join(own[:4]) if own else "") + f" | strong links: {links}"
-        rows.append({"account_id": m["account_id"], "cluster_id": m["cluster"], "risk_score": score,
-                     "reasons": reasons})
-    return rows
+        crowd = np.maximum(3, np.ceil(0.1 * activity["cluster"].map(clusters["size"])))
+        in_bucket = activity.groupby(["cluster", "bucket"])["account_id"].transform("nunique")
+        sync = set(activity.loc[in_bucket >= crowd, "account_id"])
+    else:
+        sync = set()
+    in_sync = acc["account_id"].isin(sync).to_numpy()
+    link_count = pd.concat([links["a"], links["b"]]).value_counts()
+    strong = acc["account_id"].map(link_count).fillna(0).astype(int).to_numpy()
+    fit = (shares.astype(float) + heavy + in_sync + (strong >= 2)) / 4.0
+    risk = acc["cluster"].map(clusters["risk_score"]).to_numpy()
+    flagged = acc["cluster"].map(clusters["flagged"]).to_numpy(dtype=bool)
+    rid = acc["cluster"].map(clusters["ring_id"]).to_numpy()
+
+    reasons = []
+    for i in range(len(acc)):
+        own_text = [p[i] for p in parts if p[i]]
+        if heavy[i]:
+            own_text.append(f"output/input ratio {ratio[i] / base.output_ratio:.1f}x median")
+        if in_sync[i]:
+            own_text.append("sent requests in the same windows as other members")
+        cluster = acc.at[i, "cluster"]
+        head = (f"ring {rid[i]} (risk {risk[i]:.2f}): {ring_text[cluster]}" if flagged[i]
+                else f"linked to {int(size.iat[i]) - 1} accounts, not scored as a ring (risk {risk[i]:.2f})")
+        reasons.append(head + (" | this account: " + "; ".join(own_text[:4]) if own_text else "")
+                       + f" | strong links: {strong[i]}")
+    return pd.DataFrame({"account_id": acc["account_id"], "cluster_id": acc["cluster"],
+                         "risk_score": [account_risk(r, f) for r, f in zip(risk, fit)], "reasons": reasons})
 
 
 def _result_tables(accounts, scored, hubs, params, total) -> dict[str, pd.DataFrame]:

@@ -175,6 +175,13 @@ ORDER BY l.kind, l.value, l.account_id LIMIT ?
 """
 
 
+VALUE_ACCOUNTS_SQL = """
+SELECT i.account_id, i.kind, i.value FROM identifiers i
+JOIN (SELECT DISTINCT kind, value FROM wanted_values) w USING (kind, value)
+ORDER BY i.kind, i.value, i.account_id LIMIT ?
+"""
+
+
 class EmbeddedEngine(Engine):
     """DuckDB store plus networkit algorithms, in this process."""
 
@@ -408,6 +415,13 @@ class EmbeddedEngine(Engine):
         if not exists:
             raise EngineError("no detection results in this store yet: run `ringwatch detect` first")
         return self.con.execute(f"SELECT * FROM result_{name}").df()
+
+    def value_accounts(self, values: pd.DataFrame, limit: int = 1000) -> pd.DataFrame:
+        self.con.register("wanted_values", values[["kind", "value"]].astype("str"))
+        try:
+            return self.con.execute(VALUE_ACCOUNTS_SQL, [int(limit)]).df()
+        finally:
+            self.con.unregister("wanted_values")
 
     def neighbourhood(self, account_id: str, hops: int = 1, limit: int = 500) -> pd.DataFrame:
         frontier = {account_id}

@@ -194,6 +194,14 @@ class Engine(ABC):
         """A stored result table (accounts, rings, ring_evidence, suppressed_hubs, runs)."""
 
     @abstractmethod
+    def value_accounts(self, values: pd.DataFrame, limit: int = 1000) -> pd.DataFrame:
+        """Accounts holding the given signup identifier values: account_id, kind, value.
+
+        ``values`` has columns ``kind, value``; rows come ordered by kind, value and account
+        id, at most ``limit`` of them (ask for one more than you show to know it was capped).
+        """
+
+    @abstractmethod
     def neighbourhood(self, account_id: str, hops: int = 1, limit: int = 500) -> pd.DataFrame:
         """Edges account–identifier around an account, ``hops`` account hops out, at most ``limit`` rows."""
 

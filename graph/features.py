@@ -23,36 +23,12 @@ BURST_WINDOW = pd.Timedelta(hours=48)
 _DIGITS = re.compile(r"\d+")
 
 
-def _max_window_share(times: np.ndarray, window: np.timedelta64) -> float:
-    """Largest share of timestamps inside any window of this length."""
-    times = np.sort(times[~np.isnat(times)])
-    if len(times) == 0:
-        return 0.0
-    ends = np.searchsorted(times, times + window, side="right")
-    return float((ends - np.arange(len(times))).max() / len(times))
-
-
-def _sharing(values: pd.Series) -> float:
-    """1 - distinct/present: 0 when every member has its own value, near 1 when all share one."""
-    present = values.dropna()
-    if len(present) < 2:
-        return 0.0
-    return float(1.0 - present.nunique() / len(present))
-
-
 def _email_stem(email: str | None) -> str | None:
     if not isinstance(email, str) or "@" not in email:
         return None
     local, domain = email.split("@", 1)
     stem = _DIGITS.sub("#", local)
     return f"{stem}@{domain}" if "#" in stem else None
-
-
-def _log_ratio(value: float, baseline: float) -> float:
-    """Map value/baseline to [0, 1]: 0 at or below the baseline, 1 at 8x it."""
-    if not np.isfinite(value) or baseline <= 0:
-        return 0.0
-    return float(np.clip(np.log2(max(value, 1e-9) / baseline) / 3.0, 0.0, 1.0))
 
 
 class Baselines:
@@ -68,84 +44,118 @@ class Baselines:
         self.ua_degree = ua_degree
 
 
-def cluster_features(
+def _top_value(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Per cluster, the most common non-null value of a column and its count (ties: smallest value)."""
+    counts = frame.dropna(subset=[column]).groupby(["cluster", column], observed=True).size().rename("n").reset_index()
+    counts = counts.sort_values(["cluster", "n", column], ascending=[True, False, True])
+    return counts.drop_duplicates("cluster").set_index("cluster")
+
+
+def all_cluster_features(
     members: pd.DataFrame,
     usage: pd.DataFrame,
     activity: pd.DataFrame,
     base: Baselines,
     hub_cap: int,
     rare_templates: int = 200,
-) -> tuple[dict[str, float], dict]:
-    """Features of one cluster, and the figures behind them (for explanations).
+) -> pd.DataFrame:
+    """Features of every cluster at once, plus the figures behind them (for explanations).
 
     Args:
-        members: the members' account rows (created_at, email, payment_id, device_id, org_id,
-            email_domain, user_agent, free_domain).
-        usage: the members' per-account usage summary rows.
-        activity: the members' usage per (bucket, prompt_fingerprint).
+        members: account rows with ``cluster`` (created_at, email, payment_id, device_id,
+            org_id, email_domain, user_agent, free_domain).
+        usage: per-account usage summary rows with ``cluster``.
+        activity: usage per (account, bucket, prompt_fingerprint) with ``cluster``.
+
+    Returns:
+        One row per cluster: the FEATURES columns and detail columns (size, cards, ...).
     """
-    n = len(members)
-    f: dict[str, float] = {}
-    d: dict = {"size": n}
-    f["burst"] = _max_window_share(members["created_at"].to_numpy(dtype="datetime64[ns]"),
-                                   np.timedelta64(BURST_WINDOW))
-    f["shared_payment"] = _sharing(members["payment_id"])
-    f["shared_device"] = _sharing(members["device_id"])
-    d["cards"], d["with_card"] = members["payment_id"].nunique(), int(members["payment_id"].notna().sum())
-    d["devices"], d["with_device"] = members["device_id"].nunique(), int(members["device_id"].notna().sum())
+    g = members.groupby("cluster", sort=True)
+    out = pd.DataFrame({"size": g.size()})
+    n = out["size"]
 
-    stems = members["email"].map(_email_stem).dropna()
-    counts = stems.value_counts()
-    f["email_pattern"] = float(stems.map(counts).ge(3).sum() / n) if n else 0.0
-    d["email_stem"] = counts.index[0] if len(counts) else None
+    # Burst: the largest share of members created within any 48-hour window.
+    code = members["cluster"].map(pd.Series(np.arange(len(out)), index=out.index)).to_numpy(np.int64)
+    seconds = members["created_at"].to_numpy("datetime64[s]").astype(np.int64)
+    key = code * (1 << 40) + (seconds - seconds.min() if len(seconds) else seconds)
+    order = np.argsort(key, kind="stable")
+    key, code = key[order], code[order]
+    inside = np.searchsorted(key, key + int(BURST_WINDOW.total_seconds()), side="right") - np.arange(len(key))
+    out["burst"] = pd.Series(inside).groupby(code).max().to_numpy() / n.to_numpy()
 
-    org_share = members["org_id"].value_counts(dropna=True)
-    corp = members.loc[~members["free_domain"], "email_domain"].value_counts(dropna=True)
+    for feature, column, present, distinct in (("shared_payment", "payment_id", "with_card", "cards"),
+                                               ("shared_device", "device_id", "with_device", "devices")):
+        out[present] = g[column].count()
+        out[distinct] = g[column].nunique()
+        out[feature] = np.where(out[present] >= 2, 1.0 - out[distinct] / out[present].clip(lower=1), 0.0)
+
+    stems = members.assign(stem=members["email"].map(_email_stem))
+    stem_n = stems.groupby(["cluster", "stem"])["stem"].transform("size")
+    out["email_pattern"] = (stem_n >= 3).groupby(stems["cluster"]).sum().reindex(out.index, fill_value=0) / n
+    out["email_stem"] = _top_value(stems, "stem")["stem"].reindex(out.index)
+
+    org = _top_value(members, "org_id")
+    corp = _top_value(members[~members["free_domain"].astype(bool)], "email_domain")
     # A declared organisation explains sharing; a company email domain alone only half does
     # (a farm can register a throwaway domain, but rarely declares a workspace).
-    f["org_coherence"] = float(max(org_share.max() if len(org_share) else 0,
-                                   0.5 * (corp.max() if len(corp) else 0)) / n)
-    d["org"] = org_share.index[0] if len(org_share) else None
-    d["domain"] = corp.index[0] if len(corp) else None
+    out["org_coherence"] = np.maximum(org["n"].reindex(out.index, fill_value=0),
+                                      0.5 * corp["n"].reindex(out.index, fill_value=0)) / n
+    out["org"] = org["org_id"].reindex(out.index)
+    out["domain"] = corp["email_domain"].reindex(out.index)
 
-    if len(usage):
-        ratio = usage["output_tokens"].sum() / max(usage["input_tokens"].sum(), 1)
-        f["output_heavy"] = _log_ratio(ratio, base.output_ratio)
-        per_day = (usage["requests"] / usage["active_days"].clip(lower=1)).median()
-        f["volume"] = _log_ratio(float(per_day), base.requests_per_day)
-        d["output_x"] = ratio / base.output_ratio if base.output_ratio > 0 else np.nan
-        d["volume_x"] = per_day / base.requests_per_day if base.requests_per_day > 0 else np.nan
-        d["requests"], d["output_tokens"] = int(usage["requests"].sum()), int(usage["output_tokens"].sum())
-        req = usage["requests"].astype(float)
-        cv = req.std(ddof=0) / req.mean() if req.mean() > 0 and len(req) > 1 else 1.0
-        active = len(usage) / n
-        f["even_traffic"] = float(np.clip(1.0 - cv, 0.0, 1.0) * active) if len(req) >= 3 else 0.0
-    else:
-        f["output_heavy"] = f["volume"] = f["even_traffic"] = 0.0
+    u = usage.assign(per_day=usage["requests"] / usage["active_days"].clip(lower=1))
+    gu = u.groupby("cluster")
+    sums = gu[["requests", "input_tokens", "output_tokens"]].sum().reindex(out.index, fill_value=0)
+    ratio = sums["output_tokens"] / sums["input_tokens"].clip(lower=1)
+    per_day = gu["per_day"].median().reindex(out.index)
+    used = gu.size().reindex(out.index, fill_value=0)
+    out["output_heavy"] = np.where(used > 0, _log_ratio_v(ratio, base.output_ratio), 0.0)
+    out["volume"] = np.where(used > 0, _log_ratio_v(per_day, base.requests_per_day), 0.0)
+    out["output_x"] = ratio / base.output_ratio if base.output_ratio > 0 else np.nan
+    out["volume_x"] = per_day / base.requests_per_day if base.requests_per_day > 0 else np.nan
+    out["requests"], out["output_tokens"] = sums["requests"].astype(np.int64), sums["output_tokens"].astype(np.int64)
+    req = u["requests"].astype(float)
+    mean = req.groupby(u["cluster"]).mean().reindex(out.index)
+    cv = (req.groupby(u["cluster"]).std(ddof=0).reindex(out.index) / mean).where(mean > 0, 1.0).fillna(1.0)
+    out["even_traffic"] = np.where(used >= 3, np.clip(1.0 - cv, 0.0, 1.0) * used / n, 0.0)
 
     if len(activity):
-        total = activity["requests"].sum()
-        fp_members = activity.groupby("prompt_fingerprint")["account_id"].nunique()
-        fp_all = fp_members.index.map(lambda p: base.prompt_accounts.get(p, 0))
+        total = activity.groupby("cluster")["requests"].sum().reindex(out.index, fill_value=0)
+        fp_members = activity.groupby(["cluster", "prompt_fingerprint"])["account_id"].transform("nunique")
+        fp_all = activity["prompt_fingerprint"].map(base.prompt_accounts).fillna(0)
+        limit = np.maximum(rare_templates, 5 * activity["cluster"].map(n))
         # A ring's templates are shared inside it and rare outside it; a cluster may be only
         # part of a ring, so "rare" is relative to the cluster size, not "exclusive".
-        exclusive = fp_members[(fp_all <= max(rare_templates, 5 * n)) & (fp_members >= 2)].index
-        d["templates"] = len(exclusive)
-        f["template_exclusive"] = float(
-            activity.loc[activity["prompt_fingerprint"].isin(exclusive), "requests"].sum() / total
-        ) if total else 0.0
-        tok = activity.groupby("bucket")["account_id"].transform("nunique")
-        crowd = max(3, int(np.ceil(0.1 * n)))
-        f["synchrony"] = float(activity.loc[tok >= crowd, "requests"].sum() / total) if total else 0.0
+        rare = (fp_all <= limit) & (fp_members >= 2)
+        out["templates"] = activity[rare].groupby("cluster")["prompt_fingerprint"].nunique().reindex(out.index, fill_value=0)
+        out["template_exclusive"] = (activity["requests"].where(rare, 0).groupby(activity["cluster"]).sum()
+                                     .reindex(out.index, fill_value=0) / total.clip(lower=1))
+        crowd = np.maximum(3, np.ceil(0.1 * activity["cluster"].map(n)))
+        in_bucket = activity.groupby(["cluster", "bucket"])["account_id"].transform("nunique")
+        out["synchrony"] = (activity["requests"].where(in_bucket >= crowd, 0).groupby(activity["cluster"]).sum()
+                            .reindex(out.index, fill_value=0) / total.clip(lower=1))
     else:
-        f["template_exclusive"] = f["synchrony"] = 0.0
+        out["templates"], out["template_exclusive"], out["synchrony"] = 0, 0.0, 0.0
 
-    ua = members["user_agent"].dropna()
-    if len(ua):
-        top, top_n = ua.value_counts().index[0], ua.value_counts().iloc[0]
-        rare = base.ua_degree.get(top, top_n) <= hub_cap
-        f["rare_client"] = float(top_n / n) if rare and top_n >= 2 else 0.0
-        d["client"] = top
-    else:
-        f["rare_client"] = 0.0
-    return {k: round(float(f[k]), 4) for k in FEATURES}, d
+    ua = _top_value(members, "user_agent").reindex(out.index)
+    ua_degree = ua["user_agent"].map(base.ua_degree).fillna(ua["n"])
+    out["client"] = ua["user_agent"]
+    out["rare_client"] = np.where((ua_degree <= hub_cap) & (ua["n"] >= 2), ua["n"].fillna(0) / n, 0.0)
+    out[list(FEATURES)] = out[list(FEATURES)].astype(float).round(4)
+    return out
+
+
+def _log_ratio_v(value: pd.Series, baseline: float) -> np.ndarray:
+    """Map value/baseline to [0, 1]: 0 at or below the baseline, 1 at 8x it."""
+    if baseline <= 0:
+        return np.zeros(len(value))
+    x = np.log2(np.maximum(value.to_numpy(dtype=float), 1e-9) / baseline) / 3.0
+    return np.nan_to_num(np.clip(x, 0.0, 1.0))
+
+
+def cluster_features(members, usage, activity, base, hub_cap, rare_templates=200):
+    """Features and details of a single cluster (all rows given belong to it)."""
+    one = lambda frame: frame.assign(cluster=0)
+    row = all_cluster_features(one(members), one(usage), one(activity), base, hub_cap, rare_templates).iloc[0]
+    details = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.drop(list(FEATURES)).items()}
+    return {k: float(row[k]) for k in FEATURES}, details
