@@ -176,8 +176,9 @@ ORDER BY l.kind, l.value, l.account_id LIMIT ?
 
 
 VALUE_ACCOUNTS_SQL = """
-SELECT i.account_id, i.kind, i.value FROM identifiers i
-JOIN (SELECT DISTINCT kind, value FROM wanted_values) w USING (kind, value)
+SELECT i.account_id, i.kind, i.value, count(*) OVER (PARTITION BY i.kind, i.value) AS holders
+FROM identifiers i JOIN (SELECT DISTINCT kind, value FROM wanted_values) w USING (kind, value)
+QUALIFY row_number() OVER (PARTITION BY i.kind, i.value ORDER BY i.account_id) <= ?
 ORDER BY i.kind, i.value, i.account_id LIMIT ?
 """
 
@@ -206,6 +207,15 @@ class EmbeddedEngine(Engine):
         self.con.close()
 
     # -- loading ---------------------------------------------------------------------------
+    def begin(self) -> None:
+        self.con.execute("BEGIN TRANSACTION")
+
+    def commit(self) -> None:
+        self.con.execute("COMMIT")
+
+    def rollback(self) -> None:
+        self.con.execute("ROLLBACK")
+
     def seen_file(self, kind: str, digest: str) -> bool:
         row = self.con.execute(
             "SELECT count(*) FROM loaded_files WHERE kind = ? AND digest = ?", [kind, digest]
@@ -223,7 +233,6 @@ class EmbeddedEngine(Engine):
         self.con.register("incoming", incoming)
         self.con.register("incoming_ids", identifiers[["account_id", "kind", "value"]])
         try:
-            self.con.execute("BEGIN")
             self.con.execute(
                 "CREATE OR REPLACE TEMP TABLE new_ids AS SELECT DISTINCT account_id FROM incoming "
                 "ANTI JOIN accounts USING (account_id)"
@@ -236,10 +245,6 @@ class EmbeddedEngine(Engine):
                 "INSERT INTO identifiers SELECT DISTINCT i.account_id, i.kind, i.value "
                 "FROM incoming_ids i SEMI JOIN new_ids n USING (account_id)"
             )
-            self.con.execute("COMMIT")
-        except duckdb.Error:
-            self.con.execute("ROLLBACK")
-            raise
         finally:
             self.con.unregister("incoming")
             self.con.unregister("incoming_ids")
@@ -416,10 +421,10 @@ class EmbeddedEngine(Engine):
             raise EngineError("no detection results in this store yet: run `ringwatch detect` first")
         return self.con.execute(f"SELECT * FROM result_{name}").df()
 
-    def value_accounts(self, values: pd.DataFrame, limit: int = 1000) -> pd.DataFrame:
+    def value_accounts(self, values: pd.DataFrame, per_value: int = 100, limit: int = 1000) -> pd.DataFrame:
         self.con.register("wanted_values", values[["kind", "value"]].astype("str"))
         try:
-            return self.con.execute(VALUE_ACCOUNTS_SQL, [int(limit)]).df()
+            return self.con.execute(VALUE_ACCOUNTS_SQL, [int(per_value), int(limit)]).df()
         finally:
             self.con.unregister("wanted_values")
 

@@ -67,6 +67,18 @@ class Engine(ABC):
 
     # -- loading ---------------------------------------------------------------------------
     @abstractmethod
+    def begin(self) -> None:
+        """Start a unit of work: loads until ``commit`` are stored all together or not at all."""
+
+    @abstractmethod
+    def commit(self) -> None:
+        """Make the loads since ``begin`` permanent."""
+
+    @abstractmethod
+    def rollback(self) -> None:
+        """Drop the loads since ``begin``."""
+
+    @abstractmethod
     def seen_file(self, kind: str, digest: str) -> bool:
         """True when a file with this content digest was already loaded as ``kind``."""
 
@@ -194,11 +206,12 @@ class Engine(ABC):
         """A stored result table (accounts, rings, ring_evidence, suppressed_hubs, runs)."""
 
     @abstractmethod
-    def value_accounts(self, values: pd.DataFrame, limit: int = 1000) -> pd.DataFrame:
-        """Accounts holding the given signup identifier values: account_id, kind, value.
+    def value_accounts(self, values: pd.DataFrame, per_value: int = 100, limit: int = 1000) -> pd.DataFrame:
+        """Accounts holding the given signup identifier values: account_id, kind, value, holders.
 
-        ``values`` has columns ``kind, value``; rows come ordered by kind, value and account
-        id, at most ``limit`` of them (ask for one more than you show to know it was capped).
+        ``values`` has columns ``kind, value``. ``holders`` is how many accounts hold the
+        value in all; at most ``per_value`` of them (lowest account ids) are returned per
+        value and at most ``limit`` rows in all, ordered by kind, value and account id.
         """
 
     @abstractmethod

@@ -59,32 +59,53 @@ def ingest(
     for kind, path in (("signups", signups), ("usage", usage), ("labels", labels)):
         if path is None:
             continue
-        skip: dict[str, bool] = {}
-        rows_per_source: dict[str, int] = {}
-        for batch in read_records(kind, path, extra_identifiers=extra_identifiers, chunk_rows=chunk_rows):
-            summary.add(batch)
-            engine.record_quarantine(batch.quarantine)
-            if len(batch.quarantine):
-                rejected.append(batch.quarantine)
-            if batch.source not in skip:
-                digest = file_digest(batch.source)
-                skip[batch.source] = engine.seen_file(kind, digest)
-                rows_per_source[batch.source] = 0
-            if skip[batch.source]:
-                summary.record_loaded(kind, batch.source, 0, duplicates=len(batch.rows))
-            else:
-                result = _load(engine, kind, batch.rows, extra_identifiers)
-                summary.record_loaded(kind, batch.source, result.loaded, duplicates=result.duplicates)
-                rows_per_source[batch.source] += batch.rows_read
-            if on_batch:
-                on_batch(batch)
-        for source, was_seen in skip.items():
-            if not was_seen:
-                engine.record_file(kind, file_digest(source), source, rows_per_source[source])
+        batches = read_records(kind, path, extra_identifiers=extra_identifiers, chunk_rows=chunk_rows)
+        current: _File | None = None
+        try:
+            for batch in batches:
+                summary.add(batch)
+                if current is None or current.source != batch.source:
+                    _finish(engine, kind, current)
+                    current = _File(engine, kind, batch.source)
+                if current.seen:
+                    # The same content was loaded before: its rows, good or bad, are duplicates.
+                    summary.record_loaded(kind, batch.source, 0, duplicates=len(batch.rows))
+                else:
+                    engine.record_quarantine(batch.quarantine)
+                    if len(batch.quarantine):
+                        rejected.append(batch.quarantine)
+                    result = _load(engine, kind, batch.rows, extra_identifiers)
+                    summary.record_loaded(kind, batch.source, result.loaded, duplicates=result.duplicates)
+                    current.rows += batch.rows_read
+                if on_batch:
+                    on_batch(batch)
+        except BaseException:
+            if current is not None and not current.seen:
+                engine.rollback()
+            raise
+        _finish(engine, kind, current)
     summary.check()
     if quarantine_path is not None:
         _write_quarantine(rejected, quarantine_path)
     return summary
+
+
+class _File:
+    """One input file being loaded: each file is one unit of work in the store."""
+
+    def __init__(self, engine: Engine, kind: str, source: str):
+        self.source, self.digest, self.rows = source, file_digest(source), 0
+        self.seen = engine.seen_file(kind, self.digest)
+        if not self.seen:
+            engine.begin()
+
+
+def _finish(engine: Engine, kind: str, current: _File | None) -> None:
+    """Record a fully loaded file and commit it, so a failure mid-file leaves nothing half-loaded."""
+    if current is None or current.seen:
+        return
+    engine.record_file(kind, current.digest, current.source, current.rows)
+    engine.commit()
 
 
 def _write_quarantine(frames: list[pd.DataFrame], path) -> None:

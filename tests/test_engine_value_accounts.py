@@ -30,11 +30,14 @@ def test_value_accounts_matches_kind_and_value_in_order(loaded):
     got = loaded.value_accounts(wanted)
     # the device "card1" held by a3 is another kind: not a match; duplicates in the query are ignored
     assert list(got.itertuples(index=False, name=None)) == [
-        ("a1", "device", "d1"), ("a0", "payment", "card1"), ("a2", "payment", "card1")]
+        ("a1", "device", "d1", 1), ("a0", "payment", "card1", 2), ("a2", "payment", "card1", 2)]
 
 
 def test_value_accounts_respects_the_limit_and_unknown_values(loaded):
     wanted = pd.DataFrame({"kind": ["payment", "payment"], "value": ["card1", "card2"]})
     assert loaded.value_accounts(wanted, limit=2)["account_id"].tolist() == ["a0", "a2"]
+    # per_value keeps the lowest ids of each value, while holders still counts them all
+    capped = loaded.value_accounts(wanted, per_value=1)
+    assert capped[["account_id", "value", "holders"]].values.tolist() == [["a0", "card1", 2], ["a1", "card2", 1]]
     none = loaded.value_accounts(pd.DataFrame({"kind": ["phone"], "value": ["+1"]}))
-    assert none.empty and list(none.columns) == ["account_id", "kind", "value"]
+    assert none.empty and list(none.columns) == ["account_id", "kind", "value", "holders"]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import csv
+import gzip
 
 import pandas as pd
+import pytest
 
 from ringwatch.graph.engine import open_engine
-from ringwatch.graph.load import ingest
+from ringwatch.graph.load import file_digest, ingest
+from ringwatch.ingest.errors import ContractError
 
 
 def _signups(ids):
@@ -38,3 +41,14 @@ def test_new_files_add_and_repeated_files_are_counted_as_duplicates(tmp_path):
             assert t.rows_read == t.rows_loaded + t.rows_quarantined + t.duplicates
     assert again.totals("usage").duplicates == 2 and again.totals("signups").duplicates == 3
     assert more.totals("signups").rows_loaded == 1 and more.totals("signups").duplicates == 1
+
+
+def test_a_file_damaged_midway_leaves_nothing_half_loaded(tmp_path):
+    rows = "".join(f"{i:05d},2026-10-02T00:00:00Z,fp{i}\n" for i in range(20_000))
+    data = gzip.compress(("account_id,ts,prompt_fingerprint\n" + rows).encode())
+    (tmp_path / "usage.csv.gz").write_bytes(data[: len(data) * 2 // 3])  # truncated
+    with open_engine("embedded", tmp_path / "s.duckdb") as eng:
+        with pytest.raises(ContractError):
+            ingest(eng, usage=str(tmp_path / "usage.csv.gz"), chunk_rows=1000)
+        assert eng.counts()["usage_rows"] == 0
+        assert not eng.seen_file("usage", file_digest(tmp_path / "usage.csv.gz"))
