@@ -216,6 +216,16 @@ class EmbeddedEngine(Engine):
     def rollback(self) -> None:
         self.con.execute("ROLLBACK")
 
+    def clear_store(self) -> int:
+        total = 0
+        for table in ("accounts", "identifiers", "usage", "labels", "quarantine", "loaded_files"):
+            total += self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+            self.con.execute(f"DELETE FROM {table}")  # fixed table names, never input
+        for name in RESULT_TABLES:
+            self.con.execute(f"DROP TABLE IF EXISTS result_{name}")
+        self._links_ready = False
+        return int(total)
+
     def seen_file(self, kind: str, digest: str) -> bool:
         row = self.con.execute(
             "SELECT count(*) FROM loaded_files WHERE kind = ? AND digest = ?", [kind, digest]
@@ -428,24 +438,17 @@ class EmbeddedEngine(Engine):
         finally:
             self.con.unregister("wanted_values")
 
-    def neighbourhood(self, account_id: str, hops: int = 1, limit: int = 500) -> pd.DataFrame:
-        frontier = {account_id}
-        seen: set[str] = set()
-        frames = []
-        for _ in range(max(1, hops)):
-            self.con.register("frontier", pd.DataFrame({"account_id": sorted(frontier)}))
+    def neighbour_edges(self, account_ids: list[str], limit: int) -> pd.DataFrame:
+        self.con.register("frontier", pd.DataFrame({"account_id": list(account_ids)}))
+        try:
             hop_ids = self.con.execute(NEIGHBOUR_IDS_SQL).df()
+        finally:
             self.con.unregister("frontier")
-            self.con.register("hop_ids", hop_ids)
-            edges = self.con.execute(NEIGHBOUR_ACCOUNTS_SQL, [limit]).df()
+        self.con.register("hop_ids", hop_ids)
+        try:
+            return self.con.execute(NEIGHBOUR_ACCOUNTS_SQL, [limit]).df()
+        finally:
             self.con.unregister("hop_ids")
-            frames.append(edges)
-            seen |= frontier
-            frontier = set(edges["account_id"]) - seen
-            if not frontier:
-                break
-        out = pd.concat(frames, ignore_index=True).drop_duplicates()
-        return out.head(limit).reset_index(drop=True)
 
 
 def _build_graph(edges: pd.DataFrame):

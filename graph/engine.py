@@ -79,6 +79,10 @@ class Engine(ABC):
         """Drop the loads since ``begin``."""
 
     @abstractmethod
+    def clear_store(self) -> int:
+        """Delete every record and result this engine holds; returns how many records went."""
+
+    @abstractmethod
     def seen_file(self, kind: str, digest: str) -> bool:
         """True when a file with this content digest was already loaded as ``kind``."""
 
@@ -215,18 +219,38 @@ class Engine(ABC):
         """
 
     @abstractmethod
+    def neighbour_edges(self, account_ids: list[str], limit: int) -> pd.DataFrame:
+        """One hop: account_id, kind, value of every account sharing a signup identifier with these, at most ``limit`` rows."""
+
     def neighbourhood(self, account_id: str, hops: int = 1, limit: int = 500) -> pd.DataFrame:
         """Edges account–identifier around an account, ``hops`` account hops out, at most ``limit`` rows."""
+        frontier, seen, frames = {account_id}, set(), []
+        for _ in range(max(1, hops)):
+            edges = self.neighbour_edges(sorted(frontier), limit)
+            frames.append(edges)
+            seen |= frontier
+            frontier = set(edges["account_id"]) - seen
+            if not frontier:
+                break
+        return pd.concat(frames, ignore_index=True).drop_duplicates().head(limit).reset_index(drop=True)
 
 
-ENGINES = ("embedded",)
+ENGINES = ("embedded", "neo4j")
 
 
 def open_engine(name: str | None = None, db: str | os.PathLike | None = None) -> Engine:
-    """Open the named engine (default: embedded) on the given store."""
+    """Open the named engine (default: embedded) on the given store.
+
+    ``db`` is the store file of the embedded engine; the neo4j engine ignores it and uses
+    the server and database named by NEO4J_URI / NEO4J_DATABASE.
+    """
     name = (name or "embedded").lower()
     if name == "embedded":
         from .embedded_engine import EmbeddedEngine
 
         return EmbeddedEngine(db)
+    if name == "neo4j":
+        from .neo4j_engine import Neo4jEngine
+
+        return Neo4jEngine()
     raise EngineError(f"unknown engine {name!r}; choose one of: {', '.join(ENGINES)}")

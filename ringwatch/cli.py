@@ -235,9 +235,10 @@ def generate(out, accounts, seed, fmt):
 @click.option("--seed", default=0, show_default=True, type=int, help="Random seed for the scenario.")
 @click.option("--out", default="ringwatch-demo", show_default=True, type=click.Path(file_okay=False),
               help="Folder for the scenario files and exports.")
+@click.option("--replace", is_flag=True, help="Wipe a non-empty store (a shared database) before the demo.")
 @store_options
 @clear_errors
-def demo(accounts, seed, out, db, engine_name):
+def demo(accounts, seed, out, db, engine_name, replace):
     """Generate a scenario, ingest it, detect rings, export and evaluate, in one go.
 
     The store is rebuilt from scratch, so it must be new or one a previous demo made.
@@ -253,6 +254,13 @@ def demo(accounts, seed, out, db, engine_name):
         raise click.ClickException(f"{db} holds data that a demo did not create; pass --db with a new path")
     for stale in (Path(db), Path(f"{db}.wal")):
         stale.unlink(missing_ok=True)
+    with open_engine(engine_name, db) as engine:
+        held = engine.counts()["accounts"]
+        if held and not replace:
+            raise click.ClickException(f"the {engine_name} store already holds {held:,} accounts; "
+                                       "use an empty database or pass --replace to wipe it for the demo")
+        if held:
+            engine.clear_store()
     if out_dir.exists():
         shutil.rmtree(out_dir / "data", ignore_errors=True)
     click.echo(f"generating {accounts:,} accounts (seed {seed}) ...")
@@ -283,3 +291,37 @@ def demo(accounts, seed, out, db, engine_name):
     if (out_dir / "quarantine.csv").exists():
         click.echo(f"{'quarantine':9} {out_dir / 'quarantine.csv'}")
     click.echo(f"done in {time.perf_counter() - started:.1f}s")
+
+
+@main.command()
+@click.option("--port", default=8501, show_default=True, type=click.IntRange(1, 65535),
+              help="Local port to serve the dashboard on.")
+@store_options
+@clear_errors
+def dashboard(port, db, engine_name):
+    """Start the analysts' dashboard (Streamlit) on the store: rings, evidence, lookup, ban lists.
+
+    Serves on http://localhost:PORT until interrupted.
+
+    Example: ringwatch dashboard --db ringwatch.duckdb --port 8501
+    """
+    import os
+    import subprocess
+
+    import ringwatch.dashboard
+
+    if engine_name == "embedded" and not Path(db).exists():
+        raise click.ClickException(f"store {db} does not exist: run `ringwatch demo` or pass --db PATH")
+    app = Path(ringwatch.dashboard.__file__).with_name("app.py")
+    env = dict(os.environ, RINGWATCH_DB=str(Path(db).resolve()), RINGWATCH_ENGINE=engine_name)
+    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port),
+               "--server.headless", "true", "--server.address", "localhost",
+               "--browser.gatherUsageStats", "false", "--client.showErrorDetails", "none",
+               "--client.toolbarMode", "viewer"]
+    click.echo(f"ringwatch dashboard on http://localhost:{port} (store {db}); Ctrl+C stops it")
+    try:
+        code = subprocess.call(command, env=env)
+    except KeyboardInterrupt:
+        code = 0
+    if code:
+        raise click.ClickException(f"the dashboard server stopped with exit code {code}")

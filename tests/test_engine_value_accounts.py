@@ -15,6 +15,8 @@ COLS = ["account_id", "created_at", "email", "email_domain", "phone", "ip", "ip_
 @pytest.fixture(params=ENGINES)
 def loaded(request, tmp_path):
     with open_engine(request.param, tmp_path / "values.duckdb") as engine:
+        if request.param == "neo4j":
+            engine.clear_store()  # a shared server: every test starts from an empty store
         ids = ["a0", "a1", "a2", "a3"]
         accounts = pd.DataFrame({c: [None] * 4 for c in COLS}).assign(
             account_id=ids, created_at=pd.Timestamp("2026-01-01"))

@@ -1,0 +1,1 @@
+"""The analysts' dashboard: a Streamlit app over the detection results (`ringwatch dashboard`)."""

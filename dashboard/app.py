@@ -1,0 +1,38 @@
+"""Entry file of the analysts' dashboard: page registry and one place that turns errors into messages.
+
+Run with `ringwatch dashboard --db PATH` (or `streamlit run dashboard/app.py -- --db PATH`).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import duckdb
+import streamlit as st
+
+from ringwatch.graph.engine import EngineError
+from ringwatch.ingest.errors import ContractError
+
+log = logging.getLogger(__name__)
+
+# Expected failures (no store, no results yet, unknown ring) become one clear message.
+EXPECTED_ERRORS = (EngineError, ContractError, FileNotFoundError, KeyError, ValueError, duckdb.Error)
+
+# Tracebacks in the browser would show paths and data to whoever opens the page.
+st.set_option("client.showErrorDetails", "none")
+st.set_page_config(page_title="ringwatch", page_icon=":material/hub:", layout="wide")
+
+PAGES = [
+    st.Page("app_pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
+    st.Page("app_pages/rings.py", title="Rings", icon=":material/hub:", url_path="rings"),
+    st.Page("app_pages/lookup.py", title="Account lookup", icon=":material/search:", url_path="lookup"),
+    st.Page("app_pages/bans.py", title="Ban list", icon=":material/block:", url_path="bans"),
+]
+
+page = st.navigation(PAGES)
+try:
+    page.run()
+except EXPECTED_ERRORS as exc:
+    log.warning("page %s failed: %s", page.title, exc)
+    message = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+    st.error(f"{page.title}: {message.splitlines()[0] if message else type(exc).__name__}")

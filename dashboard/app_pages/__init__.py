@@ -1,0 +1,1 @@
+"""Dashboard pages: thin layouts over ringwatch.dashboard.data and ringwatch.dashboard.charts."""

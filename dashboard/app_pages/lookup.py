@@ -1,0 +1,57 @@
+"""Account lookup: search by id, email, phone, IP, device or payment id; ring, identifiers, neighbourhood."""
+
+import pandas as pd
+import streamlit as st
+
+from ringwatch.dashboard import charts, data
+from ringwatch.graph.views import SEARCH_FIELDS
+
+key = data.store_key()
+st.title("Account lookup")
+left, mid, right = st.columns([4, 2, 1])
+query = left.text_input("Search", key="query", placeholder="account id, email, phone, IP, device or payment id")
+field = mid.selectbox("Search in", list(SEARCH_FIELDS), key="field")
+hops = right.radio("Hops", [1, 2], horizontal=True, key="hops")
+if not query.strip():
+    st.info("Type an account id, email address, phone number, IP, device or payment id. "
+            "Emails and phones are normalised like ingested data (John.Doe+x@GMail.com finds johndoe@gmail.com).")
+    st.stop()
+
+matches, capped = data.search_accounts(key, query, field)
+if matches.empty:
+    st.warning("No account matches this search.")
+    st.stop()
+st.caption(f"{len(matches):,} matching account(s)" + (" (only the first are shown)" if capped else ""))
+st.dataframe(matches, width="stretch", hide_index=True, height=min(36 * (len(matches) + 1) + 2, 250))
+account_id = st.selectbox("Account", matches["account_id"].drop_duplicates().tolist(), key="account")
+
+profile = data.account_profile(key, account_id)
+result = profile["result"]
+ring = result.get("ring_id")
+cols = st.columns(4)
+cols[0].metric("Risk score", f"{float(result.get('risk_score', 0.0)):.3f}")
+cols[1].metric("Flagged", "yes" if result.get("flagged") else "no")
+cols[2].metric("Ring", ring if isinstance(ring, str) else "none")
+cols[3].metric("Requests", f"{int(profile['usage'].get('requests', 0) or 0):,}")
+st.subheader("Why")
+st.text(result.get("reasons") or "Not in any linked group.")
+info, ids = st.columns(2)
+# st.json and st.dataframe show values as plain text; st.table would read markdown in cells.
+with info:
+    st.subheader("Signup")
+    st.json({k: (None if pd.isna(v) else str(v)) for k, v in profile["signup"].items()}, expanded=True)
+with ids:
+    st.subheader("Identifiers")
+    st.dataframe(profile["identifiers"][["kind", "value"]], width="stretch", hide_index=True)
+
+st.subheader(f"Neighbourhood, {hops} hop(s) out")
+edges, cut = data.neighbourhood(key, account_id, int(hops), 300)
+if cut:
+    st.warning("Neighbourhood capped: widely shared values show at most 50 accounts and the view at most "
+               "300 links. Open the ring for the full picture.")
+if edges.empty:
+    st.info("This account shares no identifier value with another account.")
+else:
+    st.plotly_chart(charts.network_figure(edges[["account_id", "kind", "value"]],
+                                          f"Accounts linked to {account_id}", highlight=account_id),
+                    width="stretch", key="neighbourhood")

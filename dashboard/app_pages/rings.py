@@ -1,0 +1,92 @@
+"""Rings: filterable table, then one ring's network, timeline, evidence and members."""
+
+import streamlit as st
+
+from ringwatch.dashboard import charts, data
+
+key = data.store_key()
+st.title("Rings")
+
+with st.sidebar:
+    st.header("Filter rings")
+    include_benign = st.checkbox("Include benign linked groups", value=False, key="include_benign")
+    rings = data.ring_list(key, include_benign)
+    min_score = st.slider("Minimum risk score", 0.0, 1.0, 0.0, 0.05, key="min_score")
+    max_size = int(rings["size"].max()) if len(rings) else 1
+    min_size = st.number_input("Minimum size", 1, max(max_size, 1), 1, key="min_size")
+    kinds = sorted({k for ks in rings["evidence_kinds"].fillna("") for k in ks.split(", ") if k})
+    wanted = st.multiselect("Evidence kinds (all of)", kinds, key="kinds")
+
+shown = rings[(rings["risk_score"] >= min_score) & (rings["size"] >= min_size)]
+for kind in wanted:
+    shown = shown[shown["evidence_kinds"].fillna("").str.split(", ").map(lambda ks, k=kind: k in ks)]
+shown = shown.reset_index(drop=True)
+st.caption(f"{len(shown):,} of {len(rings):,} groups match. Click a column header to sort, a row to open it.")
+table = st.dataframe(
+    shown.drop(columns=["cluster_id"]), width="stretch", hide_index=True, height=260, key="ring_table",
+    on_select="rerun", selection_mode="single-row",
+    column_config={"risk_score": st.column_config.ProgressColumn("risk score", min_value=0, max_value=1,
+                                                                 format="%.3f")},
+)
+if shown.empty:
+    st.info("No ring matches these filters.")
+    st.stop()
+
+options = shown["ring_id"].tolist()
+rows = table.selection.rows if table is not None else []
+picked = options[rows[0]] if rows and rows[0] < len(options) else None
+if picked and st.session_state.get("_ring_from_table") != picked:
+    st.session_state["_ring_from_table"] = picked
+    st.session_state["ring"] = picked
+if st.session_state.get("ring") not in options:
+    wanted_ring = st.query_params.get("ring")
+    st.session_state["ring"] = wanted_ring if wanted_ring in options else options[0]
+sizes = shown.set_index("ring_id")["size"].to_dict()
+scores = shown.set_index("ring_id")["risk_score"].to_dict()
+ring_id = st.selectbox("Ring", options, key="ring",
+                       format_func=lambda r: f"{r} · {sizes[r]} accounts · risk {scores[r]:.2f}")
+st.query_params["ring"] = ring_id
+
+detail = data.ring_detail(key, ring_id)
+summary = detail["summary"]
+members = data.ring_members(key, ring_id)
+cols = st.columns(5)
+cols[0].metric("Risk score", f"{summary['risk_score']:.3f}")
+cols[1].metric("Accounts", f"{summary['size']:,}")
+cols[2].metric("Flagged", "yes" if summary["flagged"] else "no (benign group)")
+cols[3].metric("Requests", f"{int(summary['requests']):,}")
+cols[4].metric("Output tokens", f"{int(summary['output_tokens']):,}")
+st.caption(f"First seen {summary['first_seen']} · last seen {summary['last_seen']} · "
+           f"evidence kinds: {summary['evidence_kinds'] or 'none'}")
+
+# Lazy tabs: only the open tab runs, so a 2,000-account ring sends one heavy chart, not four.
+network, timeline, evidence, member_tab = st.tabs(["Network", "Timeline", "Evidence", "Members"], key="ring_view",
+                                                  on_change="rerun")
+if network.open:
+    with network:
+        edges, notice = charts.summarise_network(data.ring_network(key, ring_id))
+        if notice:
+            st.warning(notice)
+        flagged = set(members.loc[members["flagged"].astype(bool), "account_id"])
+        st.plotly_chart(charts.network_figure(edges, f"Ring {ring_id}: accounts and the identifiers they share",
+                                              flagged=flagged), width="stretch", key="ring_network")
+if timeline.open:
+    with timeline:
+        st.plotly_chart(charts.signup_burst(members), width="stretch", key="signup_burst")
+        heat, heat_notice = charts.activity_heatmap(data.activity(key, tuple(members["account_id"]), 60))
+        if heat_notice:
+            st.warning(heat_notice)
+        st.plotly_chart(heat, width="stretch", key="activity_heatmap")
+if evidence.open:
+    with evidence:
+        st.subheader("Why this group scored as it did")
+        st.dataframe(detail["explanation"], width="stretch", hide_index=True)
+        st.plotly_chart(charts.breakdown_chart(detail["breakdown"]), width="stretch", key="breakdown")
+        st.subheader("Shared identifiers, rarest first")
+        st.dataframe(detail["evidence"], width="stretch", hide_index=True)
+if member_tab.open:
+    with member_tab:
+        st.subheader("Members and why each is in")
+        st.dataframe(members, width="stretch", hide_index=True)
+        st.download_button("Download members (CSV)", data.members_csv(key, ring_id),
+                           file_name=f"{ring_id}-members.csv", mime="text/csv", key="members_csv")

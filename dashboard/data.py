@@ -1,0 +1,149 @@
+"""Cached data access for the dashboard: the only module that opens the store.
+
+Every function opens the engine for one call and closes it again, so the command line can
+use the same DuckDB file between page loads. Results are cached per store path and file
+modification time (a new `ringwatch detect` run shows up on the next page load); every
+cache is bounded by ``ttl`` and ``max_entries``. `st.cache_data` is shared by all sessions,
+which is what we want for read-only results.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from ringwatch.graph import views
+from ringwatch.graph.engine import open_engine
+
+TTL = 600
+MANY = 64
+FEW = 8
+
+
+def store_path() -> str:
+    """The store to read: `--db PATH` after the script's `--` arguments, else env RINGWATCH_DB, else the default."""
+    args = sys.argv[1:]
+    if "--db" in args and args.index("--db") + 1 < len(args):
+        return args[args.index("--db") + 1]
+    return os.environ.get("RINGWATCH_DB") or "ringwatch.duckdb"
+
+
+def engine_name() -> str:
+    """The engine to use: env RINGWATCH_ENGINE, else embedded."""
+    return os.environ.get("RINGWATCH_ENGINE") or "embedded"
+
+
+def store_key() -> tuple[str, str, float]:
+    """Cache key for the store: engine, path and modification time."""
+    path, name = store_path(), engine_name()
+    if name != "embedded":
+        # A server engine has no store file; results refresh when the ttl runs out.
+        return name, path, 0.0
+    if not Path(path).exists():
+        raise FileNotFoundError(f"store {path} does not exist: run `ringwatch demo` or pass --db PATH")
+    return name, path, Path(path).stat().st_mtime
+
+
+def _call(key, func, *args, **kwargs):
+    with open_engine(key[0], key[1]) as engine:
+        return func(engine, *args, **kwargs)
+
+
+@st.cache_data(ttl=TTL, max_entries=FEW, show_spinner=False)
+def headline(key) -> dict:
+    """Headline figures for the overview."""
+    return _call(key, views.headline)
+
+
+@st.cache_data(ttl=TTL, max_entries=FEW, show_spinner=False)
+def linked_account_scores(key) -> pd.DataFrame:
+    """Risk scores of accounts in linked groups."""
+    return _call(key, views.linked_account_scores)
+
+
+@st.cache_data(ttl=TTL, max_entries=FEW, show_spinner=False)
+def ring_list(key, include_benign: bool) -> pd.DataFrame:
+    """Rings (and optionally benign linked groups)."""
+    return _call(key, views.ring_list, include_benign)
+
+
+@st.cache_data(ttl=TTL, max_entries=FEW, show_spinner=False)
+def signups_over_time(key) -> pd.DataFrame:
+    """Signups per day, flagged or not."""
+    return _call(key, views.signups_over_time)
+
+
+@st.cache_data(ttl=TTL, max_entries=FEW, show_spinner=False)
+def suppressed_hubs(key) -> pd.DataFrame:
+    """Suppressed hub identifier values."""
+    return _call(key, views.suppressed_hubs)
+
+
+@st.cache_data(ttl=TTL, max_entries=MANY, show_spinner=False)
+def ring_detail(key, ring_id: str) -> dict:
+    """Summary, explanation, score breakdown and evidence of one ring."""
+    return _call(key, views.ring_detail, ring_id)
+
+
+@st.cache_data(ttl=TTL, max_entries=MANY, show_spinner=False)
+def ring_members(key, ring_id: str) -> pd.DataFrame:
+    """Members of one ring."""
+    return _call(key, views.ring_members, ring_id)
+
+
+@st.cache_data(ttl=TTL, max_entries=MANY, show_spinner=False)
+def ring_network(key, ring_id: str) -> pd.DataFrame:
+    """Account–identifier edges of one ring."""
+    return _call(key, views.ring_network, ring_id)
+
+
+@st.cache_data(ttl=TTL, max_entries=MANY, show_spinner=False)
+def activity(key, account_ids: tuple[str, ...], bucket_minutes: int) -> pd.DataFrame:
+    """Requests per account and bucket."""
+    return _call(key, views.activity, list(account_ids), bucket_minutes)
+
+
+@st.cache_data(ttl=TTL, max_entries=MANY, show_spinner=False)
+def search_accounts(key, query: str, field: str) -> tuple[pd.DataFrame, bool]:
+    """Accounts matching a search."""
+    return _call(key, views.search_accounts, query, field)
+
+
+@st.cache_data(ttl=TTL, max_entries=MANY, show_spinner=False)
+def account_profile(key, account_id: str) -> dict:
+    """One account's details."""
+    return _call(key, views.account_profile, account_id)
+
+
+@st.cache_data(ttl=TTL, max_entries=MANY, show_spinner=False)
+def neighbourhood(key, account_id: str, hops: int, limit: int) -> tuple[pd.DataFrame, bool]:
+    """An account's neighbourhood edges and whether they were capped."""
+    return _call(key, views.neighbourhood, account_id, hops, limit)
+
+
+@st.cache_data(ttl=TTL, max_entries=MANY, show_spinner=False)
+def ban_preview(key, rings: tuple[str, ...], min_score: float | None) -> dict:
+    """Blast radius of a ban selection."""
+    return _call(key, views.ban_preview, list(rings) or None, min_score)
+
+
+@st.cache_data(ttl=TTL, max_entries=MANY, show_spinner=False)
+def ban_list(key, rings: tuple[str, ...], min_score: float | None) -> pd.DataFrame:
+    """Ban list rows for a selection."""
+    return _call(key, views.ban_list, list(rings) or None, min_score)
+
+
+@st.cache_data(ttl=TTL, max_entries=MANY, show_spinner=False)
+def bans_csv(key, rings: tuple[str, ...], min_score: float | None) -> bytes:
+    """Ban list CSV bytes, identical to `ringwatch export bans`."""
+    return _call(key, views.bans_csv, list(rings) or None, min_score)
+
+
+@st.cache_data(ttl=TTL, max_entries=MANY, show_spinner=False)
+def members_csv(key, ring_id: str) -> bytes:
+    """A ring's members as formula-safe CSV bytes."""
+    return _call(key, views.members_csv, ring_id)

@@ -1,0 +1,225 @@
+"""Connecting to Neo4j + Graph Data Science, and the two seams every call goes through.
+
+``CypherRunner`` sends each Cypher statement (one method, like an httpx transport) and
+``GdsRunner`` makes the Graph Data Science client calls; tests substitute recording doubles
+for both, so the engine's queries and parameters are checked without a server.
+
+Connection settings come from the environment: ``NEO4J_URI`` (default
+``bolt://localhost:7687``, the compose file's server), ``NEO4J_USER`` (default ``neo4j``),
+``NEO4J_PASSWORD``, optional ``NEO4J_DATABASE``. The password is never logged, shown or
+put into a message.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+
+import neo4j
+from neo4j.exceptions import AuthError, ClientError, ServiceUnavailable
+
+from . import neo4j_queries as q
+from .engine import EngineError
+
+DEFAULT_BATCH = 10_000
+DEFAULT_URI = "bolt://localhost:7687"  # where `docker compose up -d --wait` puts it
+START_HINT = "start it with `docker compose up -d --wait`"
+
+
+@dataclass(frozen=True)
+class Neo4jSettings:
+    """Where the server is and how to talk to it; the password never shows in a repr."""
+
+    uri: str
+    user: str = "neo4j"
+    password: str | None = field(default=None, repr=False)
+    database: str | None = None
+    batch_size: int = DEFAULT_BATCH
+    stale_minutes: int = 60
+
+    @classmethod
+    def from_env(cls, env=None) -> Neo4jSettings:
+        """Settings from NEO4J_* and RINGWATCH_NEO4J_* variables."""
+        env = os.environ if env is None else env
+        return cls(
+            uri=env.get("NEO4J_URI") or DEFAULT_URI,
+            user=env.get("NEO4J_USER") or "neo4j",
+            password=env.get("NEO4J_PASSWORD") or None,
+            database=env.get("NEO4J_DATABASE") or None,
+            batch_size=_positive_int(env, "RINGWATCH_NEO4J_BATCH", DEFAULT_BATCH),
+            stale_minutes=_positive_int(env, "RINGWATCH_NEO4J_STALE_MINUTES", 60),
+        )
+
+
+def _positive_int(env, name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise EngineError(f"{name} must be a positive integer, got {raw!r}")
+    return value
+
+
+def connect(settings: Neo4jSettings) -> neo4j.Driver:
+    """An authenticated driver, or one clear EngineError line saying what is wrong and how to fix it."""
+    auth = (settings.user, settings.password) if settings.password is not None else None
+    try:
+        driver = neo4j.GraphDatabase.driver(settings.uri, auth=auth)
+    except ValueError as exc:
+        raise EngineError(f"NEO4J_URI {settings.uri!r} is not a Neo4j address ({exc}); use e.g. bolt://localhost:7687") from None
+    try:
+        driver.verify_connectivity()
+    except AuthError:
+        driver.close()
+        raise EngineError(
+            f"Neo4j at {settings.uri} rejected user {settings.user!r}: wrong NEO4J_USER or NEO4J_PASSWORD; "
+            "set them to the credentials the server was started with (NEO4J_AUTH, see .env)"
+        ) from None
+    except ServiceUnavailable:
+        driver.close()
+        raise EngineError(
+            f"Neo4j is unreachable at {settings.uri}: no server answered; {START_HINT} "
+            "or point NEO4J_URI at a running server"
+        ) from None
+    return driver
+
+
+def parse_version(text: str) -> tuple[int, ...]:
+    """Leading numbers of a version string: '2.13.2' -> (2, 13, 2), '2025.10.1' -> (2025, 10, 1)."""
+    parts = re.findall(r"\d+", str(text).split("-")[0])
+    return tuple(int(p) for p in parts[:3])
+
+
+def check_gds(runner: CypherRunner, uri: str) -> str:
+    """The server's GDS version, or an EngineError if it is missing or older than the client needs."""
+    from graphdatascience.version import __min_server_version__
+    from graphdatascience.version import __version__ as client_version
+
+    try:
+        rows = runner.run(q.GDS_VERSION, {}, read_only=True)
+    except ClientError:
+        raise EngineError(
+            f"Neo4j at {uri} has no Graph Data Science library (gds.version() is unknown); "
+            f"ringwatch needs GDS >= {__min_server_version__}: install the plugin with "
+            "NEO4J_PLUGINS='[\"graph-data-science\"]' (docker-compose.yml does this)"
+        ) from None
+    found = str(rows[0]["version"]) if rows else "unknown"
+    if parse_version(found) < parse_version(__min_server_version__):
+        raise EngineError(
+            f"Neo4j at {uri} has Graph Data Science {found}; graphdatascience {client_version} needs "
+            f"GDS >= {__min_server_version__}: upgrade the server to Neo4j 5.26 LTS or 2025.01+ "
+            "(docker-compose.yml pins a supported image)"
+        )
+    return found
+
+
+def _native(value):
+    """Neo4j temporal values (also inside maps and lists) as Python datetimes; the rest unchanged."""
+    if isinstance(value, dict):
+        return {k: _native(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_native(v) for v in value]
+    to_native = getattr(value, "to_native", None)
+    return to_native() if to_native is not None else value
+
+
+class CypherRunner:
+    """Sends Cypher to Neo4j: inside the open unit of work if there is one, else as its own transaction."""
+
+    def __init__(self, driver: neo4j.Driver, database: str | None = None):
+        self._driver = driver
+        self._database = database
+        self._session = None
+        self._tx = None
+
+    def run(self, query: str, params: dict | None = None, *, read_only: bool = False) -> list[dict]:
+        """Run one statement; rows as dicts."""
+        params = params or {}
+        if self._tx is not None:
+            records = list(self._tx.run(query, params))
+        else:
+            routing = neo4j.RoutingControl.READ if read_only else neo4j.RoutingControl.WRITE
+            records = self._driver.execute_query(query, params, database_=self._database, routing_=routing).records
+        return [{k: _native(v) for k, v in record.items()} for record in records]
+
+    @property
+    def in_transaction(self) -> bool:
+        """True between begin() and commit()/rollback()."""
+        return self._tx is not None
+
+    def begin(self) -> None:
+        """Open an explicit transaction that later runs join."""
+        if self._tx is not None:
+            raise EngineError("a unit of work is already open on this Neo4j engine")
+        self._session = self._driver.session(database=self._database)
+        self._tx = self._session.begin_transaction()
+
+    def commit(self) -> None:
+        """Commit the open transaction."""
+        self._finish(commit=True)
+
+    def rollback(self) -> None:
+        """Roll the open transaction back."""
+        self._finish(commit=False)
+
+    def _finish(self, commit: bool) -> None:
+        tx, session = self._tx, self._session
+        self._tx = self._session = None
+        if tx is None:
+            return
+        try:
+            tx.commit() if commit else tx.rollback()
+        finally:
+            session.close()
+
+    def close(self) -> None:
+        """Roll back anything still open and close the driver."""
+        try:
+            self.rollback()
+        finally:
+            self._driver.close()
+
+
+class GdsRunner:
+    """The Graph Data Science calls: construct a projection, stream an algorithm, drop it.
+
+    The client is created on first use (creating it queries the server) over the engine's
+    own driver, without Arrow, so it needs nothing beyond the Bolt port.
+    """
+
+    def __init__(self, driver: neo4j.Driver, database: str | None = None):
+        self._driver = driver
+        self._database = database
+        self._gds = None
+
+    def _client(self):
+        if self._gds is None:
+            from graphdatascience import GraphDataScience
+
+            self._gds = GraphDataScience(self._driver, database=self._database, arrow=False, show_progress=False)
+        return self._gds
+
+    def construct(self, name: str, nodes, relationships, undirected: tuple[str, ...] = ()):
+        """Project a graph from DataFrames (nodeId/labels; sourceNodeId/targetNodeId/relationshipType/...)."""
+        return self._client().graph.construct(
+            name, nodes, relationships, undirected_relationship_types=list(undirected) or None
+        )
+
+    def stream(self, algorithm: str, graph, **config):
+        """Stream one algorithm (wcc, leiden, node_similarity) over a projection; a DataFrame."""
+        return getattr(self._client(), algorithm).stream(graph, **config)
+
+    def drop(self, name: str) -> None:
+        """Drop a projection if it exists."""
+        self._client().graph.drop(name, fail_if_missing=False)
+
+    def close(self) -> None:
+        """Release the client (the driver belongs to the engine)."""
+        if self._gds is not None:
+            self._gds.close()
+            self._gds = None

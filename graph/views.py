@@ -1,0 +1,334 @@
+"""Read-side views for the analysts' dashboard: DataFrames in, DataFrames out.
+
+Everything here composes the engine's public primitives and the stored result tables; it
+never formats values into queries. The dashboard caches these results; nothing here
+keeps state between calls.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from ringwatch.ingest.normalise import (
+    is_free_email_domain,
+    normalise_email,
+    normalise_ip,
+    normalise_phone,
+    normalise_text_id,
+)
+
+from .engine import Engine
+from .export import bans_table, write_csv
+
+RING_LIST_COLUMNS = ["ring_id", "risk_score", "size", "flagged", "evidence_kinds", "first_seen", "last_seen",
+                     "requests", "output_tokens", "top_evidence", "cluster_id"]
+EDGE_COLUMNS = ["account_id", "kind", "value"]
+# Search fields the lookup page offers, and the identifier kinds each one searches.
+SEARCH_FIELDS = {
+    "any": ("account_id", "email", "phone", "ip", "ip_net", "device", "payment"),
+    "account_id": ("account_id",),
+    "email": ("email",),
+    "phone": ("phone",),
+    "ip": ("ip", "ip_net"),
+    "device": ("device",),
+    "payment": ("payment",),
+}
+# An account with fewer shared identifier values than this inside its ring is held in the
+# ring by behaviour or a single identifier only: the ban preview calls that weak evidence.
+STRONG_SHARED_VALUES = 2
+
+
+def _usage_totals(engine: Engine) -> pd.DataFrame:
+    return engine.usage_summary()[["account_id", "requests", "output_tokens"]]
+
+
+def _share(part: float, whole: float) -> float:
+    return float(part) / float(whole) if whole else 0.0
+
+
+def headline(engine: Engine) -> dict:
+    """Headline figures: accounts, linked groups, rings, flagged accounts, flagged share of traffic."""
+    acc = engine.results("accounts")
+    rings = engine.results("rings")
+    usage = _usage_totals(engine)
+    flagged_ids = set(acc.loc[acc["flagged"].astype(bool), "account_id"])
+    flagged_use = usage[usage["account_id"].isin(flagged_ids)]
+    runs = engine.results("runs")
+    return {
+        "accounts": len(acc),
+        "linked_groups": len(rings),
+        "rings": int(rings["flagged"].astype(bool).sum()) if len(rings) else 0,
+        "flagged_accounts": len(flagged_ids),
+        "requests_share": _share(flagged_use["requests"].sum(), usage["requests"].sum()),
+        "output_tokens_share": _share(flagged_use["output_tokens"].sum(), usage["output_tokens"].sum()),
+        "suppressed_hubs": len(engine.results("suppressed_hubs")),
+        "finished_at": runs["finished_at"].max() if len(runs) else None,
+    }
+
+
+def linked_account_scores(engine: Engine) -> pd.DataFrame:
+    """Risk scores of the accounts in any linked group (the rest score 0): account_id, risk_score, status."""
+    acc = engine.results("accounts")
+    acc = acc[acc["cluster_id"].notna()].copy()
+    acc["status"] = acc["flagged"].astype(bool).map({True: "flagged", False: "not flagged"})
+    return acc[["account_id", "ring_id", "risk_score", "status"]].reset_index(drop=True)
+
+
+def ring_list(engine: Engine, include_benign: bool = False) -> pd.DataFrame:
+    """Scored linked groups, highest risk first; only flagged rings unless ``include_benign``."""
+    rings = engine.results("rings")
+    if not include_benign:
+        rings = rings[rings["flagged"].astype(bool)]
+    rings = rings.sort_values(["risk_score", "ring_id"], ascending=[False, True])
+    return rings[RING_LIST_COLUMNS].reset_index(drop=True)
+
+
+def signups_over_time(engine: Engine, freq: str = "D") -> pd.DataFrame:
+    """Signups per period split by flagged or not: period, status, accounts."""
+    acc = engine.accounts()[["account_id", "created_at"]]
+    res = engine.results("accounts")[["account_id", "flagged"]]
+    frame = acc.merge(res, on="account_id", how="left")
+    frame["status"] = frame["flagged"].fillna(False).astype(bool).map({True: "flagged", False: "not flagged"})
+    frame["period"] = pd.to_datetime(frame["created_at"]).dt.to_period(freq).dt.start_time
+    out = frame.groupby(["period", "status"]).size().rename("accounts").reset_index()
+    return out.sort_values(["period", "status"]).reset_index(drop=True)
+
+
+def suppressed_hubs(engine: Engine) -> pd.DataFrame:
+    """Identifier values too widely shared to link anyone: kind, value, accounts."""
+    hubs = engine.results("suppressed_hubs")
+    return hubs.sort_values(["accounts", "kind", "value"], ascending=[False, True, True]).reset_index(drop=True)
+
+
+def _ring_row(engine: Engine, ring_id: str) -> pd.Series:
+    rings = engine.results("rings")
+    found = rings[rings["ring_id"] == ring_id]
+    if found.empty:
+        raise KeyError(f"no ring {ring_id!r} in the last detection run")
+    return found.iloc[0]
+
+
+def ring_detail(engine: Engine, ring_id: str) -> dict:
+    """A ring's summary, explanation sentences, per-feature score breakdown and shared evidence."""
+    row = _ring_row(engine, ring_id)
+    features = json.loads(row["features"] or "{}")
+    contrib = json.loads(row["contributions"] or "{}")
+    breakdown = pd.DataFrame({"feature": list(features), "value": list(features.values())})
+    breakdown["contribution"] = breakdown["feature"].map(contrib).fillna(0.0)
+    breakdown = breakdown.sort_values(["contribution", "feature"], ascending=[False, True]).reset_index(drop=True)
+    explanation = pd.DataFrame(json.loads(row["explanation"] or "[]"), columns=["weight", "text"])
+    ev = engine.results("ring_evidence")
+    ev = ev[ev["ring_id"] == ring_id].drop(columns="ring_id")
+    ev = ev.sort_values(["rarity", "members", "kind", "value"], ascending=[False, False, True, True])
+    summary = {k: row[k] for k in ("ring_id", "cluster_id", "size", "risk_score", "flagged", "first_seen",
+                                   "last_seen", "top_evidence", "evidence_kinds", "requests", "output_tokens")}
+    return {"summary": summary, "explanation": explanation, "breakdown": breakdown,
+            "evidence": ev.reset_index(drop=True)}
+
+
+def ring_members(engine: Engine, ring_id: str) -> pd.DataFrame:
+    """Members of a ring with their score, reasons, signup details and usage, highest risk first."""
+    row = _ring_row(engine, ring_id)
+    res = engine.results("accounts")
+    res = res[res["cluster_id"] == row["cluster_id"]][["account_id", "risk_score", "flagged", "reasons"]]
+    acc = engine.accounts()
+    acc = acc[acc["account_id"].isin(res["account_id"])][
+        ["account_id", "created_at", "email", "phone", "ip", "device_id", "payment_id", "user_agent", "country"]]
+    use = engine.usage_summary()[["account_id", "requests", "input_tokens", "output_tokens"]]
+    out = res.merge(acc, on="account_id", how="left").merge(use, on="account_id", how="left")
+    out[["requests", "input_tokens", "output_tokens"]] = out[["requests", "input_tokens", "output_tokens"]].fillna(0)
+    return out.sort_values(["risk_score", "account_id"], ascending=[False, True]).reset_index(drop=True)
+
+
+def ring_network(engine: Engine, ring_id: str) -> pd.DataFrame:
+    """Account–identifier edges inside a ring, for the values at least two members share: account_id, kind, value."""
+    members = ring_members(engine, ring_id)["account_id"].tolist()
+    ids = engine.account_identifiers(members)
+    shared = ids.groupby(["kind", "value"])["account_id"].transform("nunique") >= 2
+    out = ids[shared][EDGE_COLUMNS]
+    # Keep every member visible even when it shares no signup identifier (linked by behaviour).
+    lone = sorted(set(members) - set(out["account_id"]))
+    if lone:
+        out = pd.concat([out, pd.DataFrame({"account_id": lone, "kind": None, "value": None})], ignore_index=True)
+    return out.reset_index(drop=True)
+
+
+def activity(engine: Engine, account_ids: list[str], bucket_minutes: int = 60) -> pd.DataFrame:
+    """Requests per account and time bucket (all prompts): account_id, bucket, requests."""
+    use = engine.member_usage(list(account_ids), bucket_minutes)
+    if use.empty:
+        return pd.DataFrame({"account_id": [], "bucket": pd.Series([], dtype="datetime64[us]"), "requests": []})
+    out = use.groupby(["account_id", "bucket"])["requests"].sum().reset_index()
+    return out.sort_values(["account_id", "bucket"]).reset_index(drop=True)
+
+
+def search_terms(query: str, field: str = "any") -> pd.DataFrame:
+    """The (kind, value) pairs a raw search text stands for, normalised like ingested data."""
+    if field not in SEARCH_FIELDS:
+        raise ValueError(f"unknown search field {field!r}; choose one of: {', '.join(SEARCH_FIELDS)}")
+    text = (query or "").strip()
+    kinds = SEARCH_FIELDS[field]
+    rows = []
+    if not text:
+        return pd.DataFrame(columns=["kind", "value"])
+    if "account_id" in kinds:
+        rows.append(("account_id", text))
+    if "email" in kinds:
+        address, _ = normalise_email(text)
+        if address:
+            rows.append(("email", address))
+    if "phone" in kinds:
+        phone = normalise_phone(text)
+        if phone:
+            rows.append(("phone", phone))
+    if "ip" in kinds:
+        ip, _ = normalise_ip(text)
+        if ip:
+            rows.append(("ip", ip))
+    if "ip_net" in kinds and "/" in text:
+        rows.append(("ip_net", text.lower()))
+    for kind in ("device", "payment"):
+        if kind in kinds:
+            value = normalise_text_id(text)
+            if value:
+                rows.append((kind, value))
+    return pd.DataFrame(rows, columns=["kind", "value"]).drop_duplicates().reset_index(drop=True)
+
+
+def search_accounts(engine: Engine, query: str, field: str = "any", limit: int = 200) -> tuple[pd.DataFrame, bool]:
+    """Accounts matching a search (id, email, phone, IP, device or payment id); returns (matches, capped)."""
+    terms = search_terms(query, field)
+    res = engine.results("accounts")[["account_id", "ring_id", "risk_score", "flagged"]]
+    parts = []
+    by_id = terms[terms["kind"] == "account_id"]["value"].tolist()
+    if by_id:
+        hit = res[res["account_id"].isin(by_id)][["account_id"]].assign(matched_kind="account_id")
+        parts.append(hit.assign(matched_value=hit["account_id"]))
+    wanted = terms[terms["kind"] != "account_id"]
+    if len(wanted):
+        held = engine.value_accounts(wanted, per_value=limit + 1, limit=limit + 1)
+        parts.append(held.rename(columns={"kind": "matched_kind", "value": "matched_value"})[
+            ["account_id", "matched_kind", "matched_value"]])
+    if not parts:
+        return pd.DataFrame(columns=["account_id", "matched_kind", "matched_value", "ring_id", "risk_score",
+                                     "flagged"]), False
+    hits = pd.concat(parts, ignore_index=True).drop_duplicates()
+    hits = hits.merge(res, on="account_id", how="left").sort_values(["account_id", "matched_kind"])
+    return hits.head(limit).reset_index(drop=True), len(hits) > limit
+
+
+def account_profile(engine: Engine, account_id: str) -> dict:
+    """One account: signup row, detection result, identifiers and usage totals."""
+    acc = engine.accounts()
+    row = acc[acc["account_id"] == account_id]
+    if row.empty:
+        raise KeyError(f"no account {account_id!r} in this store")
+    res = engine.results("accounts")
+    result = res[res["account_id"] == account_id]
+    use = engine.usage_summary()
+    use = use[use["account_id"] == account_id]
+    return {
+        "signup": row.iloc[0].to_dict(),
+        "result": result.iloc[0].to_dict() if len(result) else {},
+        "identifiers": engine.account_identifiers([account_id])[EDGE_COLUMNS],
+        "usage": use.iloc[0].to_dict() if len(use) else {},
+    }
+
+
+def _traversable(ids: pd.DataFrame) -> pd.DataFrame:
+    """Identifier values that can link accounts: free-mail domains link no one."""
+    free = (ids["kind"] == "email_domain") & ids["value"].map(is_free_email_domain)
+    return ids[~free]
+
+
+def neighbourhood(engine: Engine, account_id: str, hops: int = 1, limit: int = 300,
+                  per_value: int = 50) -> tuple[pd.DataFrame, bool]:
+    """Account–identifier edges up to ``hops`` account hops out; returns (edges, capped).
+
+    At most ``per_value`` accounts are followed through one identifier value and at most
+    ``limit`` edges are returned; ``capped`` says whether anything was left out. Columns:
+    account_id, kind, value, holders (accounts holding the value in all).
+    """
+    frontier, seen = {account_id}, set()
+    edges = pd.DataFrame(columns=[*EDGE_COLUMNS, "holders"])
+    capped = False
+    for _ in range(max(1, hops)):
+        ids = _traversable(engine.account_identifiers(sorted(frontier))[EDGE_COLUMNS])
+        if ids.empty:
+            break
+        held = engine.value_accounts(ids[["kind", "value"]], per_value=per_value, limit=limit + 1)
+        capped = capped or len(held) > limit or bool((held["holders"] > per_value).any())
+        edges = pd.concat([edges, held], ignore_index=True).drop_duplicates(EDGE_COLUMNS)
+        seen |= frontier
+        frontier = set(held["account_id"]) - seen
+        if not frontier or len(edges) > limit:
+            break
+    if len(edges) > limit:
+        capped = True
+        # Keep the start account's own edges first so the centre of the picture survives the cut.
+        own = edges["account_id"] == account_id
+        edges = pd.concat([edges[own], edges[~own]]).head(limit)
+    edges["holders"] = edges["holders"].astype("int64")
+    return edges.reset_index(drop=True), capped
+
+
+def _selection(rings=None, min_score=None, max_score=None) -> dict:
+    return {"rings": list(rings) if rings else None, "min_score": min_score, "max_score": max_score}
+
+
+def ban_list(engine: Engine, rings=None, min_score: float | None = None, max_score: float | None = None) -> pd.DataFrame:
+    """The ban list rows for a selection: exactly `ringwatch export bans`' rows."""
+    return bans_table(engine, **_selection(rings, min_score, max_score))
+
+
+def ban_preview(engine: Engine, rings=None, min_score: float | None = None,
+                max_score: float | None = None) -> dict:
+    """Blast radius of a ban selection: accounts, rings, weak-evidence accounts, share of traffic and tokens."""
+    bans = ban_list(engine, rings, min_score, max_score)
+    usage = _usage_totals(engine)
+    hit = usage[usage["account_id"].isin(bans["account_id"])]
+    weak = weak_evidence_accounts(engine, bans)
+    return {
+        "accounts": len(bans),
+        "rings": int(bans["ring_id"].nunique()),
+        "weak_evidence": len(weak),
+        "requests": int(hit["requests"].sum()),
+        "requests_share": _share(hit["requests"].sum(), usage["requests"].sum()),
+        "output_tokens": int(hit["output_tokens"].sum()),
+        "output_tokens_share": _share(hit["output_tokens"].sum(), usage["output_tokens"].sum()),
+        "weak_accounts": weak,
+    }
+
+
+def weak_evidence_accounts(engine: Engine, bans: pd.DataFrame) -> pd.DataFrame:
+    """Banned accounts sharing fewer than two identifier values with their ring: account_id, ring_id, shared_values."""
+    if bans.empty:
+        return pd.DataFrame({"account_id": [], "ring_id": [], "shared_values": []})
+    ids = engine.account_identifiers(bans["account_id"].tolist()).merge(bans[["account_id", "ring_id"]], on="account_id")
+    ev = engine.results("ring_evidence")[["ring_id", "kind", "value"]]
+    shared = ids.merge(ev, on=["ring_id", "kind", "value"]).groupby("account_id").size()
+    out = bans[["account_id", "ring_id"]].copy()
+    out["shared_values"] = out["account_id"].map(shared).fillna(0).astype(int)
+    return out[out["shared_values"] < STRONG_SHARED_VALUES].reset_index(drop=True)
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """A table as formula-safe CSV bytes, written by export.write_csv (the one CSV writer)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "table.csv"
+        write_csv(frame, path)
+        return path.read_bytes()
+
+
+def bans_csv(engine: Engine, rings=None, min_score: float | None = None, max_score: float | None = None) -> bytes:
+    """The ban list CSV as bytes, byte-identical to `ringwatch export bans` for the same selection."""
+    return csv_bytes(ban_list(engine, rings, min_score, max_score))
+
+
+def members_csv(engine: Engine, ring_id: str) -> bytes:
+    """A ring's members as formula-safe CSV bytes."""
+    return csv_bytes(ring_members(engine, ring_id))

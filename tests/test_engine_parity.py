@@ -1,0 +1,88 @@
+"""Both engines find the same rings on the same demo scenario (needs a live Neo4j + GDS server).
+
+Selected by the ``neo4j`` marker and run only when NEO4J_URI is set; the server's
+ringwatch data is wiped first, so point it at a throwaway database.
+
+Tolerances: flagged accounts, strong links and connected components must be identical
+(the same SQL/Cypher semantics and WCC is exact). Community detection differs by design
+(networkit Louvain with refinement vs GDS Leiden), so the two partitions of the strong-link
+graph only need an adjusted Rand index of at least 0.8.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from ringwatch.graph.detect import detect
+from ringwatch.graph.engine import open_engine
+from ringwatch.graph.linking import pair_evidence, strong_links
+from ringwatch.graph.load import ingest
+from ringwatch.graph.params import DetectionParams
+from ringwatch.ingest.generate import generate
+
+ARI_TOLERANCE = 0.8
+
+
+def adjusted_rand(x, y) -> float:
+    """Adjusted Rand index of two labelings of the same items (Hubert and Arabie, 1985)."""
+    table = pd.crosstab(np.asarray(x), np.asarray(y)).to_numpy(dtype=float)
+    pairs = lambda v: (v * (v - 1) / 2).sum()
+    index, rows, cols = pairs(table), pairs(table.sum(axis=1)), pairs(table.sum(axis=0))
+    expected = rows * cols / pairs(np.array([table.sum()]))
+    top = (rows + cols) / 2
+    return 1.0 if top == expected else float((index - expected) / (top - expected))
+
+
+def test_adjusted_rand_reference_values():
+    assert adjusted_rand([0, 0, 1, 1], [5, 5, 7, 7]) == pytest.approx(1.0)
+    assert adjusted_rand([0, 0, 1, 1], [0, 1, 0, 1]) == pytest.approx(-0.5)
+
+
+@pytest.fixture(scope="module")
+def engines(tmp_path_factory):
+    root = tmp_path_factory.mktemp("parity")
+    files = generate(root / "data", accounts=800, seed=11)
+    params = DetectionParams(seed=11)
+    opened = []
+    try:
+        for name in ("embedded", "neo4j"):
+            engine = open_engine(name, root / "parity.duckdb")
+            opened.append(engine)
+            if name == "neo4j":
+                engine.clear_store()
+            ingest(engine, signups=files.signups, usage=files.usage, labels=files.labels)
+            detect(engine, params)
+        yield opened[0], opened[1], params
+    finally:
+        for engine in opened:
+            engine.close()
+
+
+@pytest.mark.neo4j
+def test_same_flagged_accounts(engines):
+    embedded, neo4j, _ = engines
+    flagged = [set(e.results("accounts").query("flagged")["account_id"]) for e in (embedded, neo4j)]
+    assert flagged[0], "the demo scenario should flag some accounts"
+    assert flagged[0] == flagged[1]
+
+
+@pytest.mark.neo4j
+def test_same_links_and_components(engines):
+    embedded, neo4j, params = engines
+    total = len(embedded.accounts())
+    links = [strong_links(pair_evidence(e, params, total), params) for e in (embedded, neo4j)]
+    pd.testing.assert_frame_equal(links[0][["a", "b", "families"]], links[1][["a", "b", "families"]],
+                                  check_dtype=False)
+    comps = [e.components(links[0]) for e in (embedded, neo4j)]
+    pd.testing.assert_frame_equal(comps[0], comps[1], check_dtype=False)
+
+
+@pytest.mark.neo4j
+def test_communities_agree(engines):
+    embedded, neo4j, params = engines
+    links = strong_links(pair_evidence(embedded, params, len(embedded.accounts())), params)
+    parts = [e.communities(links, seed=params.seed, resolution=params.resolution)[0].set_index("account_id")["group"]
+             for e in (embedded, neo4j)]
+    assert list(parts[0].sort_index().index) == list(parts[1].sort_index().index)
+    assert adjusted_rand(parts[0].sort_index(), parts[1].sort_index()) >= ARI_TOLERANCE

@@ -1,0 +1,142 @@
+"""Connection failures become one clear line: what was found, what is needed, how to fix it.
+
+The driver is replaced by a stand-in that raises the driver's own exceptions, so no server
+(and no GraphDataScience client, whose construction retries for about a minute) is needed.
+"""
+
+from __future__ import annotations
+
+import neo4j
+import pytest
+from neo4j.exceptions import AuthError, CypherSyntaxError, ServiceUnavailable
+from ringwatch.graph import neo4j_queries as q
+from ringwatch.graph.engine import EngineError, open_engine
+from ringwatch.graph.neo4j_connection import Neo4jSettings, parse_version
+
+SECRET = "s3cret-Pa55"
+
+
+class FakeResult:
+    def __init__(self, records):
+        self.records = records
+
+
+class FakeDriver:
+    """Answers verify_connectivity and execute_query the way a configured test asks."""
+
+    def __init__(self, fail=None, gds_version="2.13.4"):
+        self.fail = fail
+        self.gds_version = gds_version
+        self.closed = False
+        self.queries = []
+
+    def verify_connectivity(self):
+        if self.fail is not None:
+            raise self.fail
+
+    def execute_query(self, query, params, database_=None, routing_=None):
+        self.queries.append((query, params, database_, routing_))
+        if query == q.GDS_VERSION:
+            if self.gds_version is None:
+                raise CypherSyntaxError("Unknown function 'gds.version'")
+            return FakeResult([{"version": self.gds_version}])
+        return FakeResult([])
+
+    def close(self):
+        self.closed = True
+
+
+@pytest.fixture
+def server(monkeypatch):
+    """Point the engine at a stand-in driver; returns a function that sets how it behaves."""
+    monkeypatch.setenv("NEO4J_URI", "bolt://db.example:7687")
+    monkeypatch.setenv("NEO4J_USER", "neo4j")
+    monkeypatch.setenv("NEO4J_PASSWORD", SECRET)
+    monkeypatch.delenv("NEO4J_DATABASE", raising=False)
+    made = []
+
+    def configure(**kw):
+        def driver(uri, auth=None):
+            assert auth == ("neo4j", SECRET)
+            made.append(FakeDriver(**kw))
+            return made[-1]
+
+        monkeypatch.setattr(neo4j.GraphDatabase, "driver", driver)
+        return made
+
+    return configure
+
+
+def _message(excinfo) -> str:
+    text = str(excinfo.value)
+    assert "\n" not in text and SECRET not in text
+    return text
+
+
+def test_unreachable_server(server):
+    made = server(fail=ServiceUnavailable("Couldn't connect to db.example:7687"))
+    with pytest.raises(EngineError) as excinfo:
+        open_engine("neo4j")
+    text = _message(excinfo)
+    assert "unreachable at bolt://db.example:7687" in text and "docker compose up -d --wait" in text
+    assert made[0].closed
+
+
+def test_wrong_password(server):
+    made = server(fail=AuthError("The client is unauthorized due to authentication failure."))
+    with pytest.raises(EngineError) as excinfo:
+        open_engine("neo4j")
+    text = _message(excinfo)
+    assert "rejected user 'neo4j'" in text and "NEO4J_PASSWORD" in text
+    assert made[0].closed
+
+
+def test_gds_missing(server):
+    made = server(gds_version=None)
+    with pytest.raises(EngineError) as excinfo:
+        open_engine("neo4j")
+    text = _message(excinfo)
+    assert "no Graph Data Science library" in text and "GDS >= 2.13" in text
+    assert "NEO4J_PLUGINS" in text
+    assert made[0].closed
+
+
+def test_gds_too_old(server):
+    made = server(gds_version="2.6.9")
+    with pytest.raises(EngineError) as excinfo:
+        open_engine("neo4j")
+    text = _message(excinfo)
+    assert "Graph Data Science 2.6.9" in text and "needs GDS >= 2.13" in text and "upgrade" in text
+    assert made[0].closed
+
+
+def test_supported_gds_opens_and_sets_up_the_schema(server):
+    made = server(gds_version="2025.10.1")
+    engine = open_engine("neo4j", "ignored.duckdb")
+    try:
+        sent = [query for query, *_ in made[0].queries]
+        assert sent[0] == q.GDS_VERSION
+        assert sent[1:1 + len(q.SCHEMA)] == list(q.SCHEMA)
+        assert made[0].queries[0][3] == neo4j.RoutingControl.READ
+    finally:
+        engine.close()
+    assert made[0].closed
+
+
+def test_default_uri_and_bad_batch_size():
+    assert Neo4jSettings.from_env({}).uri == "bolt://localhost:7687"
+    with pytest.raises(EngineError, match="RINGWATCH_NEO4J_BATCH must be a positive integer"):
+        Neo4jSettings.from_env({"NEO4J_URI": "bolt://x", "RINGWATCH_NEO4J_BATCH": "0"})
+
+
+def test_settings_never_show_the_password():
+    settings = Neo4jSettings.from_env({"NEO4J_URI": "bolt://x:7687", "NEO4J_PASSWORD": SECRET,
+                                       "RINGWATCH_NEO4J_BATCH": "500", "NEO4J_DATABASE": "fraud"})
+    assert SECRET not in repr(settings)
+    assert (settings.user, settings.database, settings.batch_size) == ("neo4j", "fraud", 500)
+
+
+def test_version_parsing_handles_semantic_and_calendar_versions():
+    assert parse_version("2.13.2") == (2, 13, 2)
+    assert parse_version("2.6.9") < parse_version("2.13.0") < parse_version("2025.10.1")
+    assert parse_version("2.14.0-alpha01") == (2, 14, 0)
