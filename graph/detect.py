@@ -2,7 +2,9 @@
 
 evidence between accounts -> strong links -> clusters -> ring features -> scores and
 explanations -> stored results. Same input and parameters give the same rings, the same
-ring ids (a hash of the sorted member ids) and the same scores.
+ring ids and the same scores. A ring seen in the previous run keeps that run's id
+(``lineage.match_rings``); a ring never seen before is named by a hash of its sorted member
+ids. Analysts' false-positive decisions are applied last (``decisions.apply_feedback``).
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ import pandas as pd
 
 from ringwatch.ingest.normalise import is_free_email_domain
 
+from .decisions import apply_feedback
 from .engine import Engine, EngineError
 from .features import FEATURES, Baselines, all_cluster_features
+from .lineage import match_rings, previous_rings
 from .linking import clusters, pair_evidence, rarity, strong_links
 from .params import DetectionParams, kind_info
 from .scoring import account_risk, contributions, describe, ring_risk
@@ -75,6 +79,7 @@ def detect(engine: Engine, params: DetectionParams | None = None, progress=None)
     usage = engine.usage_summary()
     sizes = cl["cluster"].value_counts()
     cl = cl[cl["cluster"].map(sizes) >= params.min_ring_size]
+    names, lineage = match_rings(previous_rings(engine), cl.groupby("cluster")["account_id"].agg(frozenset), ring_id)
     member_ids = engine.account_identifiers(cl["account_id"].tolist())
     degrees = engine.value_degrees(member_ids[["kind", "value"]])
     base = Baselines(
@@ -82,10 +87,12 @@ def detect(engine: Engine, params: DetectionParams | None = None, progress=None)
         engine.prompt_summary(),
         degrees[degrees["kind"] == "user_agent"].set_index("value")["accounts"].to_dict(),
     )
-    scored = _score_clusters(engine, accounts, usage, cl, links, member_ids, degrees, base, params, total)
+    scored = _score_clusters(engine, accounts, usage, cl, links, member_ids, degrees, base, params, total, names)
 
     step("save")
     tables = _result_tables(accounts, scored, hubs, params, total)
+    tables["lineage"] = lineage
+    apply_feedback(engine, tables)
     runtime = time.perf_counter() - started
     summary = DetectionSummary(
         accounts=total,
@@ -104,7 +111,7 @@ def detect(engine: Engine, params: DetectionParams | None = None, progress=None)
     return summary
 
 
-def _score_clusters(engine, accounts, usage, cl, links, ids, degrees, base, params, total) -> dict:
+def _score_clusters(engine, accounts, usage, cl, links, ids, degrees, base, params, total, names) -> dict:
     """Features, scores, explanations and evidence for every cluster (vectorised over clusters)."""
     empty = {"clusters": pd.DataFrame(columns=["cluster_id", "ring_id", "size", "risk_score", "flagged"]),
              "members": pd.DataFrame(columns=["account_id", "cluster_id", "risk_score", "reasons"]),
@@ -122,7 +129,7 @@ def _score_clusters(engine, accounts, usage, cl, links, ids, degrees, base, para
 
     table = all_cluster_features(acc, use, activity, base, params.hub_cap, params.pair_cap)
     shared = _shared_identifiers(ids.assign(cluster=ids["account_id"].map(cluster_of)), degrees, total)
-    ring_ids = acc.groupby("cluster")["account_id"].agg(ring_id).reindex(table.index)
+    ring_ids = pd.Series(names).reindex(table.index)
     spans = pd.concat([acc[["cluster", "created_at"]].rename(columns={"created_at": "t"}),
                        use[["cluster", "first_ts"]].rename(columns={"first_ts": "t"}),
                        use[["cluster", "last_ts"]].rename(columns={"last_ts": "t"})]).groupby("cluster")["t"]

@@ -16,7 +16,7 @@ import networkit as nk
 import numpy as np
 import pandas as pd
 
-from .engine import Engine, EngineError, LoadResult
+from .engine import Engine, EngineError, LoadResult, ledger_bodies, ledger_frame
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,8 @@ CREATE TABLE IF NOT EXISTS labels (
 CREATE TABLE IF NOT EXISTS quarantine (
     source VARCHAR, "row" BIGINT, "column" VARCHAR, value VARCHAR, reason VARCHAR,
     recorded_at TIMESTAMP DEFAULT current_timestamp);
+CREATE TABLE IF NOT EXISTS ledger (
+    ledger VARCHAR, seq BIGINT, body VARCHAR, PRIMARY KEY (ledger, seq));
 CREATE TABLE IF NOT EXISTS loaded_files (
     kind VARCHAR, digest VARCHAR, source VARCHAR, "rows" BIGINT,
     loaded_at TIMESTAMP DEFAULT current_timestamp, PRIMARY KEY (kind, digest));
@@ -49,7 +51,7 @@ USAGE_COLUMNS = [
     "account_id", "ts", "ip", "model", "prompt_fingerprint", "input_tokens", "output_tokens",
     "requests", "user_agent",
 ]
-RESULT_TABLES = ("accounts", "rings", "ring_evidence", "suppressed_hubs", "runs", "clusters")
+RESULT_TABLES = ("accounts", "rings", "ring_evidence", "suppressed_hubs", "runs", "clusters", "lineage")
 
 # Every account-identifier link the graph uses: signup identifiers plus two kinds derived
 # from usage (request IPs and prompt fingerprints). Accounts are numbered by their
@@ -182,6 +184,9 @@ QUALIFY row_number() OVER (PARTITION BY i.kind, i.value ORDER BY i.account_id) <
 ORDER BY i.kind, i.value, i.account_id LIMIT ?
 """
 
+LEDGER_NEXT_SQL = "SELECT coalesce(max(seq), -1) + 1 FROM ledger WHERE ledger = ?"
+LEDGER_APPEND_SQL = "INSERT INTO ledger SELECT ?, ? + i, body FROM incoming ORDER BY i"
+
 
 class EmbeddedEngine(Engine):
     """DuckDB store plus networkit algorithms, in this process."""
@@ -218,7 +223,7 @@ class EmbeddedEngine(Engine):
 
     def clear_store(self) -> int:
         total = 0
-        for table in ("accounts", "identifiers", "usage", "labels", "quarantine", "loaded_files"):
+        for table in ("accounts", "identifiers", "usage", "labels", "quarantine", "loaded_files", "ledger"):
             total += self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
             self.con.execute(f"DELETE FROM {table}")  # fixed table names, never input
         for name in RESULT_TABLES:
@@ -430,6 +435,26 @@ class EmbeddedEngine(Engine):
         if not exists:
             raise EngineError("no detection results in this store yet: run `ringwatch detect` first")
         return self.con.execute(f"SELECT * FROM result_{name}").df()
+
+    # -- ledgers ---------------------------------------------------------------------------
+    def append_records(self, ledger: str, frame: pd.DataFrame) -> list[int]:
+        self._check_ledger(ledger)
+        bodies = ledger_bodies(frame)
+        if not bodies:
+            return []
+        # One statement numbers and inserts the rows; the primary key refuses a clashing seq.
+        self.con.register("incoming", pd.DataFrame({"i": range(len(bodies)), "body": bodies}))
+        try:
+            start = self.con.execute(LEDGER_NEXT_SQL, [ledger]).fetchall()[0][0]
+            self.con.execute(LEDGER_APPEND_SQL, [ledger, start])
+        finally:
+            self.con.unregister("incoming")
+        return list(range(int(start), int(start) + len(bodies)))
+
+    def records(self, ledger: str) -> pd.DataFrame:
+        self._check_ledger(ledger)
+        rows = self.con.execute("SELECT seq, body FROM ledger WHERE ledger = ? ORDER BY seq", [ledger]).fetchall()
+        return ledger_frame([r[0] for r in rows], [r[1] for r in rows])
 
     def value_accounts(self, values: pd.DataFrame, per_value: int = 100, limit: int = 1000) -> pd.DataFrame:
         self.con.register("wanted_values", values[["kind", "value"]].astype("str"))

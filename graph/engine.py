@@ -8,6 +8,7 @@ engine lacks raises `NotSupported`; callers never branch on engine names.
 
 from __future__ import annotations
 
+import json
 import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -29,6 +30,24 @@ class LoadResult:
 
     loaded: int
     duplicates: int = 0
+
+
+# Append-only ledgers: analysts' decisions, ban batches, their approvals, exports, unbans,
+# and the hash-chained audit log that records all of them (see audit.py).
+LEDGERS = ("decisions", "batches", "approvals", "exports", "unbans", "audit")
+
+
+def ledger_bodies(frame: pd.DataFrame) -> list[str]:
+    """Ledger rows as canonical JSON text (sorted keys), the form every engine stores."""
+    rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    return [json.dumps(row, sort_keys=True, separators=(",", ":"), default=str) for row in rows]
+
+
+def ledger_frame(seqs: list[int], bodies: list[str]) -> pd.DataFrame:
+    """Stored ledger rows back as a DataFrame: ``seq`` first, then the row's own columns."""
+    rows = [{"seq": int(s), **json.loads(b)} for s, b in zip(seqs, bodies)]
+    # Object columns keep each value as stored (an int stays an int next to a missing value).
+    return pd.DataFrame(rows, dtype=object) if rows else pd.DataFrame({"seq": pd.Series(dtype="int64")})
 
 
 class Engine(ABC):
@@ -207,7 +226,26 @@ class Engine(ABC):
 
     @abstractmethod
     def results(self, name: str) -> pd.DataFrame:
-        """A stored result table (accounts, rings, ring_evidence, suppressed_hubs, runs)."""
+        """A stored result table (accounts, rings, ring_evidence, suppressed_hubs, runs, lineage)."""
+
+    # -- ledgers ---------------------------------------------------------------------------
+    @abstractmethod
+    def append_records(self, ledger: str, frame: pd.DataFrame) -> list[int]:
+        """Append rows to a ledger (one of ``LEDGERS``); returns the sequence numbers given to them.
+
+        A ledger is append-only: rows are never updated or deleted (only ``clear_store``
+        wipes them with the rest of the store). Each row is stored as canonical JSON text
+        (``ledger_bodies``) under ``(ledger, seq)``, ``seq`` counting 0, 1, 2, ... per ledger,
+        so values should be JSON types (timestamps as ISO text).
+        """
+
+    @abstractmethod
+    def records(self, ledger: str) -> pd.DataFrame:
+        """A ledger's rows in append order: ``seq`` plus the columns the rows were appended with."""
+
+    def _check_ledger(self, ledger: str) -> None:
+        if ledger not in LEDGERS:
+            raise EngineError(f"unknown ledger {ledger!r}; ledgers: {', '.join(LEDGERS)}")
 
     @abstractmethod
     def value_accounts(self, values: pd.DataFrame, per_value: int = 100, limit: int = 1000) -> pd.DataFrame:

@@ -67,9 +67,14 @@ def bans_table(engine: Engine, rings=None, min_score: float | None = None, max_s
     return acc[BAN_COLUMNS].reset_index(drop=True)
 
 
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """A table as formula-safe CSV, UTF-8: exactly the bytes ``write_csv`` writes."""
+    return _format(frame).to_csv(index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n").encode("utf-8")
+
+
 def write_csv(frame: pd.DataFrame, path: str | Path) -> int:
     """Write a table as formula-safe CSV; returns rows written."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    _format(frame).to_csv(path, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+    path.write_bytes(csv_bytes(frame))
     return len(frame)

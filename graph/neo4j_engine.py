@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from . import neo4j_queries as q
 from .embedded_engine import ACCOUNT_COLUMNS, RESULT_TABLES, USAGE_COLUMNS, _groups
-from .engine import Engine, EngineError, LoadResult
+from .engine import Engine, EngineError, LoadResult, ledger_bodies, ledger_frame
 from .neo4j_connection import CypherRunner, GdsRunner, Neo4jSettings, check_gds, connect
 
 log = logging.getLogger(__name__)
@@ -368,6 +368,22 @@ class Neo4jEngine(Engine):
             raise EngineError("no detection results in this store yet: run `ringwatch detect` first")
         frames = [pq.read_table(io.BytesIO(r["parquet"])).to_pandas() for r in rows]
         return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+    # -- ledgers ---------------------------------------------------------------------------
+    def append_records(self, ledger: str, frame: pd.DataFrame) -> list[int]:
+        self._check_ledger(ledger)
+        bodies = ledger_bodies(frame)
+        if not bodies:
+            return []
+        start = int(self.cypher.run(q.LEDGER_NEXT_SEQ, {"ledger": ledger})[0]["next"])
+        rows = [{"seq": start + i, "body": body} for i, body in enumerate(bodies)]
+        self.cypher.run(q.APPEND_LEDGER, {"ledger": ledger, "rows": rows})
+        return [r["seq"] for r in rows]
+
+    def records(self, ledger: str) -> pd.DataFrame:
+        self._check_ledger(ledger)
+        rows = self.cypher.run(q.LEDGER_ENTRIES, {"ledger": ledger}, read_only=True)
+        return ledger_frame([r["seq"] for r in rows], [r["body"] for r in rows])
 
     def value_accounts(self, values: pd.DataFrame, per_value: int = 100, limit: int = 1000) -> pd.DataFrame:
         wanted = _records(values[["kind", "value"]].astype("str"))

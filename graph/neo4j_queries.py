@@ -9,6 +9,8 @@ Values travel only as parameters (``$name``). The graph model:
   ``prompt``);
 - ``(:Usage {account_id, ts, epoch, ip, model, prompt_fingerprint, ...})``, one per usage row;
 - ``(:Label)``, ``(:Quarantine)``, ``(:LoadedFile)`` for labels, rejected rows and loaded files;
+- ``(:LedgerEntry {ledger, seq, body})``: append-only ledgers (decisions, ban batches,
+  approvals, exports, unbans, the audit log), one node per row, ``body`` canonical JSON;
 - ``(:ResultChunk {table, seq, rows, parquet})``: detection result tables, stored as Parquet
   chunks so they read back exactly; ring membership is also written onto the accounts
   (``ring_id``, ``risk_score``, ``flagged``, ``cluster_id``) for Neo4j Browser and Bloom.
@@ -18,7 +20,7 @@ Values travel only as parameters (``$name``). The graph model:
 
 from __future__ import annotations
 
-LABELS = ("Account", "Identifier", "Usage", "Label", "Quarantine", "LoadedFile", "ResultChunk")
+LABELS = ("Account", "Identifier", "Usage", "Label", "Quarantine", "LoadedFile", "ResultChunk", "LedgerEntry")
 RELATIONSHIP_TYPES = ("HAS", "USED")
 
 # -- schema ------------------------------------------------------------------------------
@@ -44,6 +46,10 @@ SCHEMA = (
         "CREATE CONSTRAINT ringwatch_result_chunk IF NOT EXISTS "
         "FOR (c:ResultChunk) REQUIRE (c.table, c.seq) IS UNIQUE"
     ),
+    (
+        "CREATE CONSTRAINT ringwatch_ledger_entry IF NOT EXISTS "
+        "FOR (e:LedgerEntry) REQUIRE (e.ledger, e.seq) IS UNIQUE"
+    ),
     "CREATE INDEX ringwatch_account_idx IF NOT EXISTS FOR (a:Account) ON (a.idx)",
     "CREATE INDEX ringwatch_usage_account IF NOT EXISTS FOR (u:Usage) ON (u.account_id)",
     "CREATE INDEX ringwatch_usage_prompt IF NOT EXISTS FOR (u:Usage) ON (u.prompt_fingerprint)",
@@ -64,6 +70,7 @@ RETURN dropped
 CLEAR_STORE = """
 MATCH (n)
 WHERE n:Account OR n:Identifier OR n:Usage OR n:Label OR n:Quarantine OR n:LoadedFile OR n:ResultChunk
+   OR n:LedgerEntry
 WITH n LIMIT $batch
 DETACH DELETE n
 RETURN count(*) AS deleted
@@ -285,6 +292,25 @@ UNWIND $rows AS row
 MATCH (a:Account {account_id: row.account_id})
 SET a.ring_id = row.ring_id, a.risk_score = row.risk_score, a.flagged = row.flagged,
     a.cluster_id = row.cluster_id
+"""
+
+# -- ledgers -----------------------------------------------------------------------------
+LEDGER_NEXT_SEQ = """
+OPTIONAL MATCH (e:LedgerEntry {ledger: $ledger})
+RETURN coalesce(max(e.seq), -1) + 1 AS next
+"""
+
+# CREATE, never MERGE: with the (ledger, seq) constraint a clashing append fails instead
+# of overwriting an entry.
+APPEND_LEDGER = """
+UNWIND $rows AS row
+CREATE (e:LedgerEntry {ledger: $ledger, seq: row.seq, body: row.body})
+"""
+
+LEDGER_ENTRIES = """
+MATCH (e:LedgerEntry {ledger: $ledger})
+RETURN e.seq AS seq, e.body AS body
+ORDER BY seq
 """
 
 VALUE_ACCOUNTS = """

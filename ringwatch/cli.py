@@ -325,3 +325,176 @@ def dashboard(port, db, engine_name):
         code = 0
     if code:
         raise click.ClickException(f"the dashboard server stopped with exit code {code}")
+
+
+def analyst_option(func):
+    """--analyst, shared by every command that records an action."""
+    return click.option("--analyst", default=SETTINGS["analyst"].value, show_default="env RINGWATCH_ANALYST",
+                        help=SETTINGS["analyst"].help)(func)
+
+
+def _require_analyst(analyst):
+    if not analyst:
+        raise click.ClickException("who is acting? pass --analyst NAME or set RINGWATCH_ANALYST")
+    return analyst
+
+
+VERDICT_NAMES = {"fraud": "confirmed_fraud", "false-positive": "false_positive", "review": "needs_review"}
+
+
+@main.command()
+@click.argument("target")
+@click.option("--as", "verdict", required=True, type=click.Choice(sorted(VERDICT_NAMES)),
+              help="fraud (confirmed), false-positive, or review (needs review).")
+@click.option("--note", default="", help="Why: pasted into the case and the audit log.")
+@analyst_option
+@store_options
+@clear_errors
+def decide(target, verdict, note, analyst, db, engine_name):
+    """Record a decision on a ring id or an account id of the last detection run.
+
+    A false-positive decision keeps those accounts from being flagged again on the same
+    evidence.
+
+    Example: ringwatch decide R-5e16058edb --as false-positive --note "university lab" --analyst ann
+    """
+    from ringwatch.graph.decisions import decide as run_decide
+
+    _require_analyst(analyst)
+    with open_engine(engine_name, db) as engine:
+        row = run_decide(engine, target, VERDICT_NAMES[verdict], analyst, note)
+    click.echo(f"{row['target_kind']} {target}: {row['verdict']} by {analyst} (audit entry {row['audit_seq']})")
+
+
+@main.group()
+def batch():
+    """Ban batches: propose, approve (four-eyes), export.
+
+    Example: ringwatch batch propose --min-score 0.8 --analyst ann
+    """
+
+
+@batch.command(name="propose")
+@click.option("--ring", multiple=True, help="Only these ring ids (repeatable).")
+@click.option("--min-score", type=float, default=None, help="Only accounts scoring at least this.")
+@click.option("--max-score", type=float, default=None, help="Only accounts scoring at most this.")
+@click.option("--approval-above", type=int, default=lambda: int(SETTINGS["approval_above"].value()),
+              show_default="50, env RINGWATCH_APPROVAL_ABOVE", help=SETTINGS["approval_above"].help)
+@click.option("--no-four-eyes", is_flag=True, help="Approve on proposal whatever the size.")
+@analyst_option
+@store_options
+@clear_errors
+def batch_propose(ring, min_score, max_score, approval_above, no_four_eyes, analyst, db, engine_name):
+    """Freeze a selection of the ban list as a batch with a content hash.
+
+    Example: ringwatch batch propose --ring R-5e16058edb --analyst ann
+    """
+    from ringwatch.graph.batches import propose
+
+    _require_analyst(analyst)
+    with open_engine(engine_name, db) as engine:
+        row = propose(engine, analyst, ring, min_score, max_score, None if no_four_eyes else approval_above)
+    state = "waiting for approval by another analyst" if row["needs_approval"] else "approved"
+    click.echo(f"batch {row['batch_id']}: {row['size']:,} accounts, sha256 {row['content_hash']}, {state}")
+
+
+@batch.command(name="approve")
+@click.argument("batch_id")
+@analyst_option
+@store_options
+@clear_errors
+def batch_approve(batch_id, analyst, db, engine_name):
+    """Approve a batch another analyst proposed (four-eyes).
+
+    Example: ringwatch batch approve B-bfa0d867cd --analyst bob
+    """
+    from ringwatch.graph.batches import approve
+
+    _require_analyst(analyst)
+    with open_engine(engine_name, db) as engine:
+        approve(engine, batch_id, analyst)
+    click.echo(f"batch {batch_id} approved by {analyst}")
+
+
+@batch.command(name="export")
+@click.argument("batch_id")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="CSV file to write.")
+@analyst_option
+@store_options
+@clear_errors
+def batch_export(batch_id, out, analyst, db, engine_name):
+    """Write an approved batch's ban list, byte for byte as proposed.
+
+    Example: ringwatch batch export B-bfa0d867cd --out bans.csv --analyst bob
+    """
+    from ringwatch.graph.batches import export_batch
+
+    _require_analyst(analyst)
+    with open_engine(engine_name, db) as engine:
+        row = export_batch(engine, batch_id, out, analyst)
+    click.echo(f"wrote {row['rows']:,} rows to {out} (sha256 {row['content_hash']})")
+
+
+@main.command()
+@click.argument("accounts", nargs=-1, required=True)
+@click.option("--batch", "batch_id", default=None, help="The batch that banned them (checked).")
+@click.option("--note", default="", help="Why the ban is lifted.")
+@analyst_option
+@store_options
+@clear_errors
+def unban(accounts, batch_id, note, analyst, db, engine_name):
+    """Lift bans; the ban stays in the history and the unban is appended.
+
+    Example: ringwatch unban acct_0001096 --note "verified customer" --analyst bob
+    """
+    from ringwatch.graph.batches import unban as run_unban
+
+    _require_analyst(analyst)
+    with open_engine(engine_name, db) as engine:
+        rows = run_unban(engine, accounts, analyst, note, batch_id)
+    click.echo(f"unbanned {len(rows)} accounts")
+
+
+@main.group()
+def audit():
+    """The tamper-evident audit log.
+
+    Example: ringwatch audit verify
+    """
+
+
+@audit.command(name="verify")
+@store_options
+@clear_errors
+def audit_verify(db, engine_name):
+    """Check the audit log's hash chain; names the first entry that was edited.
+
+    Example: ringwatch audit verify --db ringwatch.duckdb
+    """
+    from ringwatch.graph.audit import verify
+
+    with open_engine(engine_name, db) as engine:
+        result = verify(engine)
+    if not result.ok:
+        raise click.ClickException(result.message())
+    click.echo(result.message())
+
+
+@main.command()
+@click.option("--since", default=None, help="Start of the window (date); default 7 days before the latest usage.")
+@click.option("--out", default="report.html", show_default=True, type=click.Path(dir_okay=False),
+              help="HTML file to write.")
+@store_options
+@clear_errors
+def review(since, out, db, engine_name):
+    """Write the weekly risk review as one self-contained HTML page.
+
+    Example: ringwatch review --since 2026-11-16 --out report.html
+    """
+    from ringwatch.graph.review import build_review, render_html
+
+    with open_engine(engine_name, db) as engine:
+        data = build_review(engine, since)
+    Path(out).write_text(render_html(data), encoding="utf-8")
+    click.echo(", ".join(f"{k} {v}" for k, v in data.counts.items()))
+    click.echo(f"wrote {out}")

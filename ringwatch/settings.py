@@ -21,4 +21,7 @@ class Setting:
 SETTINGS = {
     "db": Setting("db", "ringwatch.duckdb", "RINGWATCH_DB", "Store path (embedded engine: a DuckDB file)."),
     "engine": Setting("engine", "embedded", "RINGWATCH_ENGINE", "Graph engine: embedded (default)."),
+    "analyst": Setting("analyst", "", "RINGWATCH_ANALYST", "Who is acting (recorded in the audit log)."),
+    "approval_above": Setting("approval_above", "50", "RINGWATCH_APPROVAL_ABOVE",
+                              "Batches of more accounts need approval by a second analyst (four-eyes)."),
 }

@@ -162,3 +162,19 @@ def test_clear_store_removes_records_and_results(loaded):
     assert loaded.counts()["accounts"] == 0 and loaded.counts()["identifiers"] == 0
     with pytest.raises(Exception, match="ringwatch detect"):
         loaded.results("rings")
+
+
+def test_ledgers_append_in_order_and_read_back_exactly(engine):
+    assert engine.records("decisions").empty
+    first = engine.append_records("decisions", pd.DataFrame({"target": ["R-1", "a0"], "risk": [0.5, None],
+                                                             "members": [["a0", "a1"], ["a0"]]}))
+    second = engine.append_records("decisions", pd.DataFrame({"target": ["a2"], "n": [3]}))
+    assert (first, second) == ([0, 1], [2])
+    rows = engine.records("decisions")
+    assert rows["seq"].tolist() == [0, 1, 2] and rows["target"].tolist() == ["R-1", "a0", "a2"]
+    assert rows["members"].iloc[0] == ["a0", "a1"] and rows["n"].iloc[2] == 3 and isinstance(rows["n"].iloc[2], int)
+    assert engine.records("audit").empty  # ledgers are separate
+    with pytest.raises(Exception, match="unknown ledger"):
+        engine.append_records("nope", pd.DataFrame({"x": [1]}))
+    engine.clear_store()
+    assert engine.records("decisions").empty

@@ -354,3 +354,21 @@ def test_modularity_matches_networkit_on_a_random_graph():
         graph.addEdge(int(a), int(b), float(w))
     expected = nk.community.Modularity().getQuality(nk.structures.Partition(30, membership.tolist()), graph)
     assert ne.modularity(rels, membership) == pytest.approx(expected)
+
+
+def test_ledger_appends_number_after_the_last_entry_and_create_never_merge():
+    stored = []
+    engine, runner, _ = make({
+        q.LEDGER_NEXT_SEQ: lambda p: [{"next": len(stored)}],
+        q.APPEND_LEDGER: lambda p: stored.extend(p["rows"]) or [],
+        q.LEDGER_ENTRIES: lambda p: [{"seq": r["seq"], "body": r["body"]} for r in stored],
+    })
+    assert engine.append_records("audit", pd.DataFrame({"action": ["a", "b"], "n": [1, 2]})) == [0, 1]
+    assert engine.append_records("audit", pd.DataFrame({"action": ["c"], "n": [3]})) == [2]
+    assert runner.sent(q.APPEND_LEDGER)[1] == {"ledger": "audit", "rows": [{"seq": 2, "body": '{"action":"c","n":3}'}]}
+    assert "CREATE (e:LedgerEntry" in q.APPEND_LEDGER and "MERGE" not in q.APPEND_LEDGER
+    assert any("(e:LedgerEntry) REQUIRE (e.ledger, e.seq) IS UNIQUE" in s for s in q.SCHEMA)
+    back = engine.records("audit")
+    assert back["seq"].tolist() == [0, 1, 2] and back["action"].tolist() == ["a", "b", "c"]
+    with pytest.raises(EngineError, match="unknown ledger"):
+        engine.records("nope")

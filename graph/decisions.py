@@ -1,0 +1,139 @@
+"""Analysts' decisions on rings and accounts, and false-positive feedback into detection.
+
+A decision marks a ring or an account as ``confirmed_fraud``, ``false_positive`` or
+``needs_review``, with a note, the analyst and the time; it also keeps what the analyst
+saw: the risk score and the members at that moment. Decisions live in the ``decisions``
+ledger (append-only; the latest decision on a target is the current one).
+
+Decisions follow a ring through lineage because ring ids do: a decision on ring X applies
+to whichever ring holds id X after a later run (see ``lineage``). When rings merge, the
+merged ring carries only the decisions of the id it kept; when a ring splits, the part
+that kept the id carries them and the other parts start undecided (they are new rings to
+review). An account's own decision overrides its ring's.
+
+False-positive feedback: after detection, a flagged account covered by a false-positive
+decision (on its ring, or on itself) is not flagged again on the same evidence. New
+evidence means the ring's risk score rose by at least ``NEW_EVIDENCE_RISE`` since the
+decision or the ring gained members the decision did not cover (for an account decision:
+its own score rose that much, or it now sits in a different ring). Either way its reasons
+say what happened.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+
+from . import audit
+from .engine import Engine
+
+log = logging.getLogger(__name__)
+
+VERDICTS = ("confirmed_fraud", "false_positive", "needs_review")
+NEW_EVIDENCE_RISE = 0.1
+DECISION_COLUMNS = ["seq", "target", "target_kind", "verdict", "note", "analyst", "at", "risk_score", "members",
+                    "ring_id", "audit_seq"]
+
+
+def decide(engine: Engine, target: str, verdict: str, analyst: str, note: str = "", at: str | None = None) -> dict:
+    """Record a decision on a ring id or an account id of the last detection run; returns the stored row."""
+    if verdict not in VERDICTS:
+        raise ValueError(f"unknown verdict {verdict!r}; choose one of: {', '.join(VERDICTS)}")
+    if not analyst:
+        raise ValueError("a decision needs an analyst: pass --analyst NAME or set RINGWATCH_ANALYST")
+    accounts, rings = engine.results("accounts"), engine.results("rings")
+    ring = rings[rings["ring_id"] == target]
+    if len(ring):
+        members = accounts.loc[accounts["cluster_id"] == ring["cluster_id"].iloc[0], "account_id"]
+        row = {"target_kind": "ring", "risk_score": float(ring["risk_score"].iloc[0]),
+               "members": sorted(members), "ring_id": target}
+    else:
+        account = accounts[accounts["account_id"] == target]
+        if account.empty:
+            raise ValueError(f"{target} is neither a ring id nor an account id of the last detection run")
+        rid = account["ring_id"].iloc[0]
+        row = {"target_kind": "account", "risk_score": float(account["risk_score"].iloc[0]),
+               "members": [target], "ring_id": None if pd.isna(rid) else rid}
+    row = {"target": target, "verdict": verdict, "note": note, "analyst": analyst, "at": at or audit.now_text(), **row}
+    return audit.record(engine, "decisions", "decision", analyst, [row], at=row["at"])[0]
+
+
+def decisions(engine: Engine) -> pd.DataFrame:
+    """Every decision in the order made (``DECISION_COLUMNS``)."""
+    return engine.records("decisions").reindex(columns=DECISION_COLUMNS)
+
+
+def current_decisions(log_frame: pd.DataFrame) -> pd.DataFrame:
+    """The latest decision per target."""
+    if log_frame.empty:
+        return log_frame
+    return log_frame.sort_values("seq").groupby("target", sort=True).tail(1).set_index("target")
+
+
+def pending_rings(engine: Engine) -> pd.DataFrame:
+    """Flagged rings of the last run with no decision yet, or marked needs_review: ring_id, size, risk_score, verdict."""
+    rings = engine.results("rings")
+    rings = rings[rings["flagged"].astype(bool)]
+    latest = current_decisions(decisions(engine))
+    verdict = rings["ring_id"].map(latest["verdict"]) if len(latest) else pd.Series(None, index=rings.index)
+    out = rings.assign(verdict=verdict.astype(object).fillna(""))
+    out = out[out["verdict"].isin(["", "needs_review"])]
+    return out[["ring_id", "size", "risk_score", "verdict"]].sort_values(
+        ["risk_score", "ring_id"], ascending=[False, True]).reset_index(drop=True)
+
+
+def _mark(d) -> str:
+    return f"marked false positive by {d['analyst']} on {str(d['at'])[:10]}"
+
+
+def apply_feedback(engine: Engine, tables: dict[str, pd.DataFrame]) -> None:
+    """Unflag accounts covered by a false-positive decision unless new evidence appeared (edits ``tables`` in place)."""
+    latest = current_decisions(decisions(engine))
+    if latest.empty:
+        return
+    acc, rings = tables["accounts"], tables["rings"]
+    if rings.empty:
+        return
+    ring_of = acc["cluster_id"].map(rings.dropna(subset=["cluster_id"]).set_index("cluster_id")["ring_id"])
+    ring_risk = rings.set_index("ring_id")["risk_score"]
+    own = latest[latest["target_kind"] == "account"]
+    quiet, again = {}, {}
+    for rid, d in latest[(latest["target_kind"] == "ring") & (latest["verdict"] == "false_positive")].iterrows():
+        if rid not in ring_risk.index:
+            continue  # the id is gone (merged away or dissolved): the decision stays in history only
+        members = set(acc.loc[ring_of == rid, "account_id"])
+        unseen = members - set(d["members"])
+        rise = float(ring_risk[rid]) - float(d["risk_score"])
+        covered = members - set(own.index)  # an account's own decision overrides its ring's
+        if unseen or rise >= NEW_EVIDENCE_RISE:
+            why = (f"{len(unseen)} members the decision did not cover" if unseen
+                   else f"ring risk rose from {float(d['risk_score']):.2f} to {float(ring_risk[rid]):.2f}")
+            again.update({a: f"flagged again after being {_mark(d)}: new evidence ({why})" for a in covered})
+        else:
+            quiet.update({a: f"not flagged: {_mark(d)}" for a in covered})
+            rings.loc[rings["ring_id"] == rid, "flagged"] = False
+    risk = acc.set_index("account_id")["risk_score"]
+    ring_now = pd.Series(ring_of.to_numpy(), index=acc["account_id"])
+    for account, d in own[own["verdict"] == "false_positive"].iterrows():
+        if account not in risk.index:
+            continue
+        rise = float(risk[account]) - float(d["risk_score"])
+        moved = pd.notna(ring_now[account]) and ring_now[account] != d["ring_id"]
+        if rise >= NEW_EVIDENCE_RISE or moved:
+            why = "it is in a different ring" if moved else f"risk rose from {float(d['risk_score']):.2f}"
+            again[account] = f"flagged again after being {_mark(d)}: new evidence ({why})"
+        else:
+            quiet[account] = f"not flagged: {_mark(d)}"
+    hit = acc["account_id"].isin(quiet)
+    _prefix(acc, hit & acc["flagged"], quiet)
+    acc.loc[hit, "flagged"] = False
+    renewed = acc["account_id"].isin(again) & acc["flagged"]
+    _prefix(acc, renewed, again)
+    log.info("false-positive feedback: %d accounts held back, %d flagged again on new evidence", hit.sum(), renewed.sum())
+
+
+def _prefix(acc: pd.DataFrame, rows: pd.Series, text: dict) -> None:
+    """Put the feedback note in front of these accounts' reasons."""
+    picked = acc.loc[rows]
+    acc.loc[rows, "reasons"] = [f"{text[a]} | {r}" for a, r in zip(picked["account_id"], picked["reasons"])]

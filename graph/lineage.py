@@ -1,0 +1,147 @@
+"""Stable ring identity across detection runs, and the lineage events that connect them.
+
+Community detection names its groups afresh on every run; analysts' decisions need a ring
+to keep its name while it grows or sheds members. After each run the new clusters are
+matched to the previous run's rings by shared members.
+
+Matching rule (a mutual best match, in the spirit of the overlap matching used to track
+communities over time, Greene et al., "Tracking the evolution of communities in dynamic
+social networks", ASONAM 2010):
+
+- a previous ring's *best destination* is the new cluster holding most of its members;
+  a new cluster's *best source* is the previous ring that supplied most of its members;
+  ties go to the larger group, then to the smallest member id, so the result never
+  depends on input order;
+- a new cluster keeps a previous ring's id when each is the other's best match and the
+  shared members are at least half of the previous ring or more than half of the new
+  cluster; every other cluster gets the membership-hash id (``detect.ring_id``).
+
+Events (one row each, columns ``LINEAGE_COLUMNS``):
+
+- ``unchanged``: same id, same members; ``grown``: same id, gained members and is not
+  smaller; ``shrunk``: same id, fewer members;
+- ``new``: a cluster that kept no id (``related_ids``: the previous rings it drew members
+  from, empty for a ring never seen);
+- ``merged``: a cluster that is the best destination of two or more previous rings
+  (``related_ids``: those rings); it replaces the grown/shrunk/new event of that cluster;
+- ``split``: a previous ring whose members now sit in two or more clusters holding at
+  least ``max(2, 20%)`` of them each (``ring_id`` is the previous ring, ``related_ids``
+  the parts); reported in addition to the parts' own events;
+- ``dissolved``: a previous ring whose id nobody kept and that no merge or split
+  accounts for.
+
+Re-running on unchanged data gives every ring its old id and only ``unchanged`` events.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+
+import pandas as pd
+
+from .engine import Engine, EngineError
+
+log = logging.getLogger(__name__)
+
+LINEAGE_COLUMNS = ["event", "ring_id", "related_ids", "size_before", "size_after", "joined", "left"]
+EVENTS = ("new", "grown", "shrunk", "merged", "split", "dissolved", "unchanged")
+SPLIT_SHARE = 0.2
+
+
+def previous_rings(engine: Engine) -> dict[str, frozenset]:
+    """Members per ring id of the run stored now (every cluster, flagged or not); empty before the first run."""
+    try:
+        accounts = engine.results("accounts")
+        rings = engine.results("rings")
+    except EngineError:
+        return {}
+    if accounts.empty or rings.empty or "cluster_id" not in rings:
+        return {}
+    name = rings.dropna(subset=["cluster_id"]).set_index("cluster_id")["ring_id"]
+    members = accounts.dropna(subset=["cluster_id"]).assign(ring=lambda f: f["cluster_id"].map(name))
+    members = members.dropna(subset=["ring"])
+    return {r: frozenset(g) for r, g in members.groupby("ring")["account_id"]}
+
+
+def _best(counts: dict, size: Mapping, key_min: Mapping):
+    """The entry with the largest overlap; ties to the larger group, then the smallest member id."""
+    return min(counts, key=lambda k: (-counts[k], -size[k], key_min[k]))
+
+
+def match_rings(previous: Mapping[str, frozenset], current: Mapping, fresh_id: Callable) -> tuple[dict, pd.DataFrame]:
+    """Name the current clusters and describe how they came from the previous rings.
+
+    Args:
+        previous: ring id -> member ids of the previous run.
+        current: cluster key -> member ids of this run.
+        fresh_id: names a cluster that keeps no previous id (from its members).
+
+    Returns:
+        (cluster key -> ring id, lineage events as a DataFrame with ``LINEAGE_COLUMNS``).
+    """
+    previous = {r: frozenset(m) for r, m in previous.items()}
+    current = {c: frozenset(m) for c, m in current.items()}
+    ring_of = {a: r for r, members in previous.items() for a in members}
+    overlap: dict = {}
+    for c, members in current.items():
+        for a in members:
+            r = ring_of.get(a)
+            if r is not None:
+                overlap.setdefault(c, {}).setdefault(r, 0)
+                overlap[c][r] += 1
+    sources = overlap
+    destinations: dict = {}
+    for c, per_ring in overlap.items():
+        for r, n in per_ring.items():
+            destinations.setdefault(r, {})[c] = n
+
+    prev_size = {r: len(m) for r, m in previous.items()}
+    cur_size = {c: len(m) for c, m in current.items()}
+    prev_min = {r: min(m) for r, m in previous.items()}
+    cur_min = {c: min(m) for c, m in current.items()}
+    best_dest = {r: _best(d, cur_size, cur_min) for r, d in destinations.items()}
+    best_src = {c: _best(s, prev_size, prev_min) for c, s in sources.items()}
+
+    names, kept = {}, {}
+    for c in sorted(current, key=lambda k: cur_min[k]):
+        r = best_src.get(c)
+        if r is not None and best_dest[r] == c:
+            shared = sources[c][r]
+            if 2 * shared >= prev_size[r] or 2 * shared > cur_size[c]:
+                names[c], kept[r] = r, c
+                continue
+        names[c] = fresh_id(current[c])
+
+    events = []
+    merged_from = {}
+    for r, c in best_dest.items():
+        merged_from.setdefault(c, []).append(r)
+    accounted = set()
+    for c in sorted(current, key=lambda k: names[k]):
+        rid, members = names[c], current[c]
+        before = previous.get(rid, frozenset())
+        joined, left = len(members - before), len(before - members)
+        row = {"ring_id": rid, "size_before": len(before), "size_after": len(members), "joined": joined, "left": left}
+        if len(merged_from.get(c, [])) >= 2:
+            related = sorted(merged_from[c])
+            accounted.update(related)
+            events.append({"event": "merged", "related_ids": related, **row})
+        elif rid in previous:
+            kind = ("unchanged" if not joined and not left else "shrunk" if len(members) < len(before) else "grown")
+            events.append({"event": kind, "related_ids": [], **row})
+        else:
+            events.append({"event": "new", "related_ids": sorted(sources.get(c, {})), **row})
+    for r in sorted(previous):
+        parts = [c for c, n in destinations.get(r, {}).items() if n >= max(2, SPLIT_SHARE * prev_size[r])]
+        row = {"ring_id": r, "size_before": prev_size[r], "size_after": len(previous[r] & current[kept[r]]) if r in kept else 0,
+               "joined": 0, "left": 0}
+        if len(parts) >= 2:
+            accounted.add(r)
+            events.append({"event": "split", "related_ids": sorted(names[c] for c in parts), **row})
+        elif r not in kept and r not in accounted:
+            events.append({"event": "dissolved", "related_ids": [], **row, "left": prev_size[r]})
+    frame = pd.DataFrame(events, columns=LINEAGE_COLUMNS)
+    frame["related_ids"] = frame["related_ids"].map(lambda ids: ",".join(ids))
+    log.info("lineage: %s", frame["event"].value_counts().to_dict())
+    return names, frame.reset_index(drop=True)
