@@ -82,7 +82,7 @@ def approve(engine: Engine, batch_id: str, analyst: str, at: str | None = None) 
         raise ValueError(f"batch {batch_id} is already approved"
                          + (f" by {b['approver']}" if isinstance(b["approver"], str) else " (no approval needed)"))
     if analyst == b["proposer"]:
-        raise ValueError(f"four-eyes: {analyst} proposed batch {batch_id} and cannot approve it; another analyst must")
+        raise ValueError(f"four-eyes: {analyst} proposed batch {batch_id} and cannot approve it; another analyst must approve it")
     row = {"batch_id": batch_id, "content_hash": b["content_hash"], "approver": analyst, "at": at or audit.now_text()}
     return audit.record(engine, "approvals", "approve_batch", analyst, [row], at=row["at"])[0]
 

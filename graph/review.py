@@ -81,8 +81,9 @@ def build_review(engine: Engine, since: str | pd.Timestamp | None = None) -> Rev
         "new or grown rings": len(changes),
         "rings active in the window": int((traffic["requests"] > 0).sum()) if len(traffic) else 0,
         "decisions made": len(made),
-        "accounts banned": int((history["event"] == "ban").sum()) if len(history) else 0,
-        "bans reversed": int((history["event"] == "unban").sum()) if len(history) else 0,
+        # Accounts, not ban events: an account in two batches is one banned account.
+        "accounts banned": int(history.loc[history["event"] == "ban", "account_id"].nunique()) if len(history) else 0,
+        "bans reversed": int(history.loc[history["event"] == "unban", "account_id"].nunique()) if len(history) else 0,
     }
     return review
 
