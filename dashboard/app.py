@@ -27,6 +27,7 @@ PAGES = [
     st.Page("app_pages/rings.py", title="Rings", icon=":material/hub:", url_path="rings"),
     st.Page("app_pages/lookup.py", title="Account lookup", icon=":material/search:", url_path="lookup"),
     st.Page("app_pages/bans.py", title="Ban list", icon=":material/block:", url_path="bans"),
+    st.Page("app_pages/review.py", title="Weekly review", icon=":material/event_note:", url_path="review"),
 ]
 
 page = st.navigation(PAGES)

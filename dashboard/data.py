@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from ringwatch.graph import views
+from ringwatch.graph import review, views
 from ringwatch.graph.engine import open_engine
 
 TTL = 600
@@ -147,3 +147,9 @@ def bans_csv(key, rings: tuple[str, ...], min_score: float | None) -> bytes:
 def members_csv(key, ring_id: str) -> bytes:
     """A ring's members as formula-safe CSV bytes."""
     return _call(key, views.members_csv, ring_id)
+
+
+@st.cache_data(ttl=TTL, max_entries=FEW, show_spinner=False)
+def weekly_review(key, since: str | None):
+    """The weekly review (``graph.review.build_review``) for the window starting at ``since`` (None: last 7 days)."""
+    return _call(key, review.build_review, since)

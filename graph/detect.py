@@ -23,7 +23,7 @@ from ringwatch.ingest.normalise import is_free_email_domain
 from .decisions import apply_feedback
 from .engine import Engine, EngineError
 from .features import FEATURES, Baselines, all_cluster_features
-from .lineage import match_rings, previous_rings
+from .lineage import flagged_ring_ids, match_rings, previous_rings, record_history
 from .linking import clusters, pair_evidence, rarity, strong_links
 from .params import DetectionParams, kind_info
 from .scoring import account_risk, contributions, describe, ring_risk
@@ -79,6 +79,7 @@ def detect(engine: Engine, params: DetectionParams | None = None, progress=None)
     usage = engine.usage_summary()
     sizes = cl["cluster"].value_counts()
     cl = cl[cl["cluster"].map(sizes) >= params.min_ring_size]
+    previously_flagged = flagged_ring_ids(engine)
     names, lineage = match_rings(previous_rings(engine), cl.groupby("cluster")["account_id"].agg(frozenset), ring_id)
     member_ids = engine.account_identifiers(cl["account_id"].tolist())
     degrees = engine.value_degrees(member_ids[["kind", "value"]])
@@ -103,11 +104,14 @@ def detect(engine: Engine, params: DetectionParams | None = None, progress=None)
         suppressed_hubs=len(hubs),
         seconds=round(runtime, 2),
     )
+    finished = pd.Timestamp.now(tz="UTC").tz_localize(None)
     tables["runs"] = pd.DataFrame(
-        [{"finished_at": pd.Timestamp.now(tz="UTC").tz_localize(None), "params": json.dumps(params.as_dict()),
+        [{"finished_at": finished, "params": json.dumps(params.as_dict()),
           **{k: v for k, v in summary.__dict__.items()}}]
     )
     engine.save_results(tables)
+    data_until = pd.to_datetime(usage["last_ts"]).max() if len(usage) else None
+    record_history(engine, lineage, tables["rings"], previously_flagged, finished, data_until)
     return summary
 
 

@@ -33,8 +33,9 @@ class LoadResult:
 
 
 # Append-only ledgers: analysts' decisions, ban batches, their approvals, exports, unbans,
-# and the hash-chained audit log that records all of them (see audit.py).
-LEDGERS = ("decisions", "batches", "approvals", "exports", "unbans", "audit")
+# and the hash-chained audit log that records all of them (see audit.py); and every
+# detection run's ring lineage events (lineage.py).
+LEDGERS = ("decisions", "batches", "approvals", "exports", "unbans", "audit", "lineage")
 
 
 def ledger_bodies(frame: pd.DataFrame) -> list[str]:

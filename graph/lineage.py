@@ -145,3 +145,55 @@ def match_rings(previous: Mapping[str, frozenset], current: Mapping, fresh_id: C
     frame["related_ids"] = frame["related_ids"].map(lambda ids: ",".join(ids))
     log.info("lineage: %s", frame["event"].value_counts().to_dict())
     return names, frame.reset_index(drop=True)
+
+
+# The ``lineage`` ledger keeps every run's events, so changes can be followed across weeks.
+HISTORY_COLUMNS = ["run_at", "data_until", "flagged", *LINEAGE_COLUMNS]
+
+
+def flagged_ring_ids(engine: Engine) -> set[str]:
+    """Ids of the rings flagged by the run stored now; empty before the first run."""
+    try:
+        rings = engine.results("rings")
+    except EngineError:
+        return set()
+    return set(rings.loc[rings["flagged"].astype(bool), "ring_id"]) if len(rings) else set()
+
+
+def record_history(engine: Engine, lineage: pd.DataFrame, rings: pd.DataFrame, previously_flagged: set,
+                   run_at: pd.Timestamp, data_until) -> None:
+    """Append one run's lineage events to the ``lineage`` ledger.
+
+    ``data_until`` (the latest usage record the run saw) places the run in the data's own
+    time, so a review window finds the runs that covered it even when weeks of data are
+    replayed in one sitting. ``flagged`` is whether the ring was flagged in this run (for
+    ``split`` and ``dissolved``: in the previous run, where the ring last existed).
+    """
+    if lineage.empty:
+        return
+    now = set(rings.loc[rings["flagged"].astype(bool), "ring_id"]) if len(rings) else set()
+    gone = lineage["event"].isin(["split", "dissolved"])
+    flagged = [(r in previously_flagged) if g else (r in now) for r, g in zip(lineage["ring_id"], gone)]
+    until = None if data_until is None or pd.isna(data_until) else pd.Timestamp(data_until).isoformat()
+    rows = lineage.assign(run_at=pd.Timestamp(run_at).isoformat(), data_until=until, flagged=flagged)
+    engine.begin()
+    try:
+        engine.append_records("lineage", rows[HISTORY_COLUMNS])
+    except BaseException:
+        engine.rollback()
+        raise
+    engine.commit()
+
+
+def history(engine: Engine) -> pd.DataFrame:
+    """Every run's lineage events, oldest first (``HISTORY_COLUMNS`` plus ``seq``; times as timestamps)."""
+    frame = engine.records("lineage")
+    if frame.empty or "event" not in frame:
+        return pd.DataFrame(columns=["seq", *HISTORY_COLUMNS])
+    for column in ("run_at", "data_until"):
+        frame[column] = pd.to_datetime(frame[column])
+    for column in ("size_before", "size_after", "joined", "left"):
+        frame[column] = frame[column].astype("int64")
+    frame["flagged"] = frame["flagged"].astype(bool)
+    frame["related_ids"] = frame["related_ids"].fillna("").astype(str)
+    return frame

@@ -1,10 +1,12 @@
 """The weekly risk review: what changed since a date, as data and as a self-contained HTML page.
 
 The data window runs from ``since`` (default: seven days before the latest usage record)
-to the latest usage record. Ring changes come from the last run's lineage (when that run
-finished inside the window); traffic from
+to the latest usage record. Ring changes come from the ``lineage`` ledger: the events of
+every run whose data reached into the window (``lineage.record_history``); traffic from
 usage inside the window; decisions, bans and unbans from the ledgers, by when they were
-recorded. Every value in the page is HTML-escaped.
+recorded. The week-over-week table covers every week on record: ring changes by the
+week of the data each run covered, decisions and bans by the week they were recorded.
+Every value in the page is HTML-escaped; charts carry only ids, dates and numbers.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from . import batches, decisions
+from . import batches, decisions, review_charts
 from .engine import Engine, EngineError
+from .lineage import history as lineage_history
 
 TOP = 10
+CHANGE_EVENTS = ("new", "grown", "merged", "split", "dissolved")
 
 
 @dataclass
@@ -28,6 +32,7 @@ class Review:
     until: pd.Timestamp | None
     counts: dict = field(default_factory=dict)
     tables: dict = field(default_factory=dict)
+    chart_data: dict = field(default_factory=dict)
 
     @property
     def activity(self) -> bool:
@@ -51,23 +56,20 @@ def build_review(engine: Engine, since: str | pd.Timestamp | None = None) -> Rev
     since = pd.Timestamp(since).tz_localize(None) if pd.Timestamp(since).tzinfo is None else \
         pd.Timestamp(since).tz_convert("UTC").tz_localize(None)
     try:
-        rings, accounts, lineage = engine.results("rings"), engine.results("accounts"), engine.results("lineage")
+        rings, accounts = engine.results("rings"), engine.results("accounts")
     except EngineError:
-        rings = accounts = lineage = pd.DataFrame()
+        rings = accounts = pd.DataFrame()
     flagged = rings[rings["flagged"].astype(bool)] if len(rings) else rings
-    ran = engine.results("runs")["finished_at"].max() if len(rings) else None
-    if ran is None or pd.Timestamp(ran) < since:
-        lineage = lineage.iloc[0:0]  # the last run's changes belong to the window it ran in
-    changes = lineage[lineage["event"].isin(["new", "grown", "merged"])] if len(lineage) else lineage
-    changes = changes[changes["ring_id"].isin(flagged["ring_id"])] if len(changes) else changes
+    runs = lineage_history(engine)
+    changes = _changes_in_window(runs, since, until)
     traffic = _ring_traffic(engine, accounts, flagged, since)
     made = _after(decisions.decisions(engine), "at", since)
     history = _after(batches.history(engine), "at", since)
     outcomes = decisions.current_decisions(decisions.decisions(engine))
     review = Review(since=since, until=until)
     review.tables = {
-        "ring changes": changes[["event", "ring_id", "related_ids", "size_before", "size_after"]] if len(changes)
-        else pd.DataFrame(),
+        "ring changes": changes[["week", "event", "ring_id", "related_ids", "size_before", "size_after"]]
+        if len(changes) else pd.DataFrame(),
         "top rings by requests": traffic.sort_values(["requests", "ring_id"], ascending=[False, True]).head(TOP),
         "top rings by output tokens": traffic.sort_values(["output_tokens", "ring_id"], ascending=[False, True]).head(TOP),
         "pending decisions": decisions.pending_rings(engine) if len(rings) else pd.DataFrame(),
@@ -76,16 +78,92 @@ def build_review(engine: Engine, since: str | pd.Timestamp | None = None) -> Rev
         if len(history) else pd.DataFrame(),
         "outcomes of past flags": outcomes["verdict"].value_counts().rename_axis("verdict").rename("targets").reset_index()
         if len(outcomes) else pd.DataFrame(),
+        "week over week": weekly_counts(runs, decisions.decisions(engine), batches.history(engine)),
     }
     review.counts = {
-        "new or grown rings": len(changes),
+        "new or grown rings": int(changes.loc[changes["event"].isin(["new", "grown", "merged"]), "ring_id"].nunique())
+        if len(changes) else 0,
         "rings active in the window": int((traffic["requests"] > 0).sum()) if len(traffic) else 0,
         "decisions made": len(made),
         # Accounts, not ban events: an account in two batches is one banned account.
         "accounts banned": int(history.loc[history["event"] == "ban", "account_id"].nunique()) if len(history) else 0,
         "bans reversed": int(history.loc[history["event"] == "unban", "account_id"].nunique()) if len(history) else 0,
     }
+    review.chart_data = {"rings": traffic, "daily": _daily_traffic(engine, accounts, since)}
     return review
+
+
+def _changes_in_window(runs: pd.DataFrame, since: pd.Timestamp, until) -> pd.DataFrame:
+    """Flagged rings' lineage events of the runs whose data ended inside the window."""
+    if runs.empty:
+        return runs.assign(week=pd.Series(dtype=object))
+    when = _naive(runs["data_until"].fillna(runs["run_at"]))
+    # A run whose data ended at ``since`` covered the week before the window.
+    inside = (when > since) & ((when <= until) if until is not None else True)
+    out = runs[inside & runs["flagged"] & runs["event"].isin(CHANGE_EVENTS)]
+    return out.assign(week=_week(when[out.index])).reset_index(drop=True)
+
+
+def _naive(times: pd.Series) -> pd.Series:
+    """Timestamps as naive UTC."""
+    ts = pd.to_datetime(times, utc=True, format="ISO8601")
+    return ts.dt.tz_localize(None)
+
+
+def _week(times: pd.Series) -> pd.Series:
+    """The Monday starting each timestamp's week, as a date string."""
+    return times.dt.to_period("W-SUN").dt.start_time.dt.strftime("%Y-%m-%d")
+
+
+def weekly_counts(runs: pd.DataFrame, made: pd.DataFrame, bans: pd.DataFrame) -> pd.DataFrame:
+    """Per week: flagged rings new, grown, split, dissolved (from the week's runs), decisions and accounts banned."""
+    columns = ["week", *review_charts.WEEK_COLUMNS]
+    parts = []
+    if len(runs):
+        flagged = runs[runs["flagged"]]
+        week = _week(_naive(flagged["data_until"].fillna(flagged["run_at"])))
+        events = flagged.assign(week=week.to_numpy()).drop_duplicates(["week", "event", "ring_id"])
+        parts.append(events.pivot_table(index="week", columns="event", values="ring_id", aggfunc="count"))
+    if len(made):
+        parts.append(made.assign(week=_week(_naive(made["at"]))).groupby("week").size().rename("decisions").to_frame())
+    if len(bans):
+        banned = bans[bans["event"] == "ban"]
+        if len(banned):
+            per = banned.assign(week=_week(_naive(banned["at"]))).groupby("week")["account_id"].nunique()
+            parts.append(per.rename("accounts banned").to_frame())
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    table = pd.concat(parts, axis=1).reindex(columns=columns[1:]).fillna(0).astype("int64")
+    table.columns.name = None
+    return table.sort_index().rename_axis("week").reset_index()
+
+
+def _daily_traffic(engine: Engine, accounts: pd.DataFrame, since: pd.Timestamp) -> pd.DataFrame:
+    """Requests and output tokens per day in the window, flagged accounts against all others."""
+    cols = ["day", "group", "requests", "output_tokens"]
+    if accounts.empty:
+        return pd.DataFrame(columns=cols)
+    use = engine.member_usage(accounts["account_id"].tolist(), 1440)
+    use = use[pd.to_datetime(use["bucket"]) >= since.floor("D")]
+    flagged = set(accounts.loc[accounts["flagged"].astype(bool), "account_id"])
+    use = use.assign(group=["flagged" if a in flagged else "other" for a in use["account_id"]],
+                     day=pd.to_datetime(use["bucket"]).dt.strftime("%Y-%m-%d"))
+    return use.groupby(["day", "group"])[["requests", "output_tokens"]].sum().reset_index()[cols]
+
+
+def review_figures(review: Review) -> dict:
+    """The review's charts by title; the week-over-week chart only when the history spans several weeks."""
+    figures = {}
+    rings, daily = review.chart_data.get("rings"), review.chart_data.get("daily")
+    if rings is not None and len(rings):
+        figures["rings by size and risk"] = review_charts.rings_by_size_and_risk(rings)
+    if daily is not None and len(daily):
+        figures["requests per day"] = review_charts.traffic_by_day(daily, "requests")
+        figures["output tokens per day"] = review_charts.traffic_by_day(daily, "output_tokens")
+    weeks = review.tables.get("week over week")
+    if weeks is not None and len(weeks) >= 2:
+        figures["week over week"] = review_charts.week_over_week(weeks)
+    return figures
 
 
 def _ring_traffic(engine: Engine, accounts: pd.DataFrame, flagged: pd.DataFrame, since) -> pd.DataFrame:
@@ -126,6 +204,9 @@ def render_html(review: Review) -> str:
         parts.append("<p id='no-activity'>No activity in this window: no new or grown rings, no ring traffic, "
                      "no decisions, no bans.</p>")
     else:
+        figures = review_figures(review)
+        if figures:
+            parts.append("<h2>Charts</h2><div id='charts'>" + review_charts.figures_html(figures) + "</div>")
         for title, frame in review.tables.items():
             rows = 0 if frame is None else len(frame)
             parts.append(f"<h2>{html.escape(title)} ({rows} rows)</h2>{_table(frame)}")

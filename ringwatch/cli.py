@@ -236,12 +236,17 @@ def generate(out, accounts, seed, fmt):
 @click.option("--out", default="ringwatch-demo", show_default=True, type=click.Path(file_okay=False),
               help="Folder for the scenario files and exports.")
 @click.option("--replace", is_flag=True, help="Wipe a non-empty store (a shared database) before the demo.")
+@click.option("--weeks", default=1, show_default=True, type=click.IntRange(1, 12),
+              help="Arrive as this many weekly batches, detecting after each.")
 @store_options
 @clear_errors
-def demo(accounts, seed, out, db, engine_name, replace):
+def demo(accounts, seed, out, weeks, db, engine_name, replace):
     """Generate a scenario, ingest it, detect rings, export and evaluate, in one go.
 
     The store is rebuilt from scratch, so it must be new or one a previous demo made.
+    With --weeks N the scenario arrives as N weekly batches (rings grow, split, appear
+    and go quiet), each ingested and followed by a detection run, so ring ids and lineage
+    accumulate as they would over N weeks.
 
     Example: ringwatch demo --accounts 100000
     """
@@ -264,14 +269,18 @@ def demo(accounts, seed, out, db, engine_name, replace):
     if out_dir.exists():
         shutil.rmtree(out_dir / "data", ignore_errors=True)
     click.echo(f"generating {accounts:,} accounts (seed {seed}) ...")
-    files = run_generate(out_dir / "data", accounts=accounts, seed=seed, fmt="parquet")
     marker.write_text("created by ringwatch demo\n")
-    summary, counts = _ingest(db, engine_name, files.signups, files.usage, files.labels, (),
-                              str(out_dir / "quarantine.csv"))
-    _echo_table(summary.as_rows())
+    if weeks > 1:
+        result, counts = _demo_weeks(out_dir, accounts, seed, weeks, db, engine_name)
+    else:
+        files = run_generate(out_dir / "data", accounts=accounts, seed=seed, fmt="parquet")
+        summary, counts = _ingest(db, engine_name, files.signups, files.usage, files.labels, (),
+                                  str(out_dir / "quarantine.csv"))
+        _echo_table(summary.as_rows())
     written = {}
     with open_engine(engine_name, db) as engine:
-        result = _detect(engine, DetectionParams(seed=seed))
+        if weeks == 1:
+            result = _detect(engine, DetectionParams(seed=seed))
         for name, build in (("accounts", exports.accounts_table), ("rings", exports.rings_table),
                             ("bans", exports.bans_table)):
             path = out_dir / f"{name}.csv"
@@ -291,6 +300,29 @@ def demo(accounts, seed, out, db, engine_name, replace):
     if (out_dir / "quarantine.csv").exists():
         click.echo(f"{'quarantine':9} {out_dir / 'quarantine.csv'}")
     click.echo(f"done in {time.perf_counter() - started:.1f}s")
+
+
+def _demo_weeks(out_dir, accounts, seed, weeks, db, engine_name):
+    """Ingest the weekly batches one by one, detecting after each; prints one line per week."""
+    from ringwatch.graph.lineage import history
+    from ringwatch.ingest.weeks import generate_weeks
+
+    scenario = generate_weeks(out_dir / "data", weeks=weeks, accounts=accounts, seed=seed)
+    for week in scenario.weeks:
+        _, counts = _ingest(db, engine_name, week.signups, week.usage, week.labels, (),
+                            str(out_dir / "quarantine.csv"))
+        with open_engine(engine_name, db) as engine:
+            result = run_detect(engine, DetectionParams(seed=seed))
+            events = history(engine)
+        last = events[(events["run_at"] == events["run_at"].max()) & events["flagged"]]
+        seen = last["event"].value_counts()
+        click.echo(f"week {week.week} ({week.start:%Y-%m-%d} to {week.end:%Y-%m-%d}): "
+                   f"+{week.accounts:,} accounts, {week.usage_rows:,} usage rows; {result.rings} rings "
+                   f"({', '.join(f'{e} {int(seen.get(e, 0))}' for e in WEEK_EVENTS)})")
+    return result, counts
+
+
+WEEK_EVENTS = ("new", "grown", "split", "merged", "dissolved")
 
 
 @main.command()

@@ -255,3 +255,13 @@ def test_injection_payloads_render_as_text(page, server):
     page.locator(".st-key-neighbourhood .js-plotly-plot").hover()
     assert page.dialogs == []
     _shot(page, "lookup-injection-payloads")
+
+
+def test_weekly_review_page(page, server):
+    page.goto(f"{server}/review")
+    page.get_by_role("heading", name="Weekly review").wait_for(timeout=WAIT_MS)
+    _plot_ready(page, "review_chart_0", "Rings by size and risk")
+    _settled(page)
+    assert page.get_by_text("Data window:").count() >= 1
+    assert page.dialogs == []
+    _shot(page, "weekly-review", 2600)

@@ -205,7 +205,7 @@ def test_review_report_matches_the_data(store, tmp_path):
     usage = store.usage_summary().merge(acc[acc["ring_id"] == top["ring_id"].iloc[0]], on="account_id")
     assert top["requests"].iloc[0] == usage["requests"].sum() == top["requests"].max()
     page = render_html(review)
-    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in page
     assert "Data window: 2000-01-01 00:00 to" in page and f"ring changes ({len(rings)} rows)" in page
     assert set(rings["ring_id"].head(3)) <= {r for r in rings["ring_id"] if r in page}
 

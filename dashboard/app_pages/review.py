@@ -1,0 +1,36 @@
+"""Weekly review: the same counts, charts and tables as `ringwatch review`, and the report to download."""
+
+import datetime as dt
+
+import streamlit as st
+
+from ringwatch.dashboard import data
+from ringwatch.graph.review import render_html, review_figures
+
+key = data.store_key()
+st.title("Weekly review")
+latest = data.weekly_review(key, None)
+default = latest.since.date() if latest.since is not None else dt.date.today()
+since = st.date_input("Window starts", value=default, key="review_since")
+rev = latest if since == default else data.weekly_review(key, since.isoformat())
+until = "no usage" if rev.until is None else rev.until.strftime("%Y-%m-%d %H:%M")
+st.caption(f"Data window: {rev.since:%Y-%m-%d %H:%M} to {until} (UTC)")
+
+cols = st.columns(len(rev.counts))
+for col, (label, value) in zip(cols, rev.counts.items()):
+    col.metric(label.capitalize(), f"{value:,}")
+st.download_button("Download the HTML report", render_html(rev), file_name="ringwatch-review.html",
+                   mime="text/html", key="review_download")
+
+if not rev.activity:
+    st.info("No activity in this window: no new or grown rings, no ring traffic, no decisions, no bans.")
+else:
+    for i, fig in enumerate(review_figures(rev).values()):
+        st.plotly_chart(fig, width="stretch", key=f"review_chart_{i}")
+    for title, frame in rev.tables.items():
+        rows = 0 if frame is None else len(frame)
+        st.subheader(f"{title.capitalize()} ({rows} rows)")
+        if rows:
+            st.dataframe(frame, width="stretch", hide_index=True)
+        else:
+            st.caption("none")
