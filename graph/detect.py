@@ -91,7 +91,7 @@ def detect(engine: Engine, params: DetectionParams | None = None, progress=None)
     scored = _score_clusters(engine, accounts, usage, cl, links, member_ids, degrees, base, params, total, names)
 
     step("save")
-    tables = _result_tables(accounts, scored, hubs, params, total)
+    tables = _result_tables(accounts, scored, hubs, params)
     tables["lineage"] = lineage
     apply_feedback(engine, tables)
     runtime = time.perf_counter() - started
@@ -228,7 +228,7 @@ def _member_reasons(acc, usage, activity, links, base, clusters, ring_text) -> p
                          "risk_score": [account_risk(r, f) for r, f in zip(risk, fit)], "reasons": reasons})
 
 
-def _result_tables(accounts, scored, hubs, params, total) -> dict[str, pd.DataFrame]:
+def _result_tables(accounts, scored, hubs, params) -> dict[str, pd.DataFrame]:
     clusters_df = scored["clusters"]
     members = scored["members"]
     out = accounts[["account_id"]].copy()

@@ -51,7 +51,7 @@ USAGE_COLUMNS = [
     "account_id", "ts", "ip", "model", "prompt_fingerprint", "input_tokens", "output_tokens",
     "requests", "user_agent",
 ]
-RESULT_TABLES = ("accounts", "rings", "ring_evidence", "suppressed_hubs", "runs", "clusters", "lineage")
+RESULT_TABLES = ("accounts", "rings", "ring_evidence", "suppressed_hubs", "runs", "lineage")
 
 # Every account-identifier link the graph uses: signup identifiers plus two kinds derived
 # from usage (request IPs and prompt fingerprints). Accounts are numbered by their

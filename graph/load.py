@@ -18,6 +18,7 @@ from ringwatch.ingest.normalise import is_free_email_domain
 from ringwatch.ingest.reader import IngestSummary, read_records
 
 from .engine import Engine
+from .export import write_csv
 
 log = logging.getLogger(__name__)
 
@@ -113,8 +114,6 @@ def _write_quarantine(frames: list[pd.DataFrame], path) -> None:
     if not frames:
         path.unlink(missing_ok=True)
         return
-    from .export import write_csv
-
     write_csv(pd.concat(frames, ignore_index=True)[["source", "row", "column", "value", "reason"]], path)
 
 

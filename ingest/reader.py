@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .errors import ContractError, CountMismatchError
-from .schema import check_kind, describe_schema
+from .schema import check_kind, describe_schema, required_columns
 from .sources import DEFAULT_CHUNK_ROWS, RawChunk, SourceFile, find_files, iter_chunks, open_source
 from .validate import DuplicateTracker, check_extra_identifiers, validate_chunk
 
@@ -50,7 +50,7 @@ def _check_columns(kind: str, source: SourceFile, extra: tuple[str, ...]) -> Non
     present = set(source.columns)
     if source.format == "jsonl" and not present:
         return  # an empty JSON Lines file has no records to check
-    for column in [c.name for c in check_kind(kind) if c.required] + list(extra):
+    for column in required_columns(kind) + list(extra):
         if column not in present:
             what = "declared identifier column" if column in extra else "required column"
             raise ContractError(

@@ -106,10 +106,3 @@ def describe_schema(kind: str) -> str:
     return f"{kind} needs columns: {required} (required); {optional} (optional)"
 
 
-def schema_table(kind: str) -> list[dict[str, str]]:
-    """The contract of `kind` as rows (column, required, type, meaning) for printing."""
-    return [
-        {"column": c.name, "required": "yes" if c.required else "no",
-         "type": c.type, "meaning": c.meaning}
-        for c in check_kind(kind)
-    ]

@@ -155,11 +155,6 @@ def _quarantine_frame(source: str, rows, columns, values, reasons) -> pd.DataFra
     return frame[list(QUARANTINE_COLUMNS)]
 
 
-def empty_quarantine() -> pd.DataFrame:
-    """A quarantine frame with no rows."""
-    return _quarantine_frame("", [], [], [], [])
-
-
 def _blank(values: pd.Series) -> np.ndarray:
     """Missing or whitespace-only, per row."""
     if not (pd.api.types.is_string_dtype(values) or values.dtype == object):
