@@ -46,6 +46,7 @@ def run(accounts: int, workdir: Path, seed: int) -> list[dict]:
                     "--usage", "", "--labels", str(data / "labels.parquet")]),
         ("detect", ["detect", "--db", str(db), "--seed", str(seed)]),
         ("export", ["export", "bans", "--db", str(db), "--out", str(workdir / f"bans-{accounts}.csv")]),
+        ("review", ["review", "--db", str(db), "--out", str(workdir / f"review-{accounts}.html")]),
         ("evaluate", ["evaluate", "--db", str(db), "--json", "--labels", str(data / "labels.parquet")]),
     ]
     for name, args in steps:

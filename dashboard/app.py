@@ -10,13 +10,14 @@ import logging
 import duckdb
 import streamlit as st
 
+from ringwatch.dashboard import identity
 from ringwatch.graph.engine import EngineError
 from ringwatch.ingest.errors import ContractError
 
 log = logging.getLogger(__name__)
 
 # Expected failures (no store, no results yet, unknown ring) become one clear message.
-EXPECTED_ERRORS = (EngineError, ContractError, FileNotFoundError, KeyError, ValueError, duckdb.Error)
+EXPECTED_ERRORS = (EngineError, ContractError, FileNotFoundError, KeyError, ValueError, PermissionError, duckdb.Error)
 
 # Tracebacks in the browser would show paths and data to whoever opens the page.
 st.set_option("client.showErrorDetails", "none")
@@ -27,10 +28,18 @@ PAGES = [
     st.Page("app_pages/rings.py", title="Rings", icon=":material/hub:", url_path="rings"),
     st.Page("app_pages/lookup.py", title="Account lookup", icon=":material/search:", url_path="lookup"),
     st.Page("app_pages/bans.py", title="Ban list", icon=":material/block:", url_path="bans"),
+    st.Page("app_pages/batches.py", title="Ban batches", icon=":material/approval:", url_path="batches"),
     st.Page("app_pages/review.py", title="Weekly review", icon=":material/event_note:", url_path="review"),
 ]
 
+if identity.login_required() and not identity.signed_in():
+    st.title("ringwatch")
+    st.info("This dashboard requires sign-in.")
+    st.button("Sign in", key="sign_in_gate", type="primary", on_click=st.login)
+    st.stop()
+
 page = st.navigation(PAGES)
+identity.sidebar()
 try:
     page.run()
 except EXPECTED_ERRORS as exc:

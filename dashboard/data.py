@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from ringwatch.graph import review, views
+from ringwatch.graph import case_views, review, views
 from ringwatch.graph.engine import open_engine
 
 TTL = 600
@@ -45,7 +45,9 @@ def store_key() -> tuple[str, str, float]:
         return name, path, 0.0
     if not Path(path).exists():
         raise FileNotFoundError(f"store {path} does not exist: run `ringwatch demo` or pass --db PATH")
-    return name, path, Path(path).stat().st_mtime
+    # A small write may still sit in the write-ahead log; either file changing is a change.
+    wal = Path(f"{path}.wal")
+    return name, path, max(Path(path).stat().st_mtime, wal.stat().st_mtime if wal.exists() else 0.0)
 
 
 def _call(key, func, *args, **kwargs):
@@ -137,19 +139,43 @@ def ban_list(key, rings: tuple[str, ...], min_score: float | None) -> pd.DataFra
     return _call(key, views.ban_list, list(rings) or None, min_score)
 
 
-@st.cache_data(ttl=TTL, max_entries=MANY, show_spinner=False)
-def bans_csv(key, rings: tuple[str, ...], min_score: float | None) -> bytes:
-    """Ban list CSV bytes, identical to `ringwatch export bans`."""
-    return _call(key, views.bans_csv, list(rings) or None, min_score)
-
-
-@st.cache_data(ttl=TTL, max_entries=MANY, show_spinner=False)
-def members_csv(key, ring_id: str) -> bytes:
-    """A ring's members as formula-safe CSV bytes."""
-    return _call(key, views.members_csv, ring_id)
-
-
 @st.cache_data(ttl=TTL, max_entries=FEW, show_spinner=False)
 def weekly_review(key, since: str | None):
     """The weekly review (``graph.review.build_review``) for the window starting at ``since`` (None: last 7 days)."""
     return _call(key, review.build_review, since)
+
+
+@st.cache_data(ttl=TTL, max_entries=MANY, show_spinner=False)
+def decision_history(key, targets: tuple[str, ...]) -> pd.DataFrame:
+    """Decisions on these ring or account ids, newest first."""
+    return _call(key, case_views.decision_history, list(targets))
+
+
+@st.cache_data(ttl=TTL, max_entries=FEW, show_spinner=False)
+def batch_list(key) -> pd.DataFrame:
+    """Every ban batch, newest first."""
+    return _call(key, case_views.batch_list)
+
+
+@st.cache_data(ttl=TTL, max_entries=MANY, show_spinner=False)
+def ban_history(key, account_ids: tuple[str, ...] | None) -> pd.DataFrame:
+    """Bans and unbans, newest first (of these accounts, or all)."""
+    return _call(key, case_views.ban_history, None if account_ids is None else list(account_ids))
+
+
+@st.cache_data(ttl=TTL, max_entries=FEW, show_spinner=False)
+def banned_now(key) -> pd.DataFrame:
+    """Accounts banned now."""
+    return _call(key, case_views.banned_now)
+
+
+@st.cache_data(ttl=TTL, max_entries=MANY, show_spinner=False)
+def batch_rows(key, batch_id: str) -> pd.DataFrame:
+    """The ban list frozen in a batch."""
+    return _call(key, case_views.batch_rows, batch_id)
+
+
+@st.cache_data(ttl=TTL, max_entries=FEW, show_spinner=False)
+def casework_counts(key) -> dict:
+    """What waits for analysts (decisions, approvals) and bans in force."""
+    return _call(key, case_views.casework_counts)

@@ -87,21 +87,35 @@ def approve(engine: Engine, batch_id: str, analyst: str, at: str | None = None) 
     return audit.record(engine, "approvals", "approve_batch", analyst, [row], at=row["at"])[0]
 
 
-def export_batch(engine: Engine, batch_id: str, out, analyst: str) -> dict:
-    """Write an approved batch's CSV, byte for byte as proposed; returns the export record."""
-    _need(analyst, "exporting a batch")
+def approved_csv(engine: Engine, batch_id: str) -> bytes:
+    """An approved batch's CSV bytes, exactly as proposed; refuses a pending batch or one whose hash no longer fits."""
     b = batch(engine, batch_id)
     if b["status"] != "approved":
         raise ValueError(f"batch {batch_id} is waiting for approval by an analyst other than {b['proposer']}")
     content = b["csv"].encode("utf-8")
     if hashlib.sha256(content).hexdigest() != b["content_hash"]:
         raise ValueError(f"batch {batch_id} no longer matches its content hash: run `ringwatch audit verify`")
+    return content
+
+
+def record_export(engine: Engine, analyst: str, content: bytes, rows: int, destination: str,
+                  batch_id: str | None = None, selection: dict | None = None, what: str = "bans") -> dict:
+    """Append an export to the audit log: of a batch, or of an ad-hoc ``what`` (bans, members) selection."""
+    _need(analyst, "an export")
+    row = {"batch_id": batch_id, "what": "batch" if batch_id else what, "selection": selection,
+           "content_hash": hashlib.sha256(content).hexdigest(), "path": destination, "rows": rows, "analyst": analyst}
+    return audit.record(engine, "exports", "export_batch" if batch_id else f"export_{what}", analyst, [row])[0]
+
+
+def export_batch(engine: Engine, batch_id: str, out, analyst: str) -> dict:
+    """Write an approved batch's CSV, byte for byte as proposed; returns the export record."""
+    _need(analyst, "exporting a batch")
+    content = approved_csv(engine, batch_id)
+    rows = int(batch(engine, batch_id)["size"])
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(content)
-    row = {"batch_id": batch_id, "content_hash": b["content_hash"], "path": str(path), "rows": int(b["size"]),
-           "analyst": analyst}
-    return audit.record(engine, "exports", "export_batch", analyst, [row])[0]
+    return record_export(engine, analyst, content, rows, str(path), batch_id=batch_id)
 
 
 def history(engine: Engine) -> pd.DataFrame:

@@ -56,7 +56,34 @@ def decide(engine: Engine, target: str, verdict: str, analyst: str, note: str = 
         row = {"target_kind": "account", "risk_score": float(account["risk_score"].iloc[0]),
                "members": [target], "ring_id": None if pd.isna(rid) else rid}
     row = {"target": target, "verdict": verdict, "note": note, "analyst": analyst, "at": at or audit.now_text(), **row}
-    return audit.record(engine, "decisions", "decision", analyst, [row], at=row["at"])[0]
+    stored = audit.record(engine, "decisions", "decision", analyst, [row], at=row["at"])[0]
+    if verdict == "false_positive":
+        hold_back_now(engine, stored, accounts, rings)
+    return stored
+
+
+def hold_back_now(engine: Engine, row: dict, accounts: pd.DataFrame, rings: pd.DataFrame) -> int:
+    """Apply a new false-positive decision to the stored results at once; returns the accounts unflagged.
+
+    Its accounts leave the flagged set, and so every ban list, without waiting for the next
+    detection run (which re-applies every decision from the ledger anyway). Members with a
+    decision of their own keep it. Other verdicts change nothing until that next run.
+    """
+    latest = current_decisions(decisions(engine))
+    own = set(latest.index[(latest["target_kind"] == "account")]) - {row["target"]}
+    if row["target_kind"] == "ring":
+        members = accounts["account_id"].isin(row["members"])
+        covered = members & ~accounts["account_id"].isin(own)
+        rings.loc[rings["ring_id"] == row["target"], "flagged"] = False
+    else:
+        covered = accounts["account_id"] == row["target"]
+    _prefix(accounts, covered & accounts["flagged"].astype(bool), {a: f"not flagged: {_mark(row)}"
+                                                                   for a in accounts.loc[covered, "account_id"]})
+    unflagged = int((covered & accounts["flagged"].astype(bool)).sum())
+    accounts.loc[covered, "flagged"] = False
+    engine.save_results({"accounts": accounts, "rings": rings})
+    log.info("false positive %s: %d accounts held back now", row["target"], unflagged)
+    return unflagged
 
 
 def decisions(engine: Engine) -> pd.DataFrame:

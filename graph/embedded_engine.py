@@ -165,6 +165,15 @@ FROM usage u SEMI JOIN wanted w ON u.account_id = w.account_id
 GROUP BY ALL
 """
 
+USAGE_BY_GROUP_SQL = """
+SELECT g.grp AS "group", time_bucket(to_minutes(CAST(? AS BIGINT)), u.ts, CAST(? AS TIMESTAMP)) AS bucket,
+       CAST(coalesce(sum(u.requests), 0) AS BIGINT) AS requests,
+       CAST(coalesce(sum(u.output_tokens), 0) AS BIGINT) AS output_tokens, max(u.ts) AS last_ts
+FROM usage u LEFT JOIN grouping g ON u.account_id = g.account_id
+GROUP BY ALL
+ORDER BY "group" NULLS LAST, bucket
+"""
+
 NEIGHBOUR_IDS_SQL = """
 SELECT l.account_id, l.kind, l.value FROM identifiers l
 SEMI JOIN frontier f ON l.account_id = f.account_id
@@ -329,6 +338,17 @@ class EmbeddedEngine(Engine):
             return self.con.execute(MEMBER_USAGE_SQL, [bucket_minutes]).df()
         finally:
             self.con.unregister("wanted")
+
+    def usage_by_group(self, groups: pd.DataFrame, bucket_minutes: int, origin: pd.Timestamp) -> pd.DataFrame:
+        grouping = pd.DataFrame({"account_id": groups["account_id"].astype(str).to_numpy(),
+                                 "grp": groups["group"].astype(str).to_numpy()}).drop_duplicates("account_id")
+        self.con.register("grouping", grouping)
+        try:
+            frame = self.con.execute(USAGE_BY_GROUP_SQL, [int(bucket_minutes), pd.Timestamp(origin).to_pydatetime()]).df()
+        finally:
+            self.con.unregister("grouping")
+        frame["group"] = frame["group"].astype(object).where(frame["group"].notna(), None)
+        return frame
 
     def account_identifiers(self, account_ids: list[str]) -> pd.DataFrame:
         self.con.register("wanted", pd.DataFrame({"account_id": list(account_ids)}))

@@ -152,6 +152,18 @@ class Engine(ABC):
         """Usage of these accounts per bucket: account_id, bucket, prompt_fingerprint, requests, input_tokens, output_tokens."""
 
     @abstractmethod
+    def usage_by_group(self, groups: pd.DataFrame, bucket_minutes: int, origin: pd.Timestamp) -> pd.DataFrame:
+        """Usage summed per group and time bucket: group, bucket, requests, output_tokens, last_ts.
+
+        ``groups`` (account_id, group) puts accounts in groups (an account listed twice
+        counts in its first group); the usage of every other account is summed under group
+        None. Buckets are ``bucket_minutes`` wide, counted from ``origin`` (naive UTC);
+        ``last_ts`` is the latest usage time in the bucket. Rows are sorted by group (None
+        last), then bucket. The aggregation runs in the store, so a review of a large store
+        never pulls per-account usage into memory.
+        """
+
+    @abstractmethod
     def account_identifiers(self, account_ids: list[str]) -> pd.DataFrame:
         """Identifiers of these accounts: account_id, kind, value (signup identifiers only)."""
 

@@ -196,6 +196,31 @@ class Neo4jEngine(Engine):
         frame.insert(1, "bucket", _bucket_start(frame.pop("slot"), width))
         return frame
 
+    def usage_by_group(self, groups: pd.DataFrame, bucket_minutes: int, origin: pd.Timestamp) -> pd.DataFrame:
+        grouping = pd.DataFrame({"account_id": groups["account_id"].astype(str).to_numpy(),
+                                 "grp": groups["group"].astype(str).to_numpy()}).drop_duplicates("account_id")
+        width, start = int(bucket_minutes) * 60, int((pd.Timestamp(origin) - EPOCH) // pd.Timedelta(seconds=1))
+        rows = grouping.to_dict("records")
+        parts = []
+        for first in range(0, len(rows), self.settings.batch_size):
+            parts += self.cypher.run(q.USAGE_BY_GROUP, {
+                "rows": rows[first:first + self.settings.batch_size], "origin": start, "width": width,
+            }, read_only=True)
+        others = self.cypher.run(q.USAGE_OUTSIDE_GROUPS, {
+            "account_ids": grouping["account_id"].tolist(), "origin": start, "width": width,
+        }, read_only=True)
+        cols = ["grp", "slot", "requests", "output_tokens", "last_ts"]
+        frame = pd.concat([_frame(parts, cols), _frame(others, cols[1:]).assign(grp=None)], ignore_index=True)
+        frame["last_ts"] = pd.to_datetime(frame["last_ts"])
+        # Batches are disjoint in accounts, so their partial sums add up exactly.
+        frame = frame.groupby(["grp", "slot"], dropna=False, sort=False).agg(
+            requests=("requests", "sum"), output_tokens=("output_tokens", "sum"), last_ts=("last_ts", "max")).reset_index()
+        frame.insert(1, "bucket", _bucket_start(frame.pop("slot"), width, pd.Timestamp(origin)))
+        frame = frame.rename(columns={"grp": "group"}).sort_values(["group", "bucket"], na_position="last")
+        frame["group"] = frame["group"].astype(object).where(frame["group"].notna(), None)
+        frame[["requests", "output_tokens"]] = frame[["requests", "output_tokens"]].astype("int64")
+        return frame[["group", "bucket", "requests", "output_tokens", "last_ts"]].reset_index(drop=True)
+
     def account_identifiers(self, account_ids: list[str]) -> pd.DataFrame:
         ids = sorted(set(map(str, account_ids)))
         rows = []
@@ -430,10 +455,10 @@ def _common_activity(act: pd.DataFrame, pairs: pd.DataFrame) -> np.ndarray:
     return counts.reindex(range(len(pairs)), fill_value=0).to_numpy(dtype=np.int64)
 
 
-def _bucket_start(slot: pd.Series, width: int) -> pd.Series:
+def _bucket_start(slot: pd.Series, width: int, origin: pd.Timestamp = BUCKET_ORIGIN) -> pd.Series:
     """Bucket numbers back to bucket start times."""
     seconds = pd.to_numeric(slot, errors="coerce") * width
-    return BUCKET_ORIGIN + pd.to_timedelta(seconds, unit="s")
+    return origin + pd.to_timedelta(seconds, unit="s")
 
 
 def _missing(value) -> bool:

@@ -191,6 +191,22 @@ RETURN account_id, slot, prompt_fingerprint, sum(requests) AS requests,
        sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens
 """
 
+# The review's usage per group and bucket (the embedded engine's USAGE_BY_GROUP_SQL): the
+# listed accounts by their group, in batches, then every other account in one pass.
+USAGE_BY_GROUP = """
+UNWIND $rows AS row
+MATCH (u:Usage {account_id: row.account_id})
+WITH row.grp AS grp, toInteger(floor(toFloat(u.epoch - $origin) / $width)) AS slot, u
+RETURN grp, slot, sum(u.requests) AS requests, sum(u.output_tokens) AS output_tokens, max(u.ts) AS last_ts
+"""
+
+USAGE_OUTSIDE_GROUPS = """
+MATCH (u:Usage)
+WHERE NOT u.account_id IN $account_ids
+WITH toInteger(floor(toFloat(u.epoch - $origin) / $width)) AS slot, u
+RETURN slot, sum(u.requests) AS requests, sum(u.output_tokens) AS output_tokens, max(u.ts) AS last_ts
+"""
+
 ACCOUNT_IDENTIFIERS = """
 UNWIND $account_ids AS id
 MATCH (a:Account {account_id: id})-[:HAS]->(v:Identifier)

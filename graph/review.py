@@ -1,12 +1,18 @@
 """The weekly risk review: what changed since a date, as data and as a self-contained HTML page.
 
-The data window runs from ``since`` (default: seven days before the latest usage record)
-to the latest usage record. Ring changes come from the ``lineage`` ledger: the events of
-every run whose data reached into the window (``lineage.record_history``); traffic from
-usage inside the window; decisions, bans and unbans from the ledgers, by when they were
-recorded. The week-over-week table covers every week on record: ring changes by the
-week of the data each run covered, decisions and bans by the week they were recorded.
-Every value in the page is HTML-escaped; charts carry only ids, dates and numbers.
+The data window runs from ``since`` (default: the first midnight at least seven days
+before the latest usage record, so the window holds whole days) to the latest usage
+record. Ring changes come from the ``lineage`` ledger: the events of every run whose data
+reached into the window (``lineage.record_history``); traffic from usage inside the
+window; decisions, bans and unbans from the ledgers, by when they were recorded. A
+flagged ring *went quiet* when its members sent requests in the seven days before the
+window and none inside it: it is still a ring (lineage does not call it dissolved), it
+just stopped, which an analyst wants to see next to the rings that grew. Usage is summed
+in the store (``Engine.usage_by_group``) per ring and per day, so the review's memory does
+not grow with the number of accounts. The week-over-week table covers every week on
+record: ring changes by the week of the data each run covered, decisions and bans by the
+week they were recorded. Every value in the page is HTML-escaped; charts carry only ids,
+dates and numbers.
 """
 
 from __future__ import annotations
@@ -21,7 +27,12 @@ from .engine import Engine, EngineError
 from .lineage import history as lineage_history
 
 TOP = 10
+WEEK = pd.Timedelta(days=7)
+# Any midnight: day buckets counted from it start at midnight (UTC).
+MIDNIGHT = pd.Timestamp("2000-01-03")
 CHANGE_EVENTS = ("new", "grown", "merged", "split", "dissolved")
+NO_ACTIVITY = ("No activity in this window: no new or grown rings, no ring traffic, no rings gone quiet, "
+               "no decisions, no bans.")
 
 
 @dataclass
@@ -49,20 +60,20 @@ def _after(frame: pd.DataFrame, column: str, since: pd.Timestamp) -> pd.DataFram
 
 def build_review(engine: Engine, since: str | pd.Timestamp | None = None) -> Review:
     """Collect the review for the window starting at ``since``."""
-    usage = engine.usage_summary()
-    until = pd.to_datetime(usage["last_ts"]).max() if len(usage) else None
-    if since is None:
-        since = (until if until is not None else pd.Timestamp.now()) - pd.Timedelta(days=7)
-    since = pd.Timestamp(since).tz_localize(None) if pd.Timestamp(since).tzinfo is None else \
-        pd.Timestamp(since).tz_convert("UTC").tz_localize(None)
     try:
         rings, accounts = engine.results("rings"), engine.results("accounts")
     except EngineError:
         rings = accounts = pd.DataFrame()
     flagged = rings[rings["flagged"].astype(bool)] if len(rings) else rings
+    days = _usage_per_day(engine, accounts)
+    until = pd.Timestamp(days["last_ts"].max()) if len(days) else None
+    if since is None:
+        since = ((until if until is not None else pd.Timestamp.now()) - WEEK).ceil("D")
+    since = pd.Timestamp(since).tz_localize(None) if pd.Timestamp(since).tzinfo is None else \
+        pd.Timestamp(since).tz_convert("UTC").tz_localize(None)
     runs = lineage_history(engine)
     changes = _changes_in_window(runs, since, until)
-    traffic = _ring_traffic(engine, accounts, flagged, since)
+    traffic, quiet = _ring_activity(engine, accounts, flagged, since)
     made = _after(decisions.decisions(engine), "at", since)
     history = _after(batches.history(engine), "at", since)
     outcomes = decisions.current_decisions(decisions.decisions(engine))
@@ -70,6 +81,7 @@ def build_review(engine: Engine, since: str | pd.Timestamp | None = None) -> Rev
     review.tables = {
         "ring changes": changes[["week", "event", "ring_id", "related_ids", "size_before", "size_after"]]
         if len(changes) else pd.DataFrame(),
+        "rings gone quiet": quiet,
         "top rings by requests": traffic.sort_values(["requests", "ring_id"], ascending=[False, True]).head(TOP),
         "top rings by output tokens": traffic.sort_values(["output_tokens", "ring_id"], ascending=[False, True]).head(TOP),
         "pending decisions": decisions.pending_rings(engine) if len(rings) else pd.DataFrame(),
@@ -84,12 +96,13 @@ def build_review(engine: Engine, since: str | pd.Timestamp | None = None) -> Rev
         "new or grown rings": int(changes.loc[changes["event"].isin(["new", "grown", "merged"]), "ring_id"].nunique())
         if len(changes) else 0,
         "rings active in the window": int((traffic["requests"] > 0).sum()) if len(traffic) else 0,
+        "rings gone quiet": len(quiet),
         "decisions made": len(made),
         # Accounts, not ban events: an account in two batches is one banned account.
         "accounts banned": int(history.loc[history["event"] == "ban", "account_id"].nunique()) if len(history) else 0,
         "bans reversed": int(history.loc[history["event"] == "unban", "account_id"].nunique()) if len(history) else 0,
     }
-    review.chart_data = {"rings": traffic, "daily": _daily_traffic(engine, accounts, since)}
+    review.chart_data = {"rings": traffic, "daily": _daily_traffic(days, since)}
     return review
 
 
@@ -138,17 +151,21 @@ def weekly_counts(runs: pd.DataFrame, made: pd.DataFrame, bans: pd.DataFrame) ->
     return table.sort_index().rename_axis("week").reset_index()
 
 
-def _daily_traffic(engine: Engine, accounts: pd.DataFrame, since: pd.Timestamp) -> pd.DataFrame:
+def _usage_per_day(engine: Engine, accounts: pd.DataFrame) -> pd.DataFrame:
+    """Usage per day of all history, flagged accounts (group "flagged") against all others (group None)."""
+    flagged = accounts.loc[accounts["flagged"].astype(bool), ["account_id"]] if len(accounts) else \
+        pd.DataFrame({"account_id": pd.Series(dtype=str)})
+    return engine.usage_by_group(flagged.assign(group="flagged"), 1440, MIDNIGHT)
+
+
+def _daily_traffic(days: pd.DataFrame, since: pd.Timestamp) -> pd.DataFrame:
     """Requests and output tokens per day in the window, flagged accounts against all others."""
     cols = ["day", "group", "requests", "output_tokens"]
-    if accounts.empty:
+    days = days[pd.to_datetime(days["bucket"]) >= since.floor("D")]
+    if days.empty:
         return pd.DataFrame(columns=cols)
-    use = engine.member_usage(accounts["account_id"].tolist(), 1440)
-    use = use[pd.to_datetime(use["bucket"]) >= since.floor("D")]
-    flagged = set(accounts.loc[accounts["flagged"].astype(bool), "account_id"])
-    use = use.assign(group=["flagged" if a in flagged else "other" for a in use["account_id"]],
-                     day=pd.to_datetime(use["bucket"]).dt.strftime("%Y-%m-%d"))
-    return use.groupby(["day", "group"])[["requests", "output_tokens"]].sum().reset_index()[cols]
+    out = days.assign(group=days["group"].fillna("other"), day=pd.to_datetime(days["bucket"]).dt.strftime("%Y-%m-%d"))
+    return out.groupby(["day", "group"])[["requests", "output_tokens"]].sum().reset_index()[cols]
 
 
 def review_figures(review: Review) -> dict:
@@ -166,18 +183,32 @@ def review_figures(review: Review) -> dict:
     return figures
 
 
-def _ring_traffic(engine: Engine, accounts: pd.DataFrame, flagged: pd.DataFrame, since) -> pd.DataFrame:
-    """Requests and output tokens per flagged ring inside the window."""
+def _ring_activity(engine: Engine, accounts: pd.DataFrame, flagged: pd.DataFrame, since: pd.Timestamp):
+    """Per flagged ring: requests and output tokens inside the window; and the rings that went quiet.
+
+    Usage is summed in week buckets counted from ``since``, so the window (buckets from
+    ``since`` on) and the week before it (the bucket starting seven days earlier) have
+    exact edges.
+    """
     cols = ["ring_id", "size", "risk_score", "requests", "output_tokens"]
+    quiet_cols = ["ring_id", "size", "risk_score", "requests_week_before", "last_request"]
     if flagged.empty:
-        return pd.DataFrame(columns=cols)
-    members = accounts[accounts["ring_id"].isin(flagged["ring_id"])][["account_id", "ring_id"]]
-    use = engine.member_usage(members["account_id"].tolist(), 1440)
-    use = use[pd.to_datetime(use["bucket"]) >= since.floor("D")].merge(members, on="account_id")
-    per = use.groupby("ring_id")[["requests", "output_tokens"]].sum()
-    out = flagged[["ring_id", "size", "risk_score"]].set_index("ring_id").join(per).fillna(0).reset_index()
+        return pd.DataFrame(columns=cols), pd.DataFrame(columns=quiet_cols)
+    members = accounts.loc[accounts["ring_id"].isin(flagged["ring_id"]), ["account_id", "ring_id"]]
+    use = engine.usage_by_group(members.rename(columns={"ring_id": "group"}), 7 * 1440, since)
+    use = use[use["group"].notna()]
+    bucket = pd.to_datetime(use["bucket"])
+    inside = use[bucket >= since].groupby("group")[["requests", "output_tokens"]].sum()
+    before = use[bucket == since - WEEK].groupby("group")["requests"].sum()
+    last = use.groupby("group")["last_ts"].max()
+    per = flagged[["ring_id", "size", "risk_score"]].set_index("ring_id")
+    out = per.join(inside).fillna({"requests": 0, "output_tokens": 0}).reset_index()
     out[["requests", "output_tokens"]] = out[["requests", "output_tokens"]].astype("int64")
-    return out[cols]
+    went = per.assign(requests_week_before=before.reindex(per.index).fillna(0).astype("int64"),
+                      requests=out.set_index("ring_id")["requests"], last_request=last.reindex(per.index))
+    went = went[(went["requests_week_before"] > 0) & (went["requests"] == 0)].reset_index()
+    went = went.sort_values(["last_request", "ring_id"], ascending=[False, True]).reset_index(drop=True)
+    return out[cols], went[quiet_cols]
 
 
 def _table(frame: pd.DataFrame) -> str:
@@ -201,8 +232,7 @@ def render_html(review: Review) -> str:
         "<ul id='counts'>" + "".join(f"<li>{html.escape(k)}: {v}</li>" for k, v in review.counts.items()) + "</ul>",
     ]
     if not review.activity:
-        parts.append("<p id='no-activity'>No activity in this window: no new or grown rings, no ring traffic, "
-                     "no decisions, no bans.</p>")
+        parts.append(f"<p id='no-activity'>{html.escape(NO_ACTIVITY)}</p>")
     else:
         figures = review_figures(review)
         if figures:

@@ -8,8 +8,6 @@ keeps state between calls.
 from __future__ import annotations
 
 import json
-import tempfile
-from pathlib import Path
 
 import pandas as pd
 
@@ -21,11 +19,12 @@ from ringwatch.ingest.normalise import (
     normalise_text_id,
 )
 
+from .case_views import ring_decisions
 from .engine import Engine
-from .export import bans_table, write_csv
+from .export import bans_table
 
-RING_LIST_COLUMNS = ["ring_id", "risk_score", "size", "flagged", "evidence_kinds", "first_seen", "last_seen",
-                     "requests", "output_tokens", "top_evidence", "cluster_id"]
+RING_LIST_COLUMNS = ["ring_id", "risk_score", "size", "status", "decision", "evidence_kinds", "first_seen", "last_seen",
+                     "requests", "output_tokens", "top_evidence", "flagged", "cluster_id"]
 EDGE_COLUMNS = ["account_id", "kind", "value"]
 # Search fields the lookup page offers, and the identifier kinds each one searches.
 SEARCH_FIELDS = {
@@ -79,10 +78,13 @@ def linked_account_scores(engine: Engine) -> pd.DataFrame:
 
 
 def ring_list(engine: Engine, include_benign: bool = False) -> pd.DataFrame:
-    """Scored linked groups, highest risk first; only flagged rings unless ``include_benign``."""
-    rings = engine.results("rings")
+    """Scored linked groups, highest risk first, with their status and current decision.
+
+    Without ``include_benign``: flagged rings and rings held back by a false-positive decision.
+    """
+    rings = ring_decisions(engine, engine.results("rings"))
     if not include_benign:
-        rings = rings[rings["flagged"].astype(bool)]
+        rings = rings[rings["status"] != "benign"]
     rings = rings.sort_values(["risk_score", "ring_id"], ascending=[False, True])
     return rings[RING_LIST_COLUMNS].reset_index(drop=True)
 
@@ -314,21 +316,3 @@ def weak_evidence_accounts(engine: Engine, bans: pd.DataFrame) -> pd.DataFrame:
     out = bans[["account_id", "ring_id"]].copy()
     out["shared_values"] = out["account_id"].map(shared).fillna(0).astype(int)
     return out[out["shared_values"] < STRONG_SHARED_VALUES].reset_index(drop=True)
-
-
-def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """A table as formula-safe CSV bytes, written by export.write_csv (the one CSV writer)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "table.csv"
-        write_csv(frame, path)
-        return path.read_bytes()
-
-
-def bans_csv(engine: Engine, rings=None, min_score: float | None = None, max_score: float | None = None) -> bytes:
-    """The ban list CSV as bytes, byte-identical to `ringwatch export bans` for the same selection."""
-    return csv_bytes(ban_list(engine, rings, min_score, max_score))
-
-
-def members_csv(engine: Engine, ring_id: str) -> bytes:
-    """A ring's members as formula-safe CSV bytes."""
-    return csv_bytes(ring_members(engine, ring_id))

@@ -173,17 +173,35 @@ _export_command("accounts", exports.accounts_table,
 _export_command("rings", exports.rings_table,
                 "One row per ring: ring_id, size, risk_score, first_seen, last_seen, top_evidence.\n\n"
                 "Example: ringwatch export rings --out rings.csv")
-bans_cmd = _export_command(
-    "bans",
-    lambda engine, ring=(), min_score=None, max_score=None: exports.bans_table(engine, ring, min_score, max_score),
-    "The ban list: flagged accounts with ring and reasons, deterministic order, formula-safe.\n\n"
-    "Example: ringwatch export bans --out bans.csv --min-score 0.8",
-)
-bans_cmd.params.extend([
-    click.Option(["--ring"], multiple=True, help="Only these ring ids (repeatable)."),
-    click.Option(["--min-score"], type=float, default=None, help="Only accounts scoring at least this."),
-    click.Option(["--max-score"], type=float, default=None, help="Only accounts scoring at most this."),
-])
+@export.command(name="bans")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="CSV file to write.")
+@click.option("--ring", multiple=True, help="Only these ring ids (repeatable).")
+@click.option("--min-score", type=float, default=None, help="Only accounts scoring at least this.")
+@click.option("--max-score", type=float, default=None, help="Only accounts scoring at most this.")
+@click.option("--analyst", default=SETTINGS["analyst"].value, show_default="env RINGWATCH_ANALYST, else your login",
+              help="Who is exporting (recorded in the audit log).")
+@store_options
+@clear_errors
+def export_bans(out, ring, min_score, max_score, analyst, db, engine_name):
+    """The ban list: flagged accounts with ring and reasons, deterministic order, formula-safe.
+
+    Every ban-list export is recorded in the audit log with its content hash.
+
+    Example: ringwatch export bans --out bans.csv --min-score 0.8
+    """
+    import getpass
+
+    from ringwatch.graph.batches import record_export
+
+    who = analyst or getpass.getuser()
+    with open_engine(engine_name, db) as engine:
+        table = exports.bans_table(engine, list(ring) or None, min_score, max_score)
+        content = exports.csv_bytes(table)
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_bytes(content)
+        row = record_export(engine, who, content, len(table), str(out),
+                            selection={"rings": sorted(ring), "min_score": min_score, "max_score": max_score})
+    click.echo(f"wrote {len(table):,} rows to {out} (sha256 {row['content_hash']}, audit entry {row['audit_seq']})")
 
 
 @main.command()
@@ -323,17 +341,45 @@ def _demo_weeks(out_dir, accounts, seed, weeks, db, engine_name):
 
 
 WEEK_EVENTS = ("new", "grown", "split", "merged", "dissolved")
+LOGIN_KEYS = ("redirect_uri", "cookie_secret", "client_id", "client_secret", "server_metadata_url")
+
+
+def _check_login_secrets(path: Path, port: int) -> None:
+    """Refuse a secrets file whose login section would only fail when an analyst clicks Sign in."""
+    import tomllib
+    from urllib.parse import urlparse
+
+    try:
+        auth = tomllib.loads(path.read_text(encoding="utf-8")).get("auth")
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"{path} is not valid TOML: {exc}") from exc
+    if not isinstance(auth, dict):
+        raise click.ClickException(f"{path} has no [auth] section: see the README's 'Who is acting'")
+    missing = [k for k in LOGIN_KEYS if not auth.get(k)]
+    if missing:
+        raise click.ClickException(f"{path}: [auth] needs {', '.join(missing)}")
+    redirect = urlparse(str(auth["redirect_uri"]))
+    local = redirect.hostname in ("localhost", "127.0.0.1")
+    if redirect.path != "/oauth2callback" or (local and redirect.port != port):
+        raise click.ClickException(f"{path}: redirect_uri must end in /oauth2callback and, on this machine, use "
+                                   f"the dashboard's port (http://localhost:{port}/oauth2callback), "
+                                   f"not {auth['redirect_uri']}")
 
 
 @main.command()
 @click.option("--port", default=8501, show_default=True, type=click.IntRange(1, 65535),
               help="Local port to serve the dashboard on.")
+@click.option("--secrets", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="A secrets.toml with an [auth] section: analysts then sign in (OpenID Connect) to act.")
 @store_options
 @clear_errors
-def dashboard(port, db, engine_name):
+def dashboard(port, secrets, db, engine_name):
     """Start the analysts' dashboard (Streamlit) on the store: rings, evidence, lookup, ban lists.
 
-    Serves on http://localhost:PORT until interrupted.
+    Serves on http://localhost:PORT until interrupted. Analysts' decisions, ban batches,
+    approvals, exports and unbans are recorded under their name; with --secrets (an [auth]
+    section for an OpenID Connect provider) they must sign in, and anonymous visitors can
+    only read.
 
     Example: ringwatch dashboard --db ringwatch.duckdb --port 8501
     """
@@ -350,6 +396,9 @@ def dashboard(port, db, engine_name):
                "--server.headless", "true", "--server.address", "localhost",
                "--browser.gatherUsageStats", "false", "--client.showErrorDetails", "none",
                "--client.toolbarMode", "viewer"]
+    if secrets:
+        _check_login_secrets(Path(secrets), port)
+        command += ["--secrets.files", str(Path(secrets).resolve())]
     click.echo(f"ringwatch dashboard on http://localhost:{port} (store {db}); Ctrl+C stops it")
     try:
         code = subprocess.call(command, env=env)

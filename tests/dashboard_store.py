@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 from click.testing import CliRunner
+from streamlit.testing.v1 import AppTest
 
+import ringwatch.dashboard
 from ringwatch.cli import main
 from ringwatch.graph.detect import ring_id
 from ringwatch.graph.engine import open_engine
@@ -90,3 +92,21 @@ def add_synthetic_ring(db: Path, size: int = 2000) -> str:
             if len(tables["suppressed_hubs"]) else hub
         engine.save_results(tables)
     return rid
+
+
+APP = str(Path(ringwatch.dashboard.__file__).with_name("app.py"))
+APP_TIMEOUT = 60
+
+
+def open_app(page: str | None = None, secrets: dict | None = None, **state) -> AppTest:
+    """Run the dashboard headless (AppTest) with this session state and secrets, optionally on ``page``."""
+    at = AppTest.from_file(APP, default_timeout=APP_TIMEOUT)
+    for name, value in (secrets or {}).items():
+        at.secrets[name] = value
+    for k, v in state.items():
+        at.session_state[k] = v
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import ringwatch.dashboard
-from dashboard_store import FORMULA, IMG, PAYLOAD_ACCOUNT, SCRIPT, add_synthetic_ring, make_demo_store
+from dashboard_store import (APP, APP_TIMEOUT, FORMULA, IMG, PAYLOAD_ACCOUNT, SCRIPT, add_synthetic_ring,
+                             make_demo_store, open_app)
 from ringwatch.graph.engine import open_engine
 
-APP = str(Path(ringwatch.dashboard.__file__).with_name("app.py"))
-TIMEOUT = 60
 
 
 @pytest.fixture(scope="module")
@@ -32,14 +28,7 @@ def app(store, monkeypatch):
     monkeypatch.setenv("RINGWATCH_DB", str(store["db"]))
 
     def run(page: str | None = None, **state) -> AppTest:
-        at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-        for k, v in state.items():
-            at.session_state[k] = v
-        at.run()
-        if page:
-            at.switch_page(page).run()
-        assert not at.exception, [e.message for e in at.exception]
-        return at
+        return open_app(page, **state)
 
     return run
 
@@ -69,12 +58,12 @@ def test_overview_shows_headline_figures_and_charts(app):
 def test_rings_page_shows_the_top_ring_with_every_view(app, store):
     at = app("app_pages/rings.py")
     assert at.selectbox(key="ring").value == store["top"]
-    assert [t.label for t in at.tabs] == ["Network", "Timeline", "Evidence", "Members"]
+    assert [t.label for t in at.tabs] == ["Network", "Timeline", "Evidence", "Members", "Decision"]
     labels = {m.label: m.value for m in at.metric}
     assert float(labels["Risk score"]) >= 0.5
     # tabs are lazy: only the open one runs
     assert len(_charts(at)) == 1 and not at.get("download_button")
-    expected = {"Timeline": (2, 0), "Evidence": (1, 0), "Members": (0, 1)}
+    expected = {"Timeline": (2, 0), "Evidence": (1, 0), "Members": (0, 1), "Decision": (0, 0)}
     for tab, (charts_shown, downloads) in expected.items():
         at.session_state["ring_view"] = tab
         at.run()
@@ -140,7 +129,7 @@ def test_injection_payloads_are_shown_as_text(app):
 
 def test_missing_store_shows_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.setenv("RINGWATCH_DB", str(tmp_path / "missing.duckdb"))
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at = AppTest.from_file(APP, default_timeout=APP_TIMEOUT).run()
     assert not at.exception
     assert "does not exist" in at.error[0].value
 
@@ -150,7 +139,7 @@ def test_store_without_results_shows_a_clear_error(monkeypatch, tmp_path):
     with open_engine("embedded", db):
         pass
     monkeypatch.setenv("RINGWATCH_DB", str(db))
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at = AppTest.from_file(APP, default_timeout=APP_TIMEOUT).run()
     assert not at.exception
     assert "ringwatch detect" in at.error[0].value
 

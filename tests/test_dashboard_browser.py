@@ -6,43 +6,25 @@ network view are printed (run with -s to see them) and must stay under three sec
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import socket
+import hashlib
 import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from browser_support import WAIT_MS, chromium, new_page, ringwatch, serve_dashboard
+from browser_support import choose as _choose
+from browser_support import plot_ready as _plot_ready
+from browser_support import settled as _settled
+from browser_support import shot as _shot
 from dashboard_store import FORMULA, IMG, PAYLOAD_ACCOUNT, SCRIPT, add_synthetic_ring, make_demo_store
 from ringwatch.graph.engine import open_engine
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-# Without the background-networking flags Chromium keeps trying to reach the (closed) network.
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots"
 RENDER_BUDGET_S = 3.0
-WAIT_MS = 30_000
-
-
-def _ringwatch() -> list[str]:
-    script = Path(sys.executable).with_name("ringwatch")
-    found = str(script) if script.exists() else shutil.which("ringwatch")
-    assert found, "the ringwatch command is not installed: pip install -e '.[test]'"
-    return [found]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+ANALYST = "browser-test"
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +40,7 @@ def store(tmp_path_factory):
     top = demo.sort_values(["risk_score", "ring_id"], ascending=[False, True]).iloc[0]
     expected = folder / "bans-cli.csv"
     # The command line's ban list, made before the server holds the store open.
-    subprocess.run([*_ringwatch(), "export", "bans", "--db", str(db), "--out", str(expected)], check=True,
+    subprocess.run([*ringwatch(), "export", "bans", "--db", str(db), "--out", str(expected)], check=True,
                    capture_output=True)
     return {"db": db, "big": big, "largest": largest["ring_id"], "largest_size": int(largest["size"]),
             "top": top["ring_id"], "member": accounts.loc[largest["cluster_id"]], "member_id": largest["cluster_id"],
@@ -67,98 +49,21 @@ def store(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(store):
-    port = _free_port()
-    log = (store["folder"] / "server.log").open("w")
-    # Own process group: the command starts Streamlit as a child, and both must stop with the test.
-    proc = subprocess.Popen([*_ringwatch(), "dashboard", "--db", str(store["db"]), "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://localhost:{port}"
-    deadline = time.monotonic() + 60
-    try:
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("ringwatch dashboard did not start:\n" + (store["folder"] / "server.log").read_text())
-            time.sleep(0.3)
+    # No login configured: the analyst's name comes prefilled from RINGWATCH_ANALYST.
+    with serve_dashboard(store["db"], store["folder"], env={"RINGWATCH_ANALYST": ANALYST}) as url:
         yield url
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: the browser tests need Debian's Chromium (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-    tab = context.new_page()
-    tab.dialogs = []
-
-    def on_dialog(dialog):
-        tab.dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    tab.on("dialog", on_dialog)
-    yield tab
-    context.close()
-
-
-def _shot(page, name: str, height: int = 2000) -> None:
-    """Screenshot the page; Streamlit scrolls inside its own container, so grow the window instead of full_page."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.set_viewport_size({"width": 1400, "height": height})
-    page.wait_for_timeout(400)  # let Plotly follow the resize
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
-    page.set_viewport_size({"width": 1400, "height": 1000})
-
-
-def _settled(page) -> None:
-    """Wait until Streamlit has finished the current run (no 'running' status widget)."""
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=WAIT_MS)
-
-
-def _plot_ready(page, key: str, title_part: str = "") -> None:
-    page.wait_for_function(
-        """([key, part]) => {
-            const el = document.querySelector(`.st-key-${key} .js-plotly-plot`);
-            return !!(el && el._fullLayout && el._fullLayout.title
-                      && (el._fullLayout.title.text || '').includes(part)
-                      && el.querySelector('.main-svg'));
-        }""", arg=[key, title_part], timeout=WAIT_MS)
-    # one more frame so WebGL traces are on screen, not just queued
-    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
-
-
-def _choose(page, key: str, text: str) -> float:
-    """Pick an option of a select box; returns the moment it was picked (perf_counter)."""
-    box = page.locator(f".st-key-{key} input[role=combobox]")
-    box.click()
-    box.fill(text)
-    option = page.locator("[role=option]", has_text=text).first
-    option.wait_for(timeout=WAIT_MS)
-    picked = time.perf_counter()
-    option.click()
-    return picked
+    with new_page(browser) as tab:
+        yield tab
 
 
 def test_overview_page(page, server):
@@ -212,7 +117,7 @@ def test_rings_page_select_a_ring_and_render_the_network(page, server, store):
 
 def test_ban_list_download_matches_the_command_line(page, server, store):
     page.goto(f"{server}/bans")
-    button = page.locator(".st-key-bans_csv button")
+    button = page.locator(".st-key-bans_csv button:visible").first
     button.wait_for(timeout=WAIT_MS)
     _settled(page)
     with page.expect_download(timeout=WAIT_MS) as info:
@@ -220,6 +125,12 @@ def test_ban_list_download_matches_the_command_line(page, server, store):
     body = Path(info.value.path()).read_bytes()
     assert body == store["bans"]
     assert b"'=HYPERLINK(" in body and b"\n=" not in body
+    # the download is an export: recorded, under the analyst's name, with the hash of the bytes handed over
+    with open_engine("embedded", store["db"]) as engine:
+        exported = engine.records("exports")
+    last = exported.iloc[-1]
+    assert last["analyst"] == ANALYST and last["path"] == "dashboard download"
+    assert last["content_hash"] == hashlib.sha256(body).hexdigest()
     _shot(page, "bans")
 
 

@@ -131,6 +131,31 @@ def test_node_similarity_is_weighted_jaccard_with_cutoffs(engine):
                                   degree_cutoff=1).empty
 
 
+def test_usage_by_group_sums_each_group_per_bucket_and_everyone_else_under_none(loaded):
+    day = pd.Timestamp("2026-11-02")
+    h = lambda hours: day + pd.Timedelta(hours=hours)
+    loaded.load_usage(_usage([
+        ("a0", h(1), "p", 2), ("a1", h(5), "p", 3), ("a1", h(26), "q", 1),
+        ("a2", h(3), "p", 4), ("a3", h(30), "p", 5), ("a4", h(2), None, 1),
+    ]))
+    # a0 is listed twice: it counts in its first group only
+    groups = pd.DataFrame({"account_id": ["a0", "a1", "a2", "a0"], "group": ["x", "x", "y", "y"]})
+    got = loaded.usage_by_group(groups, 1440, day)
+    assert list(got.columns) == ["group", "bucket", "requests", "output_tokens", "last_ts"]
+    rows = [(g, pd.Timestamp(b), r, o, pd.Timestamp(t)) for g, b, r, o, t in got.itertuples(index=False)]
+    assert rows == [
+        ("x", day, 5, 40, h(5)), ("x", h(24), 1, 20, h(26)),
+        ("y", day, 4, 20, h(3)),
+        (None, day, 1, 20, h(2)), (None, h(24), 5, 20, h(30)),
+    ]
+    # buckets are counted from the origin: from noon, a1's 02:00 next day falls in the first day
+    noon = loaded.usage_by_group(groups, 1440, h(12))
+    x = noon[noon["group"] == "x"]
+    assert [(pd.Timestamp(b), r) for b, r in zip(x["bucket"], x["requests"])] == [(h(-12), 5), (h(12), 1)]
+    everyone = loaded.usage_by_group(groups.iloc[0:0], 7 * 1440, day)
+    assert everyone["group"].isna().all() and everyone["requests"].sum() == 16
+
+
 def test_components_and_communities(engine):
     clique = lambda p: [(f"{p}{i}", f"{p}{j}", 1.0) for i in range(5) for j in range(i + 1, 5)]
     edges = pd.DataFrame(clique("a") + clique("b") + [("a0", "b0", 0.1), ("c0", "c1", 1.0)], columns=["a", "b", "weight"])

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import getpass
+import hashlib
+
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -10,6 +13,7 @@ from ringwatch.cli import main
 from ringwatch.graph import audit, batches, decisions
 from ringwatch.graph.detect import detect
 from ringwatch.graph.engine import open_engine
+from ringwatch.graph.export import bans_table
 from ringwatch.graph.load import ingest
 from ringwatch.graph.review import build_review, render_html
 from ringwatch.ingest.generate import generate
@@ -132,6 +136,28 @@ def test_decisions_follow_the_ring_and_false_positive_feedback_holds_until_new_e
     assert again.str.contains("2 members the decision did not cover").all()
 
 
+def test_a_false_positive_leaves_the_ban_list_at_once_and_other_verdicts_wait_for_detection(store):
+    flagged = _flagged(store)
+    rid, other = flagged["ring_id"].iloc[0], flagged["ring_id"].iloc[1]
+    members = _members(store, rid)
+    keeper = members[0]
+    decisions.decide(store, keeper, "confirmed_fraud", "bob", "chargebacks")  # its own decision overrides the ring's
+    before = bans_table(store)
+    decisions.decide(store, rid, "false_positive", "ann", "staff of one company")
+    after = bans_table(store)
+    assert set(before["account_id"]) - set(after["account_id"]) == set(members[1:])
+    assert keeper in set(after["account_id"])
+    acc = store.results("accounts").set_index("account_id")
+    assert acc.loc[members[1:], "reasons"].str.startswith("not flagged: marked false positive by ann").all()
+    assert not store.results("rings").set_index("ring_id").at[rid, "flagged"]
+    # a confirmed or needs-review verdict changes no result until the next detection run
+    decisions.decide(store, other, "needs_review", "ann")
+    assert bans_table(store).equals(after)
+    # the next run re-applies the ledger: the same accounts stay held back
+    detect(store)
+    assert set(bans_table(store)["account_id"]) == set(after["account_id"])
+
+
 def test_an_accounts_own_decision_overrides_its_rings(store):
     rid = _flagged(store)["ring_id"].iloc[0]
     members = _members(store, rid)
@@ -237,6 +263,14 @@ def test_command_line_cycle(store, tmp_path, monkeypatch):
         victim = batches.batch(engine, batch_id)["accounts"][0]
     assert run("unban", victim, "--note", "appeal", "--analyst", "bob").exit_code == 0
     assert "not banned now" in run("unban", victim, "--note", "again", "--analyst", "bob").output
-    assert "audit log intact: 5 entries" in run("audit", "verify").output
+    # an ad-hoc ban list is an export too: recorded with its hash, under the OS login when no analyst is named
+    exported = run("export", "bans", "--out", str(tmp_path / "adhoc.csv"), "--min-score", "0.9")
+    assert exported.exit_code == 0, exported.output
+    with open_engine("embedded", db) as engine:
+        last = engine.records("exports").iloc[-1]
+    assert last["what"] == "bans" and last["analyst"] == getpass.getuser()
+    assert last["selection"] == {"rings": [], "min_score": 0.9, "max_score": None}
+    assert last["content_hash"] == hashlib.sha256((tmp_path / "adhoc.csv").read_bytes()).hexdigest()
+    assert "audit log intact: 6 entries" in run("audit", "verify").output
     out = run("review", "--since", "2000-01-01", "--out", str(tmp_path / "r.html"))
     assert out.exit_code == 0 and (tmp_path / "r.html").read_text().startswith("<!doctype html>")

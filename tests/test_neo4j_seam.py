@@ -335,6 +335,29 @@ def test_lookups_send_values_and_limits():
                                    "output_tokens"]
 
 
+def test_usage_by_group_batches_the_groups_and_sums_everyone_else_in_one_pass():
+    when = dt.datetime(2026, 11, 2, 5)
+    engine, runner, _ = make({
+        q.USAGE_BY_GROUP: lambda p: [{"grp": "x", "slot": 0, "requests": len(p["rows"]), "output_tokens": 10,
+                                      "last_ts": when}],
+        q.USAGE_OUTSIDE_GROUPS: [{"slot": 1, "requests": 7, "output_tokens": 3, "last_ts": when}],
+    }, batch=2)
+    origin = pd.Timestamp("2026-11-02")
+    groups = pd.DataFrame({"account_id": ["a", "b", "c", "a"], "group": ["x", "x", "x", "y"]})
+    got = engine.usage_by_group(groups, 1440, origin)
+    batches = runner.sent(q.USAGE_BY_GROUP)
+    assert [b["rows"] for b in batches] == [[{"account_id": "a", "grp": "x"}, {"account_id": "b", "grp": "x"}],
+                                            [{"account_id": "c", "grp": "x"}]]
+    assert all(b["origin"] == 1793577600 and b["width"] == 86400 for b in batches)  # 2026-11-02 in epoch seconds
+    assert runner.sent(q.USAGE_OUTSIDE_GROUPS) == [{"account_ids": ["a", "b", "c"], "origin": 1793577600,
+                                                    "width": 86400}]
+    # the two batches' partial sums add up; everyone else comes last, under None
+    assert got["group"].tolist() == ["x", None]
+    assert got["bucket"].tolist() == [origin, origin + pd.Timedelta(days=1)]
+    assert got["requests"].tolist() == [3, 7] and got["output_tokens"].tolist() == [20, 3]
+    assert got["last_ts"].tolist() == [pd.Timestamp(when)] * 2
+
+
 def test_clear_store_deletes_in_batches_until_empty():
     left = [3, 2, 0]
     engine, runner, _ = make({q.CLEAR_STORE: lambda p: [{"deleted": left.pop(0)}]}, batch=3)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 
@@ -12,7 +13,8 @@ from click.testing import CliRunner
 
 from dashboard_store import FORMULA, IMG, PAYLOAD_ACCOUNT, SCRIPT, add_synthetic_ring, make_demo_store
 from ringwatch.cli import main
-from ringwatch.dashboard import charts
+from ringwatch.dashboard import actions, charts
+from ringwatch.dashboard.identity import Identity
 from ringwatch.graph import export, views
 from ringwatch.graph.engine import open_engine
 from ringwatch.ingest.normalise import is_free_email_domain
@@ -155,8 +157,15 @@ def test_ban_csv_is_byte_identical_to_the_command_line(store, selection, args, t
         if selection == "top":
             rid = _top_ring(engine, store["big"])["ring_id"]
             selection, args = {"rings": [rid]}, ["--ring", rid]
-        ours = views.bans_csv(engine, **selection)
         export.write_csv(export.bans_table(engine, **selection), tmp_path / "direct.csv")
+    # the dashboard's download: recorded in the audit log, then handed over
+    produce = actions.ban_list_download(("embedded", str(store["db"]), 0.0), Identity("ann", "declared", False),
+                                        tuple(selection.get("rings", ())), selection.get("min_score"))
+    ours = produce()
+    with open_engine("embedded", store["db"]) as engine:
+        recorded = engine.records("exports").iloc[-1]
+    assert recorded["analyst"] == "ann" and recorded["what"] == "bans"
+    assert recorded["content_hash"] == hashlib.sha256(ours).hexdigest()
     result = CliRunner().invoke(main, ["export", "bans", "--db", str(store["db"]), "--out", str(tmp_path / "cli.csv"),
                                        *args])
     assert result.exit_code == 0, result.output
@@ -165,7 +174,7 @@ def test_ban_csv_is_byte_identical_to_the_command_line(store, selection, args, t
 
 
 def test_ban_csv_neutralises_formula_payloads(engine):
-    text = views.bans_csv(engine).decode()
+    text = export.csv_bytes(export.bans_table(engine)).decode()
     lines = text.splitlines()
     assert not any(line.startswith(("=", "+", "-", "@")) for line in lines)
     row = next(line for line in lines if "HYPERLINK" in line)

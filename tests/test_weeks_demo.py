@@ -1,4 +1,5 @@
-"""The demo over several weeks: weekly batches, ring ids kept, lineage history, labels, and the review across weeks."""
+"""The demo over several weeks: weekly batches, ring ids kept, lineage history, labels, the designed split,
+quiet rings, and the review across weeks."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from click.testing import CliRunner
 
 from ringwatch.cli import main
 from ringwatch.graph.engine import open_engine
+from ringwatch.graph.detect import detect
 from ringwatch.graph.lineage import history
+from ringwatch.graph.load import ingest
+from ringwatch.graph.params import DetectionParams
 from ringwatch.graph.review import build_review, render_html
-from ringwatch.ingest.weeks import generate_weeks
+from ringwatch.ingest.weeks import BRIDGE, SPLIT_KINDS, generate_weeks
 
 ACCOUNTS, SEED, WEEKS = 3000, 3, 3
 
@@ -25,8 +29,18 @@ def demo(tmp_path_factory):
     return {"db": db, "folder": folder, "output": result.output}
 
 
-def test_batches_follow_the_fates_and_labels_stay_consistent(tmp_path):
-    scenario = generate_weeks(tmp_path, weeks=WEEKS, accounts=ACCOUNTS, seed=SEED)
+@pytest.fixture(scope="module")
+def scenario(demo):
+    """The demo's scenario: the same (accounts, seed, weeks) give the same files, fates and bridge accounts."""
+    return generate_weeks(demo["folder"] / "again", weeks=WEEKS, accounts=ACCOUNTS, seed=SEED)
+
+
+def _week_files(demo, name: str) -> pd.DataFrame:
+    folders = sorted((demo["folder"] / "out" / "data").glob("week_*"))
+    return pd.concat([pd.read_parquet(f / f"{name}.parquet").assign(week=int(f.name[5:])) for f in folders])
+
+
+def test_batches_follow_the_fates_and_labels_stay_consistent(scenario):
     signups = pd.concat([pd.read_parquet(w.signups).assign(week=w.week) for w in scenario.weeks])
     labels = pd.concat([pd.read_parquet(w.labels).assign(week=w.week) for w in scenario.weeks])
     usage = pd.concat([pd.read_parquet(w.usage).assign(week=w.week) for w in scenario.weeks])
@@ -48,9 +62,13 @@ def test_batches_follow_the_fates_and_labels_stay_consistent(tmp_path):
     grown = [r for r, f in fates.items() if f == "grow"]
     assert any(ring_week.get_group(r).nunique() > 1 for r in grown)  # members join later
     assert all(ring_week.get_group(r).min() > 1 for r, f in fates.items() if f == "new")
-    quiet = [r for r, f in fates.items() if f == "quiet"]
+    quiet = scenario.quiet_weeks
+    assert quiet and set(quiet) == {r for r, f in fates.items() if f == "quiet"}
+    assert WEEKS in quiet.values()  # one goes quiet in the last week, the default review window
     last_week = usage.merge(both[["account_id", "ring_id"]], on="account_id").groupby("ring_id")["week"].max()
-    assert quiet and all(last_week.get(r, 0) <= ring_week.get_group(r).max() for r in quiet)
+    for ring, week in quiet.items():
+        # quiet only after its last member signed up; requests until the week before, none after
+        assert ring_week.get_group(ring).max() < week and last_week[ring] == week - 1
 
 
 def test_ring_ids_persist_and_lineage_accumulates(demo):
@@ -83,3 +101,89 @@ def test_review_over_the_weeks_has_week_over_week_rows(demo):
     page = render_html(review)
     assert page.count("plotly.js v") == 1 and page.count("Plotly.newPlot") == 4  # plotly.js inlined once, four charts
     assert "Week over week" in page and f"week over week ({WEEKS} rows)" in page
+
+
+def test_the_split_group_shares_a_reseller_machine(scenario, demo):
+    fates = scenario.fates
+    group = sorted(r for r, f in fates.items() if f == "split")
+    signups, labels = _week_files(demo, "signups"), _week_files(demo, "labels")
+    assert signups["account_id"].is_unique
+    kinds = labels.dropna(subset=["ring_id"]).groupby("ring_id")["scenario"].first()
+    assert len(group) >= 2 and set(kinds[group]) <= set(SPLIT_KINDS)
+    bridge = signups[signups["account_id"].isin(scenario.bridge_accounts)].merge(labels[["account_id", "ring_id"]])
+    # a few accounts of every ring in the group, all signing up from one machine in one week
+    assert len(bridge) == BRIDGE * len(group) and (bridge.groupby("ring_id").size() == BRIDGE).all()
+    assert set(bridge["ring_id"]) == set(group)
+    assert bridge["device_id"].nunique() == 1 and bridge["ip"].nunique() == 1 and bridge["week"].nunique() == 1
+    # nobody outside the bridge uses the reseller's device; the group's rings grow after that week
+    assert (signups["device_id"] == bridge["device_id"].iloc[0]).sum() == len(bridge)
+    members = labels[labels["ring_id"].isin(group)]
+    assert (members.groupby("ring_id")["week"].max() > bridge["week"].iloc[0]).all()
+
+
+def test_the_bridged_ring_splits_and_keeps_its_id_until_then(scenario, demo, tmp_path):
+    """Replay detection up to the week the bridge appears: the one ring found there is the one that splits later."""
+    signups = _week_files(demo, "signups")
+    first = int(signups.loc[signups["account_id"].isin(scenario.bridge_accounts), "week"].iloc[0])
+    assert first < WEEKS
+    with open_engine("embedded", tmp_path / "replay.duckdb") as engine:
+        for week in scenario.weeks[:first]:
+            ingest(engine, signups=str(week.signups), usage=str(week.usage), labels=str(week.labels))
+        detect(engine, DetectionParams(seed=SEED))
+        accounts, rings, labels = engine.results("accounts"), engine.results("rings"), engine.labels()
+    bridged = accounts[accounts["account_id"].isin(scenario.bridge_accounts)]
+    assert bridged["ring_id"].notna().all() and bridged["ring_id"].nunique() == 1
+    ring = bridged["ring_id"].iloc[0]
+    members = accounts[accounts["ring_id"] == ring].merge(labels[["account_id", "ring_id"]], on="account_id",
+                                                           suffixes=("", "_truth"))
+    # the operators' rings are one ring that week, under the size at which detection looks inside components
+    assert members["ring_id_truth"].nunique() >= 2 and len(members) < DetectionParams().split_min_size
+    assert rings.set_index("ring_id").at[ring, "flagged"]
+    with open_engine("embedded", demo["db"]) as engine:
+        runs = history(engine)
+        final, truth = engine.results("accounts"), engine.labels()
+    split = runs[(runs["event"] == "split") & (runs["ring_id"] == ring)]
+    assert len(split) == 1 and split["flagged"].iloc[0]
+    assert len(split["related_ids"].iloc[0].split(",")) >= 2
+    # until the split the ring kept its id: every run from the bridge's week to the split names it
+    per_run = sorted(runs["run_at"].unique())
+    split_run = per_run.index(split["run_at"].iloc[0])
+    for run in per_run[first - 1:split_run]:
+        assert ring in set(runs.loc[runs["run_at"] == run, "ring_id"])
+    # after the split the operators sit in different rings
+    group = [r for r, f in scenario.fates.items() if f == "split"]
+    ops = final.merge(truth[["account_id", "ring_id"]], on="account_id", suffixes=("", "_truth"))
+    ops = ops[ops["ring_id_truth"].isin(group) & ops["ring_id"].notna()]
+    main_ring = ops.groupby("ring_id_truth")["ring_id"].agg(lambda r: r.value_counts().index[0])
+    assert main_ring.nunique() >= 2
+
+
+def test_the_review_lists_the_rings_that_went_quiet(scenario, demo):
+    with open_engine("embedded", demo["db"]) as engine:
+        review = build_review(engine)
+        accounts, labels, runs = engine.results("accounts"), engine.labels(), history(engine)
+        flagged_rings = engine.results("rings")
+    last = scenario.weeks[-1]
+    assert review.since == last.start.tz_convert("UTC").tz_localize(None)  # the default window is the last week
+    quiet = review.tables["rings gone quiet"]
+    assert review.counts["rings gone quiet"] == len(quiet) > 0
+    assert list(quiet.columns) == ["ring_id", "size", "risk_score", "requests_week_before", "last_request"]
+    truth = accounts.dropna(subset=["ring_id"]).merge(labels[["account_id", "ring_id"]], on="account_id",
+                                                      suffixes=("", "_truth"))
+    rings_of = truth.groupby("ring_id")["ring_id_truth"].agg(set)
+    going = {r for r, w in scenario.quiet_weeks.items() if w == last.week}
+    # every ring reported quiet is made of rings that went quiet this week, and sent nothing in it
+    for ring in quiet["ring_id"]:
+        assert rings_of[ring] <= going
+    assert (quiet["requests_week_before"] > 0).all()
+    assert (pd.to_datetime(quiet["last_request"]) < review.since).all()
+    assert (pd.to_datetime(quiet["last_request"]) >= review.since - pd.Timedelta(days=7)).all()
+    # and every flagged ring made only of such rings is reported
+    flagged = set(flagged_rings.loc[flagged_rings["flagged"].astype(bool), "ring_id"])
+    expected = {r for r, t in rings_of.items() if t <= going and r in flagged}
+    assert set(quiet["ring_id"]) == expected
+    # a quiet ring is still a ring: the last run did not dissolve it
+    last_run = runs[runs["run_at"] == runs["run_at"].max()]
+    assert not last_run[last_run["ring_id"].isin(quiet["ring_id"])]["event"].isin(["dissolved", "split"]).any()
+    assert review.activity
+    assert f"rings gone quiet ({len(quiet)} rows)" in render_html(review)

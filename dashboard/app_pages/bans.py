@@ -1,12 +1,16 @@
-"""Ban list: choose rings and/or a score threshold, preview the blast radius, download the CSV."""
+"""Ban list: choose rings and/or a score threshold, preview the blast radius, export it or propose it as a batch."""
 
 import streamlit as st
 
-from ringwatch.dashboard import data
+from ringwatch.dashboard import actions, data, identity
+from ringwatch.settings import SETTINGS
 
 key = data.store_key()
+who = identity.current()
 st.title("Ban list")
+actions.show_flash()
 rings = data.ring_list(key, False)
+rings = rings[rings["status"] == "flagged"]
 labels = {r: f"{r} · {s} accounts · risk {v:.2f}" for r, s, v in zip(rings["ring_id"], rings["size"],
                                                                         rings["risk_score"])}
 chosen = st.multiselect("Rings (none chosen = every ring)", list(labels), format_func=labels.get, key="ban_rings")
@@ -28,8 +32,29 @@ if preview["weak_evidence"]:
     with st.expander(f"{preview['weak_evidence']:,} accounts with weak evidence: review before banning"):
         st.dataframe(preview["weak_accounts"], width="stretch", hide_index=True)
 
-st.download_button("Download ban list (CSV)", data.bans_csv(key, *selection), file_name="bans.csv",
-                   mime="text/csv", key="bans_csv", type="primary", disabled=preview["accounts"] == 0)
+threshold = int(SETTINGS["approval_above"].value())
+empty = preview["accounts"] == 0
+refusal = who.refusal("an export or a ban proposal")
+left, right = st.columns(2)
+with left:
+    propose = st.button("Propose as a ban batch", key="propose_batch", type="primary", disabled=empty or not who.can_act,
+                        help=refusal or f"Freezes this list with its content hash. Batches of more than {threshold} "
+                                        "accounts need approval by a second analyst (four-eyes).")
+with right:
+    st.download_button("Download ban list (CSV)",
+                       actions.ban_list_download(key, who, *selection) if who.can_act else b"",
+                       file_name="bans.csv", mime="text/csv", key="bans_csv", disabled=empty or not who.can_act,
+                       on_click="ignore", help=refusal or "Recorded in the audit log with its content hash.")
+if refusal:
+    st.caption(refusal)
+if propose:
+    row = actions.attempt(actions.propose, key, who, *selection)
+    if row:
+        state = (f"waiting for approval by an analyst other than {row['proposer']}" if row["needs_approval"]
+                 else "approved (at or under the four-eyes size)")
+        actions.flash(f"Batch {row['batch_id']} proposed: {row['size']:,} accounts, sha256 "
+                      f"{row['content_hash'][:16]}…, {state}. Open Ban batches to approve or export it.")
+
 bans = data.ban_list(key, *selection)
 st.caption("Same rows and bytes as `ringwatch export bans` for this selection; cells a spreadsheet would run "
            "as a formula are prefixed with '.")

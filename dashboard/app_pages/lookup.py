@@ -3,10 +3,11 @@
 import pandas as pd
 import streamlit as st
 
-from ringwatch.dashboard import charts, data
+from ringwatch.dashboard import actions, casework, charts, data, identity
 from ringwatch.graph.views import SEARCH_FIELDS
 
 key = data.store_key()
+who = identity.current()
 st.title("Account lookup")
 left, mid, right = st.columns([4, 2, 1])
 query = left.text_input("Search", key="query", placeholder="account id, email, phone, IP, device or payment id")
@@ -28,11 +29,15 @@ account_id = st.selectbox("Account", matches["account_id"].drop_duplicates().tol
 profile = data.account_profile(key, account_id)
 result = profile["result"]
 ring = result.get("ring_id")
-cols = st.columns(4)
+banned = data.banned_now(key).set_index("account_id")
+cols = st.columns(5)
 cols[0].metric("Risk score", f"{float(result.get('risk_score', 0.0)):.3f}")
 cols[1].metric("Flagged", "yes" if result.get("flagged") else "no")
 cols[2].metric("Ring", ring if isinstance(ring, str) else "none")
 cols[3].metric("Requests", f"{int(profile['usage'].get('requests', 0) or 0):,}")
+cols[4].metric("Banned", "yes" if account_id in banned.index else "no",
+               help=f"by batch {banned.at[account_id, 'batch_id']} since {banned.at[account_id, 'since']}"
+               if account_id in banned.index else None)
 st.subheader("Why")
 st.text(result.get("reasons") or "Not in any linked group.")
 info, ids = st.columns(2)
@@ -43,6 +48,13 @@ with info:
 with ids:
     st.subheader("Identifiers")
     st.dataframe(profile["identifiers"][["kind", "value"]], width="stretch", hide_index=True)
+
+with st.expander("Decision and ban history", expanded=actions.FLASH_KEY in st.session_state):
+    casework.decision_panel(key, who, account_id, "account", (ring,) if isinstance(ring, str) else ())
+    bans = data.ban_history(key, (account_id,))
+    if len(bans):
+        st.subheader("Bans and unbans")
+        st.dataframe(bans, width="stretch", hide_index=True)
 
 st.subheader(f"Neighbourhood, {hops} hop(s) out")
 edges, cut = data.neighbourhood(key, account_id, int(hops), 300)

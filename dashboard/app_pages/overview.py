@@ -17,6 +17,11 @@ cols[3].metric("Linked groups", f"{figures['linked_groups']:,}", help="Rings plu
 cols[4].metric("Requests from flagged", f"{figures['requests_share']:.1%}")
 cols[5].metric("Output tokens to flagged", f"{figures['output_tokens_share']:.1%}")
 
+work = data.casework_counts(key)
+cols = st.columns(len(work))
+for col, (label, value) in zip(cols, work.items()):
+    col.metric(label.capitalize(), f"{value:,}")
+
 left, right = st.columns(2)
 left.plotly_chart(charts.risk_histogram(data.linked_account_scores(key)), width="stretch", key="risk_hist")
 right.plotly_chart(charts.rings_scatter(data.ring_list(key, True)), width="stretch", key="rings_scatter")

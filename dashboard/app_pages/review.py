@@ -4,8 +4,8 @@ import datetime as dt
 
 import streamlit as st
 
-from ringwatch.dashboard import data
-from ringwatch.graph.review import render_html, review_figures
+from ringwatch.dashboard import data, identity
+from ringwatch.graph.review import NO_ACTIVITY, render_html, review_figures
 
 key = data.store_key()
 st.title("Weekly review")
@@ -19,11 +19,13 @@ st.caption(f"Data window: {rev.since:%Y-%m-%d %H:%M} to {until} (UTC)")
 cols = st.columns(len(rev.counts))
 for col, (label, value) in zip(cols, rev.counts.items()):
     col.metric(label.capitalize(), f"{value:,}")
-st.download_button("Download the HTML report", render_html(rev), file_name="ringwatch-review.html",
-                   mime="text/html", key="review_download")
+refusal = identity.current().refusal("a download") if identity.login_configured() else ""
+st.download_button("Download the HTML report", render_html(rev) if not refusal else "",
+                   file_name="ringwatch-review.html", mime="text/html", key="review_download",
+                   disabled=bool(refusal), help=refusal or None)
 
 if not rev.activity:
-    st.info("No activity in this window: no new or grown rings, no ring traffic, no decisions, no bans.")
+    st.info(NO_ACTIVITY)
 else:
     for i, fig in enumerate(review_figures(rev).values()):
         st.plotly_chart(fig, width="stretch", key=f"review_chart_{i}")

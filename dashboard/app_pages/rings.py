@@ -2,15 +2,18 @@
 
 import streamlit as st
 
-from ringwatch.dashboard import charts, data
+from ringwatch.dashboard import actions, casework, charts, data, identity
 
 key = data.store_key()
+who = identity.current()
 st.title("Rings")
 
 with st.sidebar:
     st.header("Filter rings")
     include_benign = st.checkbox("Include benign linked groups", value=False, key="include_benign")
     rings = data.ring_list(key, include_benign)
+    decided = st.selectbox("Decision", ["any", "undecided", "confirmed fraud", "false positive", "needs review"],
+                           key="decided")
     min_score = st.slider("Minimum risk score", 0.0, 1.0, 0.0, 0.05, key="min_score")
     max_size = int(rings["size"].max()) if len(rings) else 1
     min_size = st.number_input("Minimum size", 1, max(max_size, 1), 1, key="min_size")
@@ -18,12 +21,16 @@ with st.sidebar:
     wanted = st.multiselect("Evidence kinds (all of)", kinds, key="kinds")
 
 shown = rings[(rings["risk_score"] >= min_score) & (rings["size"] >= min_size)]
+if decided == "undecided":
+    shown = shown[shown["decision"] == ""]
+elif decided != "any":
+    shown = shown[shown["decision"].str.startswith(decided)]
 for kind in wanted:
     shown = shown[shown["evidence_kinds"].fillna("").str.split(", ").map(lambda ks, k=kind: k in ks)]
 shown = shown.reset_index(drop=True)
 st.caption(f"{len(shown):,} of {len(rings):,} groups match. Click a column header to sort, a row to open it.")
 table = st.dataframe(
-    shown.drop(columns=["cluster_id"]), width="stretch", hide_index=True, height=260, key="ring_table",
+    shown.drop(columns=["cluster_id", "flagged"]), width="stretch", hide_index=True, height=260, key="ring_table",
     on_select="rerun", selection_mode="single-row",
     column_config={"risk_score": st.column_config.ProgressColumn("risk score", min_value=0, max_value=1,
                                                                  format="%.3f")},
@@ -53,15 +60,23 @@ members = data.ring_members(key, ring_id)
 cols = st.columns(5)
 cols[0].metric("Risk score", f"{summary['risk_score']:.3f}")
 cols[1].metric("Accounts", f"{summary['size']:,}")
-cols[2].metric("Flagged", "yes" if summary["flagged"] else "no (benign group)")
+status = rings.set_index("ring_id")["status"].get(ring_id, "benign")
+cols[2].metric("Status", status.split(" (")[0], help=status)
 cols[3].metric("Requests", f"{int(summary['requests']):,}")
 cols[4].metric("Output tokens", f"{int(summary['output_tokens']):,}")
 st.caption(f"First seen {summary['first_seen']} · last seen {summary['last_seen']} · "
            f"evidence kinds: {summary['evidence_kinds'] or 'none'}")
+if status.startswith("held back"):
+    st.info("Held back by a false-positive decision: its accounts are not flagged, and stay off ban lists, "
+            "until new evidence appears. See the Decision tab.")
+again = members["reasons"].fillna("").str.startswith("flagged again after being marked false positive")
+if again.any():
+    st.warning(f"{int(again.sum()):,} members were marked false positive before and are flagged again on new "
+               "evidence; their reasons say what changed.")
 
 # Lazy tabs: only the open tab runs, so a 2,000-account ring sends one heavy chart, not four.
-network, timeline, evidence, member_tab = st.tabs(["Network", "Timeline", "Evidence", "Members"], key="ring_view",
-                                                  on_change="rerun")
+network, timeline, evidence, member_tab, decision = st.tabs(
+    ["Network", "Timeline", "Evidence", "Members", "Decision"], key="ring_view", on_change="rerun")
 if network.open:
     with network:
         edges, notice = charts.summarise_network(data.ring_network(key, ring_id))
@@ -88,5 +103,12 @@ if member_tab.open:
     with member_tab:
         st.subheader("Members and why each is in")
         st.dataframe(members, width="stretch", hide_index=True)
-        st.download_button("Download members (CSV)", data.members_csv(key, ring_id),
-                           file_name=f"{ring_id}-members.csv", mime="text/csv", key="members_csv")
+        refusal = who.refusal("an export")
+        st.download_button("Download members (CSV)",
+                           actions.members_download(key, who, ring_id) if who.can_act else b"",
+                           file_name=f"{ring_id}-members.csv", mime="text/csv", key="members_csv",
+                           on_click="ignore", disabled=not who.can_act,
+                           help=refusal or "Recorded in the audit log with its content hash.")
+if decision.open:
+    with decision:
+        casework.decision_panel(key, who, ring_id, "ring")

@@ -1,0 +1,124 @@
+"""The dashboard's writes: decisions, ban batches, approvals, exports and unbans.
+
+Every action goes through the same functions as the command line (``graph.decisions``,
+``graph.batches``), so it lands in the same ledgers and the same hash-chained audit log.
+Each one first asks the session's ``Identity`` for an analyst and is refused without one.
+After a write the read caches are cleared, so every page shows the new state at once.
+
+Downloads are exports too: ``*_download`` return the callable a download button runs when
+clicked, which records the export in the audit log and then hands over the bytes, so
+nothing leaves the store without an audit entry.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import duckdb
+import streamlit as st
+
+from ringwatch.graph import batches, decisions, views
+from ringwatch.graph.export import bans_table, csv_bytes
+from ringwatch.graph.engine import EngineError, open_engine
+from ringwatch.settings import SETTINGS
+
+from .identity import Identity
+
+log = logging.getLogger(__name__)
+
+
+def _write(key, func, *args, **kwargs):
+    with open_engine(key[0], key[1]) as engine:
+        result = func(engine, *args, **kwargs)
+    st.cache_data.clear()
+    return result
+
+
+def decide(key, who: Identity, target: str, verdict: str, note: str) -> dict:
+    """Record a decision on a ring or account id."""
+    analyst = who.require("a decision")
+    row = _write(key, decisions.decide, target, verdict, analyst, note)
+    log.info("%s marked %s %s (audit entry %s)", analyst, target, verdict, row["audit_seq"])
+    return row
+
+
+def propose(key, who: Identity, rings: tuple[str, ...], min_score: float | None) -> dict:
+    """Freeze a ban-list selection as a batch (four-eyes above the configured size)."""
+    analyst = who.require("a ban proposal")
+    return _write(key, batches.propose, analyst, rings, min_score, None, int(SETTINGS["approval_above"].value()))
+
+
+def approve(key, who: Identity, batch_id: str) -> dict:
+    """Approve another analyst's batch."""
+    return _write(key, batches.approve, batch_id, who.require("an approval"))
+
+
+def unban(key, who: Identity, account_ids: list[str], note: str, batch_id: str | None) -> list[dict]:
+    """Lift bans (appended to the history)."""
+    return _write(key, batches.unban, account_ids, who.require("an unban"), note, batch_id)
+
+
+def _table_download(key, who: Identity, build, what: str, selection: dict):
+    """A download callable for a table ``build(engine)``: records the export, then returns the CSV bytes."""
+    analyst = who.require("an export")
+
+    def produce() -> bytes:
+        with open_engine(key[0], key[1]) as engine:
+            table = build(engine)
+            content = csv_bytes(table)
+            batches.record_export(engine, analyst, content, len(table), "dashboard download", selection=selection,
+                                  what=what)
+        return content
+
+    return produce
+
+
+def ban_list_download(key, who: Identity, rings: tuple[str, ...], min_score: float | None):
+    """A download callable for an ad-hoc ban list (exactly `ringwatch export bans` for the selection)."""
+    return _table_download(key, who, lambda engine: bans_table(engine, list(rings) or None, min_score), "bans",
+                           {"rings": sorted(rings), "min_score": min_score, "max_score": None})
+
+
+def members_download(key, who: Identity, ring_id: str):
+    """A download callable for a ring's members."""
+    return _table_download(key, who, lambda engine: views.ring_members(engine, ring_id), "members", {"ring": ring_id})
+
+
+def batch_download(key, who: Identity, batch_id: str):
+    """A download callable for an approved batch: records the export, then returns its frozen CSV bytes."""
+    analyst = who.require("an export")
+
+    def produce() -> bytes:
+        with open_engine(key[0], key[1]) as engine:
+            content = batches.approved_csv(engine, batch_id)
+            rows = int(batches.batch(engine, batch_id)["size"])
+            batches.record_export(engine, analyst, content, rows, "dashboard download", batch_id=batch_id)
+        return content
+
+    return produce
+
+
+def attempt(func, *args, **kwargs):
+    """Run an action; a refused or invalid one shows its reason on the page and returns None."""
+    try:
+        return func(*args, **kwargs)
+    except (PermissionError, ValueError, EngineError, duckdb.Error) as exc:
+        log.warning("action %s refused: %s", func.__name__, exc)
+        st.error(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        return None
+
+
+FLASH_KEY = "_action_message"
+
+
+def flash(message: str) -> None:
+    """Keep a success message for the next run and rerun, so the whole page shows the new state."""
+    st.session_state[FLASH_KEY] = message
+    st.rerun()
+
+
+def show_flash() -> None:
+    """Show (once) the message an action left."""
+    message = st.session_state.pop(FLASH_KEY, None)
+    if message:
+        st.success(message)

@@ -1,0 +1,51 @@
+"""Page pieces for casework: the decision panel shown for a ring or an account."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ringwatch.graph.case_views import VERDICT_LABELS
+from ringwatch.graph.decisions import NEW_EVIDENCE_RISE
+
+from . import actions, data
+from .identity import Identity
+
+
+def decision_panel(key, who: Identity, target: str, kind: str, related: tuple[str, ...] = ()) -> None:
+    """Current decision and history of ``target`` (a ring or account id), and the form to decide."""
+    actions.show_flash()
+    history = data.decision_history(key, (target, *related))
+    own = history[history["target"] == target]
+    if len(own):
+        latest = own.iloc[0]
+        text = (f"Current decision: **{VERDICT_LABELS.get(latest['verdict'], latest['verdict'])}** "
+                f"by {latest['analyst']} on {str(latest['at'])[:16].replace('T', ' ')}")
+        if latest["verdict"] == "false_positive":
+            st.info(f"{text}. False-positive feedback: these accounts left the flagged set and every ban list "
+                    "when it was recorded, and the same evidence does not flag them again; they are flagged again "
+                    f"only on new evidence (risk up {NEW_EVIDENCE_RISE:.1f} or more, or members it did not cover).")
+        elif len(own) > 1 and (own["verdict"] == "false_positive").any():
+            st.markdown(f"{text}. It replaces an earlier false-positive decision; the accounts are flagged again "
+                        "from the next detection run (`ringwatch detect`).")
+        else:
+            st.markdown(text)
+    else:
+        st.caption(f"No decision on this {kind} yet.")
+    with st.form(f"decide_{kind}", clear_on_submit=True):
+        verdict = st.radio("Decision", list(VERDICT_LABELS), format_func=VERDICT_LABELS.get, horizontal=True,
+                           key=f"verdict_{kind}")
+        note = st.text_area("Note", key=f"note_{kind}", max_chars=2000,
+                            placeholder="What you checked and why (kept in the audit log)")
+        refusal = who.refusal("a decision")
+        submitted = st.form_submit_button(f"Record decision on this {kind}", type="primary",
+                                          disabled=not who.can_act, help=refusal or None)
+    if refusal:
+        st.caption(refusal)
+    if submitted:
+        row = actions.attempt(actions.decide, key, who, target, verdict, note)
+        if row:
+            actions.flash(f"Recorded: {target} {VERDICT_LABELS[row['verdict']]} by {row['analyst']} "
+                          f"(audit entry {row['audit_seq']}).")
+    if len(history):
+        st.subheader("Decision history")
+        st.dataframe(history, width="stretch", hide_index=True)

@@ -1,0 +1,89 @@
+"""Read-side views of the analysts' casework for the dashboard: decisions, ban batches and ban state.
+
+Like ``views``, DataFrames in, DataFrames out, composed from the ledgers
+(``decisions``, ``batches``) and the stored results; nothing here writes.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+
+from . import batches, decisions
+from .engine import Engine
+
+VERDICT_LABELS = {"confirmed_fraud": "confirmed fraud", "false_positive": "false positive",
+                  "needs_review": "needs review"}
+DECISION_VIEW_COLUMNS = ["at", "target", "target_kind", "verdict", "analyst", "note", "risk_score", "audit_seq"]
+BATCH_VIEW_COLUMNS = ["batch_id", "size", "status", "proposer", "at", "approver", "approved_at", "content_hash",
+                      "rings", "min_score", "max_score"]
+
+
+def decision_label(row) -> str:
+    """One line for a decision: verdict, who and the day."""
+    return f"{VERDICT_LABELS.get(row['verdict'], row['verdict'])} · {row['analyst']} · {str(row['at'])[:10]}"
+
+
+def ring_decisions(engine: Engine, rings: pd.DataFrame) -> pd.DataFrame:
+    """``rings`` with two more columns: ``decision`` (the current one on the ring id, as one line, or "")
+    and ``status`` (flagged, held back by a false-positive decision, or benign)."""
+    latest = decisions.current_decisions(decisions.decisions(engine))
+    on_ring = latest[latest["target_kind"] == "ring"] if len(latest) else latest
+    labels = {t: decision_label(r) for t, r in on_ring.iterrows()}
+    verdict = {t: r["verdict"] for t, r in on_ring.iterrows()}
+    out = rings.copy()
+    out["decision"] = [labels.get(r, "") for r in out["ring_id"]]
+    flagged = out["flagged"].astype(bool)
+    held = ~flagged & (out["ring_id"].map(verdict) == "false_positive")
+    out["status"] = ["flagged" if f else "held back (false positive)" if h else "benign"
+                     for f, h in zip(flagged, held)]
+    return out
+
+
+def decision_history(engine: Engine, targets) -> pd.DataFrame:
+    """Every decision on these ring or account ids, newest first (``DECISION_VIEW_COLUMNS``)."""
+    log = decisions.decisions(engine)
+    log = log[log["target"].isin(list(targets))]
+    return log.sort_values("seq", ascending=False).reindex(columns=DECISION_VIEW_COLUMNS).reset_index(drop=True)
+
+
+def batch_list(engine: Engine) -> pd.DataFrame:
+    """Every ban batch, newest first, without its frozen CSV (``BATCH_VIEW_COLUMNS``)."""
+    frame = batches.batches(engine)
+    if frame.empty:
+        return pd.DataFrame(columns=BATCH_VIEW_COLUMNS)
+    frame = frame.sort_values("audit_seq", ascending=False)
+    frame["rings"] = [", ".join(r) if isinstance(r, list) else "" for r in frame["rings"]]
+    return frame.reindex(columns=BATCH_VIEW_COLUMNS).reset_index(drop=True)
+
+
+def ban_history(engine: Engine, account_ids=None) -> pd.DataFrame:
+    """Bans and unbans, newest first, optionally only of these accounts (``batches.HISTORY_COLUMNS``)."""
+    h = batches.history(engine)
+    if account_ids is not None:
+        h = h[h["account_id"].isin(list(account_ids))]
+    return h.iloc[::-1].reset_index(drop=True)
+
+
+def banned_now(engine: Engine) -> pd.DataFrame:
+    """Accounts banned now: account_id, batch_id, since."""
+    state = batches.ban_state(engine)
+    return state[state["banned"]].drop(columns="banned").reset_index(drop=True)
+
+
+def batch_rows(engine: Engine, batch_id: str) -> pd.DataFrame:
+    """The ban list frozen in a batch, as proposed (every value as text)."""
+    return pd.read_csv(io.StringIO(batches.batch(engine, batch_id)["csv"]), dtype=str, keep_default_na=False)
+
+
+def casework_counts(engine: Engine) -> dict:
+    """What waits for analysts: rings to decide, rings held back, batches to approve, accounts banned now."""
+    rings = ring_decisions(engine, engine.results("rings"))
+    listed = batches.batches(engine)
+    return {
+        "rings awaiting a decision": len(decisions.pending_rings(engine)),
+        "rings held back as false positives": int((rings["status"] == "held back (false positive)").sum()),
+        "batches awaiting approval": int((listed["status"] == "pending approval").sum()) if len(listed) else 0,
+        "accounts banned now": len(banned_now(engine)),
+    }

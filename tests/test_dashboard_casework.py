@@ -1,0 +1,162 @@
+"""Casework in the dashboard (AppTest): who may act, decisions, ban batches under four-eyes, unbans, sign-in modes."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from dashboard_store import make_demo_store, open_app
+from ringwatch.graph import batches
+from ringwatch.graph.engine import open_engine
+
+AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32, "client_id": "ringwatch",
+        "client_secret": "s", "server_metadata_url": "http://localhost:9/.well-known/openid-configuration"}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    return make_demo_store(tmp_path_factory.mktemp("casework"))
+
+
+@pytest.fixture
+def db(demo, tmp_path, monkeypatch):
+    """A private copy of the demo store: these tests write to it."""
+    copy = tmp_path / "store.duckdb"
+    shutil.copy(demo, copy)
+    monkeypatch.setenv("RINGWATCH_DB", str(copy))
+    monkeypatch.delenv("RINGWATCH_ANALYST", raising=False)
+    monkeypatch.setenv("RINGWATCH_APPROVAL_ABOVE", "50")
+    return copy
+
+
+def _button(at, label: str):
+    found = [b for b in at.button if b.label == label]
+    assert found, f"no button {label!r}: {[b.label for b in at.button]}"
+    return found[0]
+
+
+def _top_ring(db) -> str:
+    with open_engine("embedded", db) as engine:
+        rings = engine.results("rings")
+    return rings[rings["flagged"]].sort_values(["risk_score", "ring_id"], ascending=[False, True]).iloc[0]["ring_id"]
+
+
+def _decision_tab(at):
+    at.session_state["ring_view"] = "Decision"
+    return at.run()
+
+
+def test_without_a_name_nothing_can_be_done(db):
+    at = _decision_tab(open_app("app_pages/rings.py"))
+    assert _button(at, "Record decision on this ring").disabled
+    assert any("Enter your name in the sidebar" in c.value for c in at.caption)
+    at.switch_page("app_pages/bans.py").run()
+    assert _button(at, "Propose as a ban batch").disabled
+    with open_engine("embedded", db) as engine:
+        assert engine.records("audit").empty
+
+
+def test_a_decision_from_the_rings_page_is_recorded_and_holds_the_ring_back(db):
+    top = _top_ring(db)
+    at = _decision_tab(open_app("app_pages/rings.py", analyst_name="ann"))
+    assert at.selectbox(key="ring").value == top
+    at.radio(key="verdict_ring").set_value("false_positive")
+    at.text_area(key="note_ring").input("one company's staff")
+    _button(at, "Record decision on this ring").click()
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert any(f"Recorded: {top} false positive by ann" in s.value for s in at.success)
+    with open_engine("embedded", db) as engine:
+        row = engine.records("decisions").iloc[-1]
+        audit_log = engine.records("audit")
+    assert (row["target"], row["verdict"], row["analyst"], row["note"]) == (top, "false_positive", "ann",
+                                                                            "one company's staff")
+    assert list(audit_log["action"]) == ["decision"]
+    # the page shows the ring held back, with who decided
+    assert {m.label: m.value for m in at.metric}["Status"] == "held back"
+    table = at.dataframe[0].value.set_index("ring_id")
+    assert table.at[top, "status"] == "held back (false positive)"
+    assert table.at[top, "decision"].startswith("false positive · ann · ")
+    assert any("Held back by a false-positive decision" in i.value for i in at.info)
+
+
+def test_batches_four_eyes_approval_and_unban_in_the_dashboard(db):
+    at = open_app("app_pages/bans.py", analyst_name="ann")
+    _button(at, "Propose as a ban batch").click()
+    at.run()
+    assert any("waiting for approval by an analyst other than ann" in s.value for s in at.success)
+    at.switch_page("app_pages/batches.py").run()
+    assert _button(at, "Approve batch").disabled
+    assert any("Four-eyes: ann proposed this batch" in c.value for c in at.caption)
+
+    at.session_state["analyst_name"] = "bob"
+    at.run()
+    _button(at, "Approve batch").click()
+    at.run()
+    assert any("approved by bob" in s.value for s in at.success)
+    with open_engine("embedded", db) as engine:
+        state = batches.ban_state(engine)
+    banned = state[state["banned"]]["account_id"].tolist()
+    assert len(banned) > 50
+
+    at.tabs[2].multiselect(key="unban_accounts").set_value(banned[:2])
+    at.text_input(key="unban_note").input("verified customers")
+    _button(at, "Unban").click()
+    at.run()
+    assert any("Unbanned 2 account(s) by bob" in s.value for s in at.success)
+    with open_engine("embedded", db) as engine:
+        state = batches.ban_state(engine).set_index("account_id")
+        actions = engine.records("audit")["action"].tolist()
+    assert not state.loc[banned[:2], "banned"].any() and state.loc[banned[2:], "banned"].all()
+    assert actions == ["propose_batch", "approve_batch", "unban", "unban"]
+    at.switch_page("app_pages/overview.py").run()
+    work = {m.label: m.value for m in at.metric}
+    assert work["Accounts banned now"] == f"{len(banned) - 2:,}" and work["Batches awaiting approval"] == "0"
+
+
+def test_with_login_configured_anonymous_visitors_only_read(db):
+    at = _decision_tab(open_app("app_pages/rings.py", secrets={"auth": AUTH}, analyst_name="mallory"))
+    # a typed name counts for nothing once login is configured
+    assert not at.text_input  # no name box
+    assert _button(at, "Sign in")
+    assert _button(at, "Record decision on this ring").disabled
+    assert any("Sign in to take a decision" in c.value for c in at.caption)
+    assert at.dataframe  # the ring table is still there to read
+
+
+def test_require_login_shows_only_the_sign_in_page(db):
+    at = open_app(secrets={"auth": AUTH, "ringwatch": {"require_login": True}})
+    assert any("requires sign-in" in i.value for i in at.info)
+    assert _button(at, "Sign in")
+    assert not at.metric and not at.dataframe
+
+
+def test_a_decision_on_an_account_from_the_lookup_page(db):
+    with open_engine("embedded", db) as engine:
+        account = engine.results("accounts").query("flagged").sort_values("account_id").iloc[0]["account_id"]
+    at = open_app("app_pages/lookup.py", analyst_name="carol", query=account, field="account_id")
+    at.radio(key="verdict_account").set_value("needs_review")
+    _button(at, "Record decision on this account").click()
+    at.run()
+    assert any(f"Recorded: {account} needs review by carol" in s.value for s in at.success)
+    with open_engine("embedded", db) as engine:
+        row = engine.records("decisions").iloc[-1]
+    assert (row["target"], row["target_kind"], row["verdict"], row["analyst"]) == (account, "account", "needs_review",
+                                                                                  "carol")
+    assert {m.label: m.value for m in at.metric}["Banned"] == "no"
+
+
+@pytest.mark.parametrize("auth,message", [
+    ({k: v for k, v in AUTH.items() if k != "client_secret"}, "[auth] needs client_secret"),
+    ({**AUTH, "redirect_uri": "http://localhost:9999/oauth2callback"}, "use the dashboard's port"),
+    (None, "has no [auth] section"),
+])
+def test_the_dashboard_command_refuses_a_login_setup_that_cannot_work(db, tmp_path, auth, message):
+    from click.testing import CliRunner
+
+    from ringwatch.cli import main
+
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text("" if auth is None else "[auth]\n" + "".join(f'{k} = "{v}"\n' for k, v in auth.items()))
+    result = CliRunner().invoke(main, ["dashboard", "--db", str(db), "--port", "8501", "--secrets", str(secrets)])
+    assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
