@@ -74,6 +74,18 @@ def signups_chart(signups: pd.DataFrame) -> go.Figure:
     return _layout(fig, "Signups per day", "signup date", "accounts", "account")
 
 
+def ring_size_history(events: pd.DataFrame) -> go.Figure:
+    """A ring's size after each detection run that kept its id, by the latest data each run saw."""
+    when = events["data_until"].fillna(events["run_at"])
+    fig = go.Figure(go.Scatter(
+        x=when, y=events["size_after"], mode="lines+markers+text", text=events["event"], textposition="top center",
+        hovertext=[f"{_text(e)}: {b} → {a} accounts (+{j}, -{lft})" for e, b, a, j, lft in
+                   zip(events["event"], events["size_before"], events["size_after"], events["joined"], events["left"])],
+        hoverinfo="text", line=dict(color="#d62728")))
+    fig.update_yaxes(rangemode="tozero")
+    return _layout(fig, "Members after each detection run", "data up to", "accounts")
+
+
 def hubs_chart(hubs: pd.DataFrame, top: int = 20) -> go.Figure:
     """Horizontal bars of the most widely shared suppressed identifier values."""
     part = hubs.head(top).iloc[::-1]

@@ -179,3 +179,9 @@ def batch_rows(key, batch_id: str) -> pd.DataFrame:
 def casework_counts(key) -> dict:
     """What waits for analysts (decisions, approvals) and bans in force."""
     return _call(key, case_views.casework_counts)
+
+
+@st.cache_data(ttl=TTL, max_entries=MANY, show_spinner=False)
+def ring_history(key, ring_id: str) -> pd.DataFrame:
+    """Lineage events naming a ring id, oldest first."""
+    return _call(key, case_views.ring_history, ring_id)

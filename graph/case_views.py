@@ -10,12 +10,14 @@ import io
 
 import pandas as pd
 
-from . import batches, decisions
+from . import batches, decisions, lineage
 from .engine import Engine
 
 VERDICT_LABELS = {"confirmed_fraud": "confirmed fraud", "false_positive": "false positive",
                   "needs_review": "needs review"}
 DECISION_VIEW_COLUMNS = ["at", "target", "target_kind", "verdict", "analyst", "note", "risk_score", "audit_seq"]
+RING_HISTORY_COLUMNS = ["run_at", "data_until", "event", "ring_id", "related_ids", "size_before", "size_after",
+                        "joined", "left", "flagged"]
 BATCH_VIEW_COLUMNS = ["batch_id", "size", "status", "proposer", "at", "approver", "approved_at", "content_hash",
                       "rings", "min_score", "max_score"]
 
@@ -87,3 +89,15 @@ def casework_counts(engine: Engine) -> dict:
         "batches awaiting approval": int((listed["status"] == "pending approval").sum()) if len(listed) else 0,
         "accounts banned now": len(banned_now(engine)),
     }
+
+
+def ring_history(engine: Engine, ring_id: str) -> pd.DataFrame:
+    """Every lineage event naming this ring id, oldest first: the runs it kept its id through, and where it came from.
+
+    Columns: run_at, data_until, event, ring_id, related_ids, size_before, size_after, joined, left, flagged.
+    """
+    runs = lineage.history(engine)
+    if runs.empty:
+        return runs.reindex(columns=RING_HISTORY_COLUMNS)
+    named = (runs["ring_id"] == ring_id) | runs["related_ids"].str.split(",").map(lambda ids: ring_id in ids)
+    return runs.loc[named, RING_HISTORY_COLUMNS].reset_index(drop=True)

@@ -58,12 +58,12 @@ def test_overview_shows_headline_figures_and_charts(app):
 def test_rings_page_shows_the_top_ring_with_every_view(app, store):
     at = app("app_pages/rings.py")
     assert at.selectbox(key="ring").value == store["top"]
-    assert [t.label for t in at.tabs] == ["Network", "Timeline", "Evidence", "Members", "Decision"]
+    assert [t.label for t in at.tabs] == ["Network", "Timeline", "Evidence", "Members", "History", "Decision"]
     labels = {m.label: m.value for m in at.metric}
     assert float(labels["Risk score"]) >= 0.5
     # tabs are lazy: only the open one runs
     assert len(_charts(at)) == 1 and not at.get("download_button")
-    expected = {"Timeline": (2, 0), "Evidence": (1, 0), "Members": (0, 1), "Decision": (0, 0)}
+    expected = {"Timeline": (2, 0), "Evidence": (1, 0), "Members": (0, 1), "History": (1, 0), "Decision": (0, 0)}
     for tab, (charts_shown, downloads) in expected.items():
         at.session_state["ring_view"] = tab
         at.run()

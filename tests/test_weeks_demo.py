@@ -187,3 +187,53 @@ def test_the_review_lists_the_rings_that_went_quiet(scenario, demo):
     assert not last_run[last_run["ring_id"].isin(quiet["ring_id"])]["event"].isin(["dissolved", "split"]).any()
     assert review.activity
     assert f"rings gone quiet ({len(quiet)} rows)" in render_html(review)
+
+
+def _grown_ring(db) -> str:
+    """A flagged ring of the last run that kept its id through every run and grew on the way."""
+    with open_engine("embedded", db) as engine:
+        runs = history(engine)
+        rings = engine.results("rings")
+    kept = runs[runs["event"].isin(["new", "grown", "unchanged", "shrunk"])]
+    through = kept.groupby("ring_id")["run_at"].nunique()
+    grew = set(runs.loc[runs["event"] == "grown", "ring_id"])
+    flagged = set(rings.loc[rings["flagged"].astype(bool), "ring_id"])
+    candidates = sorted(r for r in through[through == WEEKS].index if r in grew and r in flagged)
+    assert candidates, "no ring kept its id through every week and grew"
+    return candidates[0]
+
+
+def test_the_dashboard_shows_a_rings_history_across_the_weeks(demo, monkeypatch):
+    from dashboard_store import open_app
+
+    ring = _grown_ring(demo["db"])
+    monkeypatch.setenv("RINGWATCH_DB", str(demo["db"]))
+    at = open_app("app_pages/rings.py", ring=ring)
+    at.session_state["ring_view"] = "History"
+    at.run()
+    assert not at.exception
+    assert any(f"Ring id {ring} kept through {WEEKS} detection run(s)" in c.value for c in at.caption)
+    events = at.dataframe[-1].value
+    assert list(events["event"])[::-1][:1] == ["new"] and "grown" in set(events["event"])
+    at.switch_page("app_pages/review.py").run()
+    subheaders = "\n".join(s.value for s in at.subheader)
+    assert "Rings gone quiet" in subheaders and "Ring changes" in subheaders
+
+
+@pytest.mark.browser
+def test_the_weekly_cycle_in_the_browser(demo):
+    from browser_support import WAIT_MS, chromium, new_page, plot_ready, serve_dashboard, settled, shot
+
+    ring = _grown_ring(demo["db"])
+    with serve_dashboard(demo["db"], demo["folder"]) as url, chromium() as browser, new_page(browser) as page:
+        page.goto(f"{url}/review")
+        plot_ready(page, "review_chart_3", "Week over week")
+        settled(page)
+        assert page.get_by_text("Rings gone quiet").count() >= 1
+        shot(page, "weekly-review-3-weeks", 3000)
+        page.goto(f"{url}/rings?ring={ring}")
+        page.get_by_role("tab", name="History").click(timeout=WAIT_MS)
+        plot_ready(page, "ring_history", "Members after each detection run")
+        settled(page)
+        shot(page, "ring-history-3-weeks", 1500)
+        assert page.dialogs == []

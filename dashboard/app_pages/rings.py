@@ -75,8 +75,8 @@ if again.any():
                "evidence; their reasons say what changed.")
 
 # Lazy tabs: only the open tab runs, so a 2,000-account ring sends one heavy chart, not four.
-network, timeline, evidence, member_tab, decision = st.tabs(
-    ["Network", "Timeline", "Evidence", "Members", "Decision"], key="ring_view", on_change="rerun")
+network, timeline, evidence, member_tab, history, decision = st.tabs(
+    ["Network", "Timeline", "Evidence", "Members", "History", "Decision"], key="ring_view", on_change="rerun")
 if network.open:
     with network:
         edges, notice = charts.summarise_network(data.ring_network(key, ring_id))
@@ -109,6 +109,19 @@ if member_tab.open:
                            file_name=f"{ring_id}-members.csv", mime="text/csv", key="members_csv",
                            on_click="ignore", disabled=not who.can_act,
                            help=refusal or "Recorded in the audit log with its content hash.")
+if history.open:
+    with history:
+        events = data.ring_history(key, ring_id)
+        if events.empty:
+            st.caption("No lineage recorded for this ring yet.")
+        else:
+            kept = events[events["ring_id"] == ring_id]
+            seen = kept["data_until"].fillna(kept["run_at"])
+            st.caption(f"Ring id {ring_id} kept through {len(kept):,} detection run(s), on data up to "
+                       f"{seen.min():%Y-%m-%d} … {seen.max():%Y-%m-%d}. Events naming it elsewhere (a split or "
+                       "merge) list it under related_ids.")
+            st.plotly_chart(charts.ring_size_history(kept), width="stretch", key="ring_history")
+            st.dataframe(events.iloc[::-1], width="stretch", hide_index=True)
 if decision.open:
     with decision:
         casework.decision_panel(key, who, ring_id, "ring")
