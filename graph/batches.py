@@ -148,7 +148,8 @@ def ban_state(engine: Engine) -> pd.DataFrame:
                          "batch_id": last["batch_id"], "since": last["at"]}).sort_values("account_id").reset_index(drop=True)
 
 
-def unban(engine: Engine, account_ids, analyst: str, note: str = "", batch_id: str | None = None) -> list[dict]:
+def unban(engine: Engine, account_ids, analyst: str, note: str = "", batch_id: str | None = None,
+          at: str | None = None) -> list[dict]:
     """Lift the bans on these accounts (appended; the ban stays in history); all must be banned now."""
     _need(analyst, "an unban")
     if not note and not batch_id:
@@ -162,5 +163,5 @@ def unban(engine: Engine, account_ids, analyst: str, note: str = "", batch_id: s
         if batch_id and banned_by != batch_id:
             raise ValueError(f"account {account} is banned by batch {banned_by}, not {batch_id}")
         rows.append({"account_id": account, "batch_id": banned_by, "note": note, "analyst": analyst,
-                     "at": audit.now_text()})
+                     "at": at or audit.now_text()})
     return audit.record(engine, "unbans", "unban", analyst, rows, at=rows[0]["at"] if rows else None)

@@ -263,8 +263,9 @@ def demo(accounts, seed, out, weeks, db, engine_name, replace):
 
     The store is rebuilt from scratch, so it must be new or one a previous demo made.
     With --weeks N the scenario arrives as N weekly batches (rings grow, split, appear
-    and go quiet), each ingested and followed by a detection run, so ring ids and lineage
-    accumulate as they would over N weeks.
+    and go quiet), each ingested and followed by a detection run and a demo analyst team's
+    decisions, ban batch and approval, so ring ids, lineage and casework accumulate as
+    they would over N weeks.
 
     Example: ringwatch demo --accounts 100000
     """
@@ -322,6 +323,7 @@ def demo(accounts, seed, out, weeks, db, engine_name, replace):
 
 def _demo_weeks(out_dir, accounts, seed, weeks, db, engine_name):
     """Ingest the weekly batches one by one, detecting after each; prints one line per week."""
+    from ringwatch.graph.demo_analysts import work_the_week
     from ringwatch.graph.lineage import history
     from ringwatch.ingest.weeks import generate_weeks
 
@@ -332,11 +334,15 @@ def _demo_weeks(out_dir, accounts, seed, weeks, db, engine_name):
         with open_engine(engine_name, db) as engine:
             result = run_detect(engine, DetectionParams(seed=seed))
             events = history(engine)
+            work = work_the_week(engine, week.week, week.end, int(SETTINGS["approval_above"].value()))
         last = events[(events["run_at"] == events["run_at"].max()) & events["flagged"]]
         seen = last["event"].value_counts()
         click.echo(f"week {week.week} ({week.start:%Y-%m-%d} to {week.end:%Y-%m-%d}): "
                    f"+{week.accounts:,} accounts, {week.usage_rows:,} usage rows; {result.rings} rings "
                    f"({', '.join(f'{e} {int(seen.get(e, 0))}' for e in WEEK_EVENTS)})")
+        click.echo(f"  demo analysts: {work['decided']} rings decided ({work['confirmed']} confirmed fraud), "
+                   + (f"batch {work['batch']} banned {work['banned']:,} accounts" if work["batch"] else "no batch")
+                   + (f", {work['unbanned']} ban reversed on appeal" if work["unbanned"] else ""))
     return result, counts
 
 

@@ -237,3 +237,36 @@ def test_the_weekly_cycle_in_the_browser(demo):
         settled(page)
         shot(page, "ring-history-3-weeks", 1500)
         assert page.dialogs == []
+
+
+def test_demo_analysts_work_every_week_and_the_review_files_it_by_week(demo):
+    from ringwatch.graph import audit, batches, decisions
+    from ringwatch.graph.demo_analysts import ANALYST, APPROVER, REVIEW_PER_WEEK
+
+    with open_engine("embedded", demo["db"]) as engine:
+        made = decisions.decisions(engine)
+        listed = batches.batches(engine)
+        state = batches.ban_state(engine)
+        labels = engine.labels()
+        review = build_review(engine)
+        everything = build_review(engine, since="2000-01-01")
+        assert audit.verify(engine).ok
+    assert demo["output"].count("demo analysts:") == WEEKS
+    assert set(made["analyst"]) == {ANALYST} and len(made) <= REVIEW_PER_WEEK * WEEKS
+    # every verdict agrees with the ground truth it claims to read
+    fraud = set(labels.loc[labels["label"] == "fraud", "account_id"])
+    for row in made.to_dict("records"):
+        share = sum(m in fraud for m in row["members"]) / len(row["members"])
+        assert (row["verdict"] == "confirmed_fraud") == (share > 0.5), row["target"]
+    # batches above the four-eyes size were approved by the other analyst
+    big = listed[listed["needs_approval"].astype(bool)]
+    assert (big["approver"] == APPROVER).all() and (listed["status"] == "approved").all()
+    # one reversal a week from week 2, each visible in the ban state
+    unbanned = state[~state["banned"]]
+    assert len(unbanned) == WEEKS - 1
+    # the default window is the last week: only that week's decisions and bans
+    last_week = made[pd.to_datetime(made["at"]).dt.tz_localize(None) >= review.since]
+    assert review.counts["decisions made"] == len(last_week) > 0
+    assert review.counts["bans reversed"] == 1
+    weeks = everything.tables["week over week"]
+    assert weeks["decisions"].sum() == len(made) and (weeks.set_index("week")["decisions"] > 0).sum() == WEEKS
