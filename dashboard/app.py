@@ -30,6 +30,7 @@ PAGES = [
     st.Page("app_pages/bans.py", title="Ban list", icon=":material/block:", url_path="bans"),
     st.Page("app_pages/batches.py", title="Ban batches", icon=":material/approval:", url_path="batches"),
     st.Page("app_pages/review.py", title="Weekly review", icon=":material/event_note:", url_path="review"),
+    st.Page("app_pages/audit.py", title="Audit log", icon=":material/receipt_long:", url_path="audit"),
 ]
 
 if identity.login_required() and not identity.signed_in():

@@ -185,3 +185,10 @@ def casework_counts(key) -> dict:
 def ring_history(key, ring_id: str) -> pd.DataFrame:
     """Lineage events naming a ring id, oldest first."""
     return _call(key, case_views.ring_history, ring_id)
+
+
+@st.cache_data(ttl=TTL, max_entries=FEW, show_spinner=False)
+def audit_log(key) -> tuple[pd.DataFrame, dict]:
+    """The audit log (newest first) and its verification."""
+    with open_engine(key[0], key[1]) as engine:
+        return case_views.audit_entries(engine), case_views.audit_status(engine)

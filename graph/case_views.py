@@ -1,4 +1,4 @@
-"""Read-side views of the analysts' casework for the dashboard: decisions, ban batches and ban state.
+"""Read-side views of the analysts' casework for the dashboard: decisions, ban batches, ban state, the audit log.
 
 Like ``views``, DataFrames in, DataFrames out, composed from the ledgers
 (``decisions``, ``batches``) and the stored results; nothing here writes.
@@ -10,12 +10,13 @@ import io
 
 import pandas as pd
 
-from . import batches, decisions, lineage
+from . import audit, batches, decisions, lineage
 from .engine import Engine
 
 VERDICT_LABELS = {"confirmed_fraud": "confirmed fraud", "false_positive": "false positive",
                   "needs_review": "needs review"}
 DECISION_VIEW_COLUMNS = ["at", "target", "target_kind", "verdict", "analyst", "note", "risk_score", "audit_seq"]
+AUDIT_VIEW_COLUMNS = ["seq", "at", "analyst", "action", "what", "hash"]
 RING_HISTORY_COLUMNS = ["run_at", "data_until", "event", "ring_id", "related_ids", "size_before", "size_after",
                         "joined", "left", "flagged"]
 BATCH_VIEW_COLUMNS = ["batch_id", "size", "status", "proposer", "at", "approver", "approved_at", "content_hash",
@@ -101,3 +102,40 @@ def ring_history(engine: Engine, ring_id: str) -> pd.DataFrame:
         return runs.reindex(columns=RING_HISTORY_COLUMNS)
     named = (runs["ring_id"] == ring_id) | runs["related_ids"].str.split(",").map(lambda ids: ring_id in ids)
     return runs.loc[named, RING_HISTORY_COLUMNS].reset_index(drop=True)
+
+
+def _summary(action: str, d: dict) -> str:
+    """One readable line for an audit entry's details."""
+    digest = str(d.get("content_hash") or "")[:12]
+    if action == "decision":
+        return f"{VERDICT_LABELS.get(d.get('verdict'), d.get('verdict'))} on {d.get('target_kind')} {d.get('target')}" \
+            + (f": {d['note']}" if d.get("note") else "")
+    if action == "propose_batch":
+        return f"proposed {d.get('batch_id')}: {d.get('size')} accounts, sha256 {digest}…"
+    if action == "approve_batch":
+        return f"approved {d.get('batch_id')} (sha256 {digest}…)"
+    if action.startswith("export_"):
+        what = d.get("batch_id") or d.get("what") or action.removeprefix("export_")
+        return f"exported {what}: {d.get('rows')} rows to {d.get('path')}, sha256 {digest}…"
+    if action == "unban":
+        return f"unbanned {d.get('account_id')} (batch {d.get('batch_id')})" + (f": {d['note']}" if d.get("note") else "")
+    return action
+
+
+def audit_entries(engine: Engine) -> pd.DataFrame:
+    """The audit log, newest first: seq, at, analyst, action, what (one line), hash."""
+    log = engine.records("audit")
+    if log.empty:
+        return pd.DataFrame(columns=AUDIT_VIEW_COLUMNS)
+    out = pd.DataFrame({
+        "seq": log["seq"], "at": log["at"], "analyst": log["analyst"], "action": log["action"],
+        "what": [_summary(a, d if isinstance(d, dict) else {}) for a, d in zip(log["action"], log["details"])],
+        "hash": log["hash"],
+    })
+    return out.iloc[::-1].reset_index(drop=True)
+
+
+def audit_status(engine: Engine) -> dict:
+    """The audit log's verification: ok, entries, first_bad, message."""
+    found = audit.verify(engine)
+    return {"ok": found.ok, "entries": found.entries, "first_bad": found.first_bad, "message": found.message()}

@@ -112,6 +112,26 @@ def test_batches_four_eyes_approval_and_unban_in_the_dashboard(db):
     at.switch_page("app_pages/overview.py").run()
     work = {m.label: m.value for m in at.metric}
     assert work["Accounts banned now"] == f"{len(banned) - 2:,}" and work["Batches awaiting approval"] == "0"
+    at.switch_page("app_pages/audit.py").run()
+    assert any("Audit log intact: 4 entries" in s.value for s in at.success)
+    log = at.dataframe[0].value
+    assert list(log["action"]) == ["unban", "unban", "approve_batch", "propose_batch"]
+    assert list(log["analyst"]) == ["bob", "bob", "bob", "ann"]
+    assert log["what"].iloc[-1].startswith("proposed B-") and "accounts, sha256" in log["what"].iloc[-1]
+
+
+def test_the_audit_log_page_names_the_first_edited_entry(db):
+    from ringwatch.graph import decisions
+
+    with open_engine("embedded", db) as engine:
+        rid = engine.results("rings").query("flagged")["ring_id"].iloc[0]
+        for analyst in ("ann", "bob"):
+            decisions.decide(engine, rid, "needs_review", analyst, f"look {analyst}")
+        engine.con.execute("UPDATE ledger SET body = replace(body, 'look bob', 'look eve') WHERE ledger = 'audit'")
+    at = open_app("app_pages/audit.py")
+    assert any("Audit log entry 1 is not what was recorded" in e.value for e in at.error)
+    at.multiselect(key="audit_analysts").set_value(["ann"]).run()
+    assert list(at.dataframe[0].value["analyst"]) == ["ann"]
 
 
 def test_with_login_configured_anonymous_visitors_only_read(db):

@@ -131,6 +131,10 @@ def test_signed_in_analysts_decide_propose_and_approve_under_four_eyes(browser, 
             _button(page, "batch_csv").click()
         body = info.value.path().read_bytes()
         shot(page, "batches-approved", 1400)
+        page.goto(f"{url}/audit")
+        page.get_by_text("Audit log intact: 4 entries").wait_for(timeout=WAIT_MS)
+        settled(page)
+        shot(page, "audit-log", 1000)
 
     # The download is the frozen batch, byte for byte what the command line exports.
     cli_out = site["folder"] / "batch-cli.csv"
