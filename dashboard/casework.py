@@ -45,7 +45,9 @@ def decision_panel(key, who: Identity, target: str, kind: str, related: tuple[st
         row = actions.attempt(actions.decide, key, who, target, verdict, note)
         if row:
             actions.flash(f"Recorded: {target} {VERDICT_LABELS[row['verdict']]} by {row['analyst']} "
-                          f"(audit entry {row['audit_seq']}).")
+                          f"(audit entry {row['audit_seq']})."
+                          + (f" {row['held_back']:,} accounts are no longer flagged and left every ban list."
+                             if row["held_back"] else ""))
     if len(history):
         st.subheader("Decision history")
         st.dataframe(history, width="stretch", hide_index=True)

@@ -37,7 +37,10 @@ DECISION_COLUMNS = ["seq", "target", "target_kind", "verdict", "note", "analyst"
 
 
 def decide(engine: Engine, target: str, verdict: str, analyst: str, note: str = "", at: str | None = None) -> dict:
-    """Record a decision on a ring id or an account id of the last detection run; returns the stored row."""
+    """Record a decision on a ring id or an account id of the last detection run.
+
+    Returns the stored row plus ``held_back``: the accounts a false positive took out of the flagged set now.
+    """
     if verdict not in VERDICTS:
         raise ValueError(f"unknown verdict {verdict!r}; choose one of: {', '.join(VERDICTS)}")
     if not analyst:
@@ -57,9 +60,8 @@ def decide(engine: Engine, target: str, verdict: str, analyst: str, note: str = 
                "members": [target], "ring_id": None if pd.isna(rid) else rid}
     row = {"target": target, "verdict": verdict, "note": note, "analyst": analyst, "at": at or audit.now_text(), **row}
     stored = audit.record(engine, "decisions", "decision", analyst, [row], at=row["at"])[0]
-    if verdict == "false_positive":
-        hold_back_now(engine, stored, accounts, rings)
-    return stored
+    held = hold_back_now(engine, stored, accounts, rings) if verdict == "false_positive" else 0
+    return {**stored, "held_back": held}
 
 
 def hold_back_now(engine: Engine, row: dict, accounts: pd.DataFrame, rings: pd.DataFrame) -> int:

@@ -1,6 +1,7 @@
 """The detection pipeline, written once over the engine interface.
 
-evidence between accounts -> strong links -> clusters -> ring features -> scores and
+evidence between accounts -> strong links -> clusters -> ring features -> scores ->
+consolidation of flagged fragments that share rare prompt templates (``consolidation``) ->
 explanations -> stored results. Same input and parameters give the same rings, the same
 ring ids and the same scores. A ring seen in the previous run keeps that run's id
 (``lineage.match_rings``); a ring never seen before is named by a hash of its sorted member
@@ -20,6 +21,7 @@ import pandas as pd
 
 from ringwatch.ingest.normalise import is_free_email_domain
 
+from .consolidation import consolidate
 from .decisions import apply_feedback
 from .engine import Engine, EngineError
 from .features import FEATURES, Baselines, all_cluster_features
@@ -80,7 +82,6 @@ def detect(engine: Engine, params: DetectionParams | None = None, progress=None)
     sizes = cl["cluster"].value_counts()
     cl = cl[cl["cluster"].map(sizes) >= params.min_ring_size]
     previously_flagged = flagged_ring_ids(engine)
-    names, lineage = match_rings(previous_rings(engine), cl.groupby("cluster")["account_id"].agg(frozenset), ring_id)
     member_ids = engine.account_identifiers(cl["account_id"].tolist())
     degrees = engine.value_degrees(member_ids[["kind", "value"]])
     base = Baselines(
@@ -88,7 +89,18 @@ def detect(engine: Engine, params: DetectionParams | None = None, progress=None)
         engine.prompt_summary(),
         degrees[degrees["kind"] == "user_agent"].set_index("value")["accounts"].to_dict(),
     )
-    scored = _score_clusters(engine, accounts, usage, cl, links, member_ids, degrees, base, params, total, names)
+    acc, use, activity = _member_frames(engine, accounts, usage, cl, params)
+    rename, table, merges = {}, None, {}
+    if len(acc):
+        table = all_cluster_features(acc, use, activity, base, params.hub_cap, params.pair_cap)
+        step("consolidate")
+        rename, table, merges = consolidate(acc, use, activity, table, base, total, params)
+    if rename:
+        log.info("consolidation merged %d flagged clusters into %d rings", len(rename), len(merges))
+        for frame in (cl, acc, use, activity):
+            frame["cluster"] = frame["cluster"].map(rename).fillna(frame["cluster"])
+    names, lineage = match_rings(previous_rings(engine), cl.groupby("cluster")["account_id"].agg(frozenset), ring_id)
+    scored = _score_clusters(acc, use, activity, table, links, member_ids, degrees, base, params, total, names, merges)
 
     step("save")
     tables = _result_tables(accounts, scored, hubs, params)
@@ -115,23 +127,28 @@ def detect(engine: Engine, params: DetectionParams | None = None, progress=None)
     return summary
 
 
-def _score_clusters(engine, accounts, usage, cl, links, ids, degrees, base, params, total, names) -> dict:
-    """Features, scores, explanations and evidence for every cluster (vectorised over clusters)."""
-    empty = {"clusters": pd.DataFrame(columns=["cluster_id", "ring_id", "size", "risk_score", "flagged"]),
-             "members": pd.DataFrame(columns=["account_id", "cluster_id", "risk_score", "reasons"]),
-             "evidence": pd.DataFrame(columns=["ring_id", "kind", "value", "members", "accounts", "rarity"])}
-    if cl.empty:
-        return empty
+def _member_frames(engine, accounts, usage, cl, params):
+    """Signup rows, usage summary and bucketed usage of the clustered accounts, each with ``cluster``."""
     member_ids = cl["account_id"].tolist()
     cluster_of = cl.set_index("account_id")["cluster"]
     acc = accounts[accounts["account_id"].isin(member_ids)].copy()
     acc["free_domain"] = acc["email_domain"].map(lambda d: is_free_email_domain(d) if isinstance(d, str) else True)
     acc["cluster"] = acc["account_id"].map(cluster_of)
     use = usage[usage["account_id"].isin(member_ids)].assign(cluster=lambda f: f["account_id"].map(cluster_of))
-    activity = engine.member_usage(member_ids, params.bucket_minutes)
+    activity = engine.member_usage(member_ids, params.bucket_minutes) if member_ids else pd.DataFrame(
+        columns=["account_id", "bucket", "prompt_fingerprint", "requests", "input_tokens", "output_tokens"])
     activity["cluster"] = activity["account_id"].map(cluster_of)
+    return acc, use, activity
 
-    table = all_cluster_features(acc, use, activity, base, params.hub_cap, params.pair_cap)
+
+def _score_clusters(acc, use, activity, table, links, ids, degrees, base, params, total, names, merges) -> dict:
+    """Scores, explanations and evidence for every cluster (vectorised over clusters)."""
+    empty = {"clusters": pd.DataFrame(columns=["cluster_id", "ring_id", "size", "risk_score", "flagged"]),
+             "members": pd.DataFrame(columns=["account_id", "cluster_id", "risk_score", "reasons"]),
+             "evidence": pd.DataFrame(columns=["ring_id", "kind", "value", "members", "accounts", "rarity"])}
+    if acc.empty:
+        return empty
+    cluster_of = acc.set_index("account_id")["cluster"]
     shared = _shared_identifiers(ids.assign(cluster=ids["account_id"].map(cluster_of)), degrees, total)
     ring_ids = pd.Series(names).reindex(table.index)
     spans = pd.concat([acc[["cluster", "created_at"]].rename(columns={"created_at": "t"}),
@@ -139,29 +156,43 @@ def _score_clusters(engine, accounts, usage, cl, links, ids, degrees, base, para
                        use[["cluster", "last_ts"]].rename(columns={"last_ts": "t"})]).groupby("cluster")["t"]
     first_seen, last_seen = spans.min(), spans.max()
     top_shared = shared.groupby("cluster").head(2).groupby("cluster")["text"].agg(list)
-    kinds = shared.groupby("cluster")["kind"].agg(lambda k: ", ".join(sorted(set(k))))
+    evidence = pd.concat([_merge_evidence(merges, total), shared], ignore_index=True)
+    kinds = evidence.groupby("cluster")["kind"].agg(lambda k: ", ".join(sorted(set(k))))
 
     rows, ring_text = [], {}
     for cluster, f in zip(table.index, table.to_dict("records")):
         feats = {k: f[k] for k in FEATURES}
         risk = ring_risk(feats)
         sentences = describe(feats, f)
-        positive = [s for v, s in sentences if v > 0]
-        ring_text[cluster] = "; ".join(positive[:3])
+        positive = [s for v, s in sentences if v > 0][:3]
+        if cluster in merges:
+            # Weight 0: the merge explains the ring's extent and adds nothing to its score.
+            sentences = [(0.0, merges[cluster].sentence())] + sentences
+            positive = [merges[cluster].sentence()] + positive
+        ring_text[cluster] = "; ".join(positive)
         rows.append({
             "cluster_id": cluster, "ring_id": ring_ids[cluster], "size": int(f["size"]), "risk_score": risk,
             "flagged": bool(risk >= params.ring_threshold),
             "first_seen": first_seen[cluster], "last_seen": last_seen[cluster],
-            "top_evidence": "; ".join(positive[:3] + top_shared.get(cluster, [])),
+            "top_evidence": "; ".join(positive + top_shared.get(cluster, [])),
             "explanation": json.dumps([{"weight": v, "text": s} for v, s in sentences]),
             "features": json.dumps(feats), "contributions": json.dumps(contributions(feats)),
             "evidence_kinds": kinds.get(cluster, ""),
             "requests": int(f["requests"]), "output_tokens": int(f["output_tokens"]),
         })
     clusters_df = pd.DataFrame(rows)
-    evidence = shared.assign(ring_id=shared["cluster"].map(ring_ids))[empty["evidence"].columns]
+    evidence = evidence.assign(ring_id=evidence["cluster"].map(ring_ids))[empty["evidence"].columns]
     members = _member_reasons(acc, use, activity, links, base, clusters_df.set_index("cluster_id"), ring_text)
     return {"clusters": clusters_df, "members": members, "evidence": evidence.reset_index(drop=True)}
+
+
+def _merge_evidence(merges: dict, total: int) -> pd.DataFrame:
+    """Evidence rows for the rare prompt templates that joined a ring's fragments."""
+    ev = pd.DataFrame([{"cluster": cluster, "kind": "prompt", "value": fp, "members": u, "accounts": a}
+                       for cluster, m in sorted(merges.items())
+                       for fp, u, a in zip(m.templates, m.users, m.accounts)],
+                      columns=["cluster", "kind", "value", "members", "accounts"])
+    return ev.assign(rarity=rarity(ev["accounts"], total).round(3))
 
 
 def _shared_identifiers(ids: pd.DataFrame, degrees: pd.DataFrame, total: int) -> pd.DataFrame:

@@ -36,6 +36,20 @@ class DetectionParams:
     split_min_modularity: float = 0.35
     resolution: float = 1.0
     min_ring_size: int = 3
+    # Consolidation (graph/consolidation.py): flagged clusters that share a ring's own rare
+    # prompt templates are one operation. Two templates at least, as a strong link needs two
+    # independent pieces of evidence: one shared template can be a public prompt that two
+    # unrelated operators both copied.
+    merge_min_templates: int = 2
+    # Weighted Jaccard of the two groups' rare-template profiles: at least half of their
+    # rare behaviour must be the same, so two rings that share a template or two among
+    # several of their own stay apart.
+    merge_min_similarity: float = 0.5
+    # A template is ring evidence only if at most this share of its accounts is outside the
+    # flagged clusters ("few accounts outside those fragments use it"); popular SDK
+    # templates and a legitimate group's internal templates fail this at once. Half, not
+    # zero, because part of a ring may sit below the flagging threshold or in no cluster.
+    merge_max_outside: float = 0.5
     ring_threshold: float = 0.5
     account_threshold: float = 0.5
 

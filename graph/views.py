@@ -39,6 +39,8 @@ SEARCH_FIELDS = {
 # An account with fewer shared identifier values than this inside its ring is held in the
 # ring by behaviour or a single identifier only: the ban preview calls that weak evidence.
 STRONG_SHARED_VALUES = 2
+# One usage bucket wide enough to hold all data (200 years).
+ALL_TIME_MINUTES = 200 * 366 * 24 * 60
 
 
 def _usage_totals(engine: Engine) -> pd.DataFrame:
@@ -53,17 +55,18 @@ def headline(engine: Engine) -> dict:
     """Headline figures: accounts, linked groups, rings, flagged accounts, flagged share of traffic."""
     acc = engine.results("accounts")
     rings = engine.results("rings")
-    usage = _usage_totals(engine)
-    flagged_ids = set(acc.loc[acc["flagged"].astype(bool), "account_id"])
-    flagged_use = usage[usage["account_id"].isin(flagged_ids)]
+    flagged_ids = acc.loc[acc["flagged"].astype(bool), ["account_id"]]
+    # Summed in the store (one bucket spanning all time): no per-account usage in memory.
+    use = engine.usage_by_group(flagged_ids.assign(group="flagged"), ALL_TIME_MINUTES, pd.Timestamp("1970-01-01"))
+    flagged_use = use[use["group"] == "flagged"]
     runs = engine.results("runs")
     return {
         "accounts": len(acc),
         "linked_groups": len(rings),
         "rings": int(rings["flagged"].astype(bool).sum()) if len(rings) else 0,
         "flagged_accounts": len(flagged_ids),
-        "requests_share": _share(flagged_use["requests"].sum(), usage["requests"].sum()),
-        "output_tokens_share": _share(flagged_use["output_tokens"].sum(), usage["output_tokens"].sum()),
+        "requests_share": _share(flagged_use["requests"].sum(), use["requests"].sum()),
+        "output_tokens_share": _share(flagged_use["output_tokens"].sum(), use["output_tokens"].sum()),
         "suppressed_hubs": len(engine.results("suppressed_hubs")),
         "finished_at": runs["finished_at"].max() if len(runs) else None,
     }

@@ -450,7 +450,9 @@ def decide(target, verdict, note, analyst, db, engine_name):
     _require_analyst(analyst)
     with open_engine(engine_name, db) as engine:
         row = run_decide(engine, target, VERDICT_NAMES[verdict], analyst, note)
-    click.echo(f"{row['target_kind']} {target}: {row['verdict']} by {analyst} (audit entry {row['audit_seq']})")
+    click.echo(f"{row['target_kind']} {target}: {row['verdict']} by {analyst} (audit entry {row['audit_seq']})"
+               + (f"; {row['held_back']:,} accounts are no longer flagged and left every ban list"
+                  if row["held_back"] else ""))
 
 
 @main.group()

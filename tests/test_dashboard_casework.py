@@ -65,7 +65,8 @@ def test_a_decision_from_the_rings_page_is_recorded_and_holds_the_ring_back(db):
     _button(at, "Record decision on this ring").click()
     at.run()
     assert not at.exception, [e.message for e in at.exception]
-    assert any(f"Recorded: {top} false positive by ann" in s.value for s in at.success)
+    assert any(f"Recorded: {top} false positive by ann" in s.value and "accounts are no longer flagged" in s.value
+               for s in at.success)
     with open_engine("embedded", db) as engine:
         row = engine.records("decisions").iloc[-1]
         audit_log = engine.records("audit")

@@ -143,8 +143,9 @@ def test_a_false_positive_leaves_the_ban_list_at_once_and_other_verdicts_wait_fo
     keeper = members[0]
     decisions.decide(store, keeper, "confirmed_fraud", "bob", "chargebacks")  # its own decision overrides the ring's
     before = bans_table(store)
-    decisions.decide(store, rid, "false_positive", "ann", "staff of one company")
+    held = decisions.decide(store, rid, "false_positive", "ann", "staff of one company")["held_back"]
     after = bans_table(store)
+    assert held == len(members) - 1
     assert set(before["account_id"]) - set(after["account_id"]) == set(members[1:])
     assert keeper in set(after["account_id"])
     acc = store.results("accounts").set_index("account_id")
