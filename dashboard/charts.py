@@ -20,7 +20,7 @@ MAX_HEATMAP_ACCOUNTS = 150
 KIND_COLOURS = {
     "payment": "#d62728", "device": "#ff7f0e", "phone": "#9467bd", "email": "#8c564b",
     "ip": "#1f77b4", "ip_net": "#17becf", "user_agent": "#bcbd22", "org": "#2ca02c",
-    "email_domain": "#7f7f7f",
+    "email_domain": "#7f7f7f", "prompt": "#e377c2",
 }
 ACCOUNT_COLOUR = "#393b79"
 STATUS_COLOURS = {"flagged": "#d62728", "not flagged": "#1f77b4"}

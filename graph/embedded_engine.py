@@ -320,8 +320,15 @@ class EmbeddedEngine(Engine):
             out[key] = int(self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
         return out
 
-    def accounts(self) -> pd.DataFrame:
-        return self.con.execute("SELECT * FROM accounts ORDER BY account_id").df()
+    def accounts(self, account_ids: list[str] | None = None) -> pd.DataFrame:
+        if account_ids is None:
+            return self.con.execute("SELECT * FROM accounts ORDER BY account_id").df()
+        self.con.register("wanted_accounts", pd.DataFrame({"account_id": [str(a) for a in account_ids]}))
+        try:
+            return self.con.execute("SELECT a.* FROM accounts a SEMI JOIN wanted_accounts w "
+                                    "ON a.account_id = w.account_id ORDER BY a.account_id").df()
+        finally:
+            self.con.unregister("wanted_accounts")
 
     def labels(self) -> pd.DataFrame:
         return self.con.execute("SELECT * FROM labels ORDER BY account_id").df()

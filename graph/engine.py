@@ -132,8 +132,8 @@ class Engine(ABC):
         """Row counts: accounts, identifiers, usage_rows, labels, quarantined."""
 
     @abstractmethod
-    def accounts(self) -> pd.DataFrame:
-        """All accounts with their normalised signup columns."""
+    def accounts(self, account_ids: list[str] | None = None) -> pd.DataFrame:
+        """Accounts with their normalised signup columns, in id order: all, or only these ids."""
 
     @abstractmethod
     def labels(self) -> pd.DataFrame:

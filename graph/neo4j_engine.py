@@ -163,8 +163,12 @@ class Neo4jEngine(Engine):
         row = self.cypher.run(q.COUNTS, read_only=True)[0]
         return {k: int(row[k]) for k in ("accounts", "identifiers", "usage_rows", "labels", "quarantined")}
 
-    def accounts(self) -> pd.DataFrame:
-        rows = [r["account"] for r in self.cypher.run(q.ACCOUNTS, read_only=True)]
+    def accounts(self, account_ids: list[str] | None = None) -> pd.DataFrame:
+        if account_ids is None:
+            result = self.cypher.run(q.ACCOUNTS, read_only=True)
+        else:
+            result = self.cypher.run(q.ACCOUNTS_BY_ID, {"ids": [str(a) for a in account_ids]}, read_only=True)
+        rows = [r["account"] for r in result]
         frame = pd.DataFrame(rows).reindex(columns=ACCOUNT_COLUMNS)
         frame["created_at"] = pd.to_datetime(frame["created_at"])
         return frame.sort_values("account_id").reset_index(drop=True)

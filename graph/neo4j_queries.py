@@ -152,6 +152,7 @@ RETURN COUNT { (:Account) } AS accounts,
 """
 
 ACCOUNTS = "MATCH (a:Account) RETURN a {.*} AS account"
+ACCOUNTS_BY_ID = "UNWIND $ids AS id MATCH (a:Account {account_id: id}) RETURN a {.*} AS account"
 
 ACCOUNT_NUMBERS = "MATCH (a:Account) RETURN a.account_id AS account_id, a.idx AS idx"
 

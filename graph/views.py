@@ -140,21 +140,39 @@ def ring_members(engine: Engine, ring_id: str) -> pd.DataFrame:
     row = _ring_row(engine, ring_id)
     res = engine.results("accounts")
     res = res[res["cluster_id"] == row["cluster_id"]][["account_id", "risk_score", "flagged", "reasons"]]
-    acc = engine.accounts()
-    acc = acc[acc["account_id"].isin(res["account_id"])][
+    ids = res["account_id"].tolist()
+    acc = engine.accounts(ids)[
         ["account_id", "created_at", "email", "phone", "ip", "device_id", "payment_id", "user_agent", "country"]]
-    use = engine.usage_summary()[["account_id", "requests", "input_tokens", "output_tokens"]]
+    use = _member_totals(engine, ids)
     out = res.merge(acc, on="account_id", how="left").merge(use, on="account_id", how="left")
     out[["requests", "input_tokens", "output_tokens"]] = out[["requests", "input_tokens", "output_tokens"]].fillna(0)
     return out.sort_values(["risk_score", "account_id"], ascending=[False, True]).reset_index(drop=True)
 
 
+def _member_totals(engine: Engine, account_ids: list[str]) -> pd.DataFrame:
+    """Requests and tokens per account, summed in the store for these accounts only."""
+    use = engine.member_usage(account_ids, ALL_TIME_MINUTES)
+    return use.groupby("account_id", as_index=False)[["requests", "input_tokens", "output_tokens"]].sum()
+
+
 def ring_network(engine: Engine, ring_id: str) -> pd.DataFrame:
-    """Account–identifier edges inside a ring, for the values at least two members share: account_id, kind, value."""
+    """Account–identifier edges inside a ring, for the values at least two members share: account_id, kind, value.
+
+    A ring joined from fragments by rare prompt templates also gets an edge from each member
+    to each of those templates it sent (kind ``prompt``), so the picture shows what holds
+    the fragments together.
+    """
     members = ring_members(engine, ring_id)["account_id"].tolist()
     ids = engine.account_identifiers(members)
     shared = ids.groupby(["kind", "value"])["account_id"].transform("nunique") >= 2
     out = ids[shared][EDGE_COLUMNS]
+    ev = engine.results("ring_evidence")
+    templates = set(ev.loc[(ev["ring_id"] == ring_id) & (ev["kind"] == "prompt"), "value"])
+    if templates:
+        sent = engine.member_usage(members, 24 * 60)
+        sent = sent[sent["prompt_fingerprint"].isin(templates)][["account_id", "prompt_fingerprint"]].drop_duplicates()
+        out = pd.concat([out, sent.rename(columns={"prompt_fingerprint": "value"}).assign(kind="prompt")[EDGE_COLUMNS]],
+                        ignore_index=True).sort_values(EDGE_COLUMNS).reset_index(drop=True)
     # Keep every member visible even when it shares no signup identifier (linked by behaviour).
     lone = sorted(set(members) - set(out["account_id"]))
     if lone:
@@ -228,19 +246,22 @@ def search_accounts(engine: Engine, query: str, field: str = "any", limit: int =
 
 def account_profile(engine: Engine, account_id: str) -> dict:
     """One account: signup row, detection result, identifiers and usage totals."""
-    acc = engine.accounts()
-    row = acc[acc["account_id"] == account_id]
+    row = engine.accounts([account_id])
     if row.empty:
         raise KeyError(f"no account {account_id!r} in this store")
     res = engine.results("accounts")
     result = res[res["account_id"] == account_id]
-    use = engine.usage_summary()
-    use = use[use["account_id"] == account_id]
+    daily = engine.member_usage([account_id], 24 * 60)
+    usage = {} if daily.empty else {
+        **{k: int(daily[k].sum()) for k in ("requests", "input_tokens", "output_tokens")},
+        "first_day": pd.to_datetime(daily["bucket"]).min(), "last_day": pd.to_datetime(daily["bucket"]).max(),
+        "active_days": int(daily["bucket"].nunique()), "prompts": int(daily["prompt_fingerprint"].nunique()),
+    }
     return {
         "signup": row.iloc[0].to_dict(),
         "result": result.iloc[0].to_dict() if len(result) else {},
         "identifiers": engine.account_identifiers([account_id])[EDGE_COLUMNS],
-        "usage": use.iloc[0].to_dict() if len(use) else {},
+        "usage": usage,
     }
 
 

@@ -107,7 +107,7 @@ def _signups(prefix, n, start, **same):
         "account_id": [f"{prefix}{i:04d}" for i in range(n)],
         "created_at": [(start + pd.Timedelta(minutes=5 * i)).isoformat() + "Z" for i in range(n)],
         "email": [f"{prefix}.person{i}x@gmail.com" for i in range(n)],
-        "ip": [f"{(hash(prefix) % 200) + 10}.{i // 250}.{i % 250}.{i % 200 + 2}" for i in range(n)],
+        "ip": [f"{(sum(map(ord, prefix)) % 200) + 10}.{i // 250}.{i % 250}.{i % 200 + 2}" for i in range(n)],
         "device_id": [f"dev-{prefix}-{i}" for i in range(n)],
         "payment_id": [f"pm-{prefix}-{i}" for i in range(n)],
         "user_agent": ["Mozilla/5.0 browser"] * n,
@@ -204,3 +204,27 @@ def test_same_input_gives_the_same_ring_ids(tmp_path):
     key = ["ring_id", "size", "risk_score", "flagged", "top_evidence"]
     pd.testing.assert_frame_equal(first[key].sort_values("ring_id").reset_index(drop=True),
                                   second[key].sort_values("ring_id").reset_index(drop=True))
+
+
+def test_the_ring_network_shows_the_templates_that_join_the_fragments(tmp_path):
+    from ringwatch.graph.views import ring_network
+
+    signups, usage = _scenario()
+    accounts, _, _ = _detect(tmp_path, "net", signups, usage)
+    ring = accounts[accounts["account_id"].str.startswith("ra")]["ring_id"].iloc[0]
+    with open_engine("embedded", tmp_path / "net" / "s.duckdb") as engine:
+        edges = ring_network(engine, ring)
+    prompts = edges[edges["kind"] == "prompt"]
+    assert set(prompts["value"]) == {"ring-a-1", "ring-a-2"} and prompts["account_id"].nunique() == 24
+    # accounts and values as one graph: the prompt edges tie every fragment into a single component
+    parent = {}
+
+    def find(x):
+        while parent.setdefault(x, x) != x:
+            x = parent[x]
+        return x
+
+    for account, kind, value in edges.dropna(subset=["kind"]).itertuples(index=False):
+        parent[find(account)] = find((kind, value))
+    members = set(edges["account_id"])
+    assert len(members) == 24 and len({find(a) for a in members}) == 1

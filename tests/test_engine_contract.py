@@ -62,6 +62,15 @@ def test_reloading_the_same_accounts_changes_nothing(loaded):
     assert counts["identifiers"] == 10
 
 
+def test_accounts_by_id_return_only_those_rows_in_id_order(loaded):
+    everyone = loaded.accounts()
+    some = loaded.accounts(["a4", "a1", "nobody", "a1"])
+    assert list(some["account_id"]) == ["a1", "a4"]
+    expected = everyone[everyone["account_id"].isin(["a1", "a4"])].reset_index(drop=True)
+    pd.testing.assert_frame_equal(some.reset_index(drop=True)[list(expected.columns)], expected, check_dtype=False)
+    assert loaded.accounts([]).empty
+
+
 def test_identifier_degrees_count_accounts_per_value(loaded):
     deg = loaded.identifier_degrees().set_index(["kind", "value"])["accounts"]
     assert deg[("payment", "card1")] == 3

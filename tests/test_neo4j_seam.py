@@ -395,3 +395,14 @@ def test_ledger_appends_number_after_the_last_entry_and_create_never_merge():
     assert back["seq"].tolist() == [0, 1, 2] and back["action"].tolist() == ["a", "b", "c"]
     with pytest.raises(EngineError, match="unknown ledger"):
         engine.records("nope")
+
+
+def test_accounts_by_id_sends_only_the_ids_and_keeps_id_order():
+    engine, runner, _ = make({
+        q.ACCOUNTS_BY_ID: [{"account": {"account_id": "b", "created_at": "2026-11-02T00:00:00Z"}},
+                           {"account": {"account_id": "a", "created_at": "2026-11-01T00:00:00Z"}}],
+    })
+    got = engine.accounts(["b", "a"])
+    assert runner.sent(q.ACCOUNTS_BY_ID) == [{"ids": ["b", "a"]}]
+    assert list(got["account_id"]) == ["a", "b"] and "payment_id" in got.columns
+    assert not runner.sent(q.ACCOUNTS)  # never the whole store
