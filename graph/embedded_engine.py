@@ -16,32 +16,28 @@ import networkit as nk
 import numpy as np
 import pandas as pd
 
+from .embedded_sql import (
+    DEGREES_SQL,
+    LEDGER_APPEND_SQL,
+    LEDGER_NEXT_SQL,
+    LINKS_SQL,
+    MEMBER_USAGE_SQL,
+    NEIGHBOUR_ACCOUNTS_SQL,
+    NEIGHBOUR_IDS_SQL,
+    PAIRS_SQL,
+    PROMPT_SUMMARY_SQL,
+    SCHEMA,
+    SIMILARITY_SQL,
+    USAGE_BY_GROUP_SQL,
+    USAGE_SUMMARY_SQL,
+    VALUE_ACCOUNTS_SQL,
+    VALUE_DEGREES_SQL,
+)
 from .engine import Engine, EngineError, LoadResult, ledger_bodies, ledger_frame
 
 log = logging.getLogger(__name__)
 
 DEFAULT_DB = "ringwatch.duckdb"
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS accounts (
-    account_id VARCHAR PRIMARY KEY, created_at TIMESTAMP, email VARCHAR, email_domain VARCHAR,
-    phone VARCHAR, ip VARCHAR, ip_net VARCHAR, device_id VARCHAR, user_agent VARCHAR,
-    payment_id VARCHAR, country VARCHAR, org_id VARCHAR, attributes VARCHAR);
-CREATE TABLE IF NOT EXISTS identifiers (account_id VARCHAR, kind VARCHAR, value VARCHAR);
-CREATE TABLE IF NOT EXISTS usage (
-    account_id VARCHAR, ts TIMESTAMP, ip VARCHAR, model VARCHAR, prompt_fingerprint VARCHAR,
-    input_tokens BIGINT, output_tokens BIGINT, requests BIGINT, user_agent VARCHAR);
-CREATE TABLE IF NOT EXISTS labels (
-    account_id VARCHAR PRIMARY KEY, label VARCHAR, ring_id VARCHAR, attributes VARCHAR);
-CREATE TABLE IF NOT EXISTS quarantine (
-    source VARCHAR, "row" BIGINT, "column" VARCHAR, value VARCHAR, reason VARCHAR,
-    recorded_at TIMESTAMP DEFAULT current_timestamp);
-CREATE TABLE IF NOT EXISTS ledger (
-    ledger VARCHAR, seq BIGINT, body VARCHAR, PRIMARY KEY (ledger, seq));
-CREATE TABLE IF NOT EXISTS loaded_files (
-    kind VARCHAR, digest VARCHAR, source VARCHAR, "rows" BIGINT,
-    loaded_at TIMESTAMP DEFAULT current_timestamp, PRIMARY KEY (kind, digest));
-"""
 
 ACCOUNT_COLUMNS = [
     "account_id", "created_at", "email", "email_domain", "phone", "ip", "ip_net", "device_id",
@@ -52,149 +48,6 @@ USAGE_COLUMNS = [
     "requests", "user_agent",
 ]
 RESULT_TABLES = ("accounts", "rings", "ring_evidence", "suppressed_hubs", "runs", "lineage")
-
-# Every account-identifier link the graph uses: signup identifiers plus two kinds derived
-# from usage (request IPs and prompt fingerprints). Accounts are numbered by their
-# position in account-id order, so the big pair tables hold integers, not strings.
-LINKS_SQL = """
-CREATE OR REPLACE TEMP TABLE account_index AS
-SELECT account_id, CAST(row_number() OVER (ORDER BY account_id) - 1 AS INTEGER) AS idx FROM accounts;
-CREATE OR REPLACE TEMP TABLE links AS
-SELECT DISTINCT x.idx, l.kind, l.value FROM (
-    SELECT account_id, kind, value FROM identifiers
-    UNION ALL SELECT account_id, 'request_ip', ip FROM usage WHERE ip IS NOT NULL
-    UNION ALL SELECT account_id, 'prompt', prompt_fingerprint FROM usage WHERE prompt_fingerprint IS NOT NULL
-) l JOIN account_index x USING (account_id);
-"""
-
-DEGREES_SQL = """
-SELECT kind, value, count(*) AS accounts FROM links GROUP BY kind, value
-HAVING count(*) >= ? ORDER BY accounts DESC, kind, value
-"""
-
-VALUE_DEGREES_SQL = """
-SELECT w.kind, w.value, count(l.idx) AS accounts
-FROM wanted_values w LEFT JOIN links l ON l.kind = w.kind AND l.value = w.value
-GROUP BY ALL
-"""
-
-# Values shared by at most `pair_cap` accounts link every pair of their accounts; values
-# shared by more (up to the hub cap) link each account to the value's `anchors` first
-# accounts only, which keeps connectivity and per-pair evidence for large groups without
-# enumerating n^2 pairs. Evidence is summed per family in the engine: each value adds
-# weight(kind) * idf, idf = max(0, ln(N/n) / ln(N/2)).
-PAIRS_SQL = """
-WITH deg AS (
-    SELECT kind, value, count(*) AS n FROM links GROUP BY kind, value HAVING n BETWEEN 2 AND $hub_cap
-), l AS (
-    SELECT l.idx, l.kind, l.value, d.n,
-           greatest(ln($total / d.n) / ln($total / 2), 0) * kw.weight AS score, kw.family,
-           row_number() OVER (PARTITION BY l.kind, l.value ORDER BY l.idx) AS rk
-    FROM links l JOIN deg d USING (kind, value) JOIN kind_weights kw USING (kind)
-), small AS (
-    SELECT x.idx AS a, y.idx AS b, x.family, x.score
-    FROM l x JOIN l y ON x.kind = y.kind AND x.value = y.value AND x.idx < y.idx
-    WHERE x.n <= $pair_cap
-), big AS (
-    SELECT least(x.idx, y.idx) AS a, greatest(x.idx, y.idx) AS b, x.family, x.score
-    FROM l x JOIN l y ON x.kind = y.kind AND x.value = y.value AND x.idx <> y.idx
-    WHERE x.n > $pair_cap AND y.rk <= $anchors AND NOT (x.rk <= $anchors AND x.idx < y.idx)
-), fam AS (
-    SELECT a, b, family, sum(score) AS score, count(*) AS shared
-    FROM (SELECT * FROM small UNION ALL SELECT * FROM big) GROUP BY a, b, family
-)
-SELECT f.a, f.b, f.family, f.score, f.shared FROM fam f
-LEFT JOIN keep_pairs k ON k.a = f.a AND k.b = f.b
-QUALIFY sum(least(f.score, 1.0)) OVER (PARTITION BY f.a, f.b) >= $min_total
-     OR max(CASE WHEN f.family = $alone_family THEN f.score ELSE 0 END) OVER (PARTITION BY f.a, f.b) >= $alone_score
-     OR k.a IS NOT NULL
-ORDER BY f.a, f.b, f.family
-"""
-
-# Weighted Jaccard, sum(min) / sum(max), with sum(max) = total_a + total_b - sum(min).
-SIMILARITY_SQL = """
-WITH fp AS (
-    SELECT prompt_fingerprint FROM usage WHERE prompt_fingerprint IS NOT NULL
-    GROUP BY 1 HAVING count(DISTINCT account_id) <= $max_degree
-), act AS (
-    SELECT x.idx, u.prompt_fingerprint AS fp,
-           time_bucket(to_minutes(CAST($bucket AS BIGINT)), u.ts) AS bucket,
-           sum(u.requests)::DOUBLE AS w
-    FROM usage u SEMI JOIN fp ON u.prompt_fingerprint = fp.prompt_fingerprint
-    JOIN account_index x ON x.account_id = u.account_id
-    GROUP BY ALL
-), deg AS (
-    SELECT idx, sum(w) AS total FROM act GROUP BY 1 HAVING count(*) >= $degree_cutoff
-), act2 AS (
-    SELECT act.* FROM act SEMI JOIN deg ON act.idx = deg.idx
-), pair AS (
-    SELECT x.idx AS a, y.idx AS b, sum(least(x.w, y.w)) AS smin, count(*) AS common
-    FROM act2 x JOIN act2 y ON x.fp = y.fp AND x.bucket = y.bucket AND x.idx < y.idx
-    GROUP BY ALL
-), sim AS (
-    SELECT a, b, smin / (da.total + db.total - smin) AS similarity, common
-    FROM pair JOIN deg da ON da.idx = a JOIN deg db ON db.idx = b
-), kept AS (SELECT * FROM sim WHERE similarity >= $cutoff),
-ranked AS (
-    SELECT a, b, row_number() OVER (PARTITION BY a ORDER BY similarity DESC, b) AS ra,
-           row_number() OVER (PARTITION BY b ORDER BY similarity DESC, a) AS rb
-    FROM kept
-)
-SELECT k.a, k.b, k.similarity, k.common FROM kept k JOIN ranked r USING (a, b)
-WHERE r.ra <= $top_k OR r.rb <= $top_k ORDER BY k.a, k.b
-"""
-
-USAGE_SUMMARY_SQL = """
-SELECT account_id, sum(requests) AS requests, sum(input_tokens) AS input_tokens,
-       sum(output_tokens) AS output_tokens, min(ts) AS first_ts, max(ts) AS last_ts,
-       count(DISTINCT CAST(ts AS DATE)) AS active_days,
-       count(DISTINCT prompt_fingerprint) AS prompts
-FROM usage GROUP BY account_id
-"""
-
-PROMPT_SUMMARY_SQL = """
-SELECT prompt_fingerprint, count(DISTINCT account_id) AS accounts, sum(requests) AS requests
-FROM usage WHERE prompt_fingerprint IS NOT NULL GROUP BY 1
-"""
-
-MEMBER_USAGE_SQL = """
-SELECT u.account_id, time_bucket(to_minutes(CAST(? AS BIGINT)), u.ts) AS bucket,
-       u.prompt_fingerprint, sum(u.requests) AS requests,
-       sum(u.input_tokens) AS input_tokens, sum(u.output_tokens) AS output_tokens
-FROM usage u SEMI JOIN wanted w ON u.account_id = w.account_id
-GROUP BY ALL
-"""
-
-USAGE_BY_GROUP_SQL = """
-SELECT g.grp AS "group", time_bucket(to_minutes(CAST(? AS BIGINT)), u.ts, CAST(? AS TIMESTAMP)) AS bucket,
-       CAST(coalesce(sum(u.requests), 0) AS BIGINT) AS requests,
-       CAST(coalesce(sum(u.output_tokens), 0) AS BIGINT) AS output_tokens, max(u.ts) AS last_ts
-FROM usage u LEFT JOIN grouping g ON u.account_id = g.account_id
-GROUP BY ALL
-ORDER BY "group" NULLS LAST, bucket
-"""
-
-NEIGHBOUR_IDS_SQL = """
-SELECT l.account_id, l.kind, l.value FROM identifiers l
-SEMI JOIN frontier f ON l.account_id = f.account_id
-"""
-
-NEIGHBOUR_ACCOUNTS_SQL = """
-SELECT l.account_id, l.kind, l.value FROM identifiers l
-JOIN (SELECT DISTINCT kind, value FROM hop_ids) h USING (kind, value)
-ORDER BY l.kind, l.value, l.account_id LIMIT ?
-"""
-
-
-VALUE_ACCOUNTS_SQL = """
-SELECT i.account_id, i.kind, i.value, count(*) OVER (PARTITION BY i.kind, i.value) AS holders
-FROM identifiers i JOIN (SELECT DISTINCT kind, value FROM wanted_values) w USING (kind, value)
-QUALIFY row_number() OVER (PARTITION BY i.kind, i.value ORDER BY i.account_id) <= ?
-ORDER BY i.kind, i.value, i.account_id LIMIT ?
-"""
-
-LEDGER_NEXT_SQL = "SELECT coalesce(max(seq), -1) + 1 FROM ledger WHERE ledger = ?"
-LEDGER_APPEND_SQL = "INSERT INTO ledger SELECT ?, ? + i, body FROM incoming ORDER BY i"
 
 
 class EmbeddedEngine(Engine):
