@@ -50,6 +50,16 @@ USAGE_COLUMNS = [
 RESULT_TABLES = ("accounts", "rings", "ring_evidence", "suppressed_hubs", "runs", "lineage")
 
 
+def account_columns(columns: list[str] | None) -> list[str]:
+    """The account columns asked for, account_id first; refuses a name that is not an account column."""
+    if columns is None:
+        return list(ACCOUNT_COLUMNS)
+    unknown = sorted(set(columns) - set(ACCOUNT_COLUMNS))
+    if unknown:
+        raise EngineError(f"unknown account columns {unknown}; account columns: {', '.join(ACCOUNT_COLUMNS)}")
+    return ["account_id", *[c for c in ACCOUNT_COLUMNS[1:] if c in set(columns)]]
+
+
 class EmbeddedEngine(Engine):
     """DuckDB store plus networkit algorithms, in this process."""
 
@@ -173,12 +183,14 @@ class EmbeddedEngine(Engine):
             out[key] = int(self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
         return out
 
-    def accounts(self, account_ids: list[str] | None = None) -> pd.DataFrame:
+    def accounts(self, account_ids: list[str] | None = None, columns: list[str] | None = None) -> pd.DataFrame:
+        # Column names come only from the fixed ACCOUNT_COLUMNS list, never from input.
+        picked = ", ".join(f"a.{c}" for c in account_columns(columns))
         if account_ids is None:
-            return self.con.execute("SELECT * FROM accounts ORDER BY account_id").df()
+            return self.con.execute(f"SELECT {picked} FROM accounts a ORDER BY a.account_id").df()
         self.con.register("wanted_accounts", pd.DataFrame({"account_id": [str(a) for a in account_ids]}))
         try:
-            return self.con.execute("SELECT a.* FROM accounts a SEMI JOIN wanted_accounts w "
+            return self.con.execute(f"SELECT {picked} FROM accounts a SEMI JOIN wanted_accounts w "
                                     "ON a.account_id = w.account_id ORDER BY a.account_id").df()
         finally:
             self.con.unregister("wanted_accounts")

@@ -132,8 +132,12 @@ class Engine(ABC):
         """Row counts: accounts, identifiers, usage_rows, labels, quarantined."""
 
     @abstractmethod
-    def accounts(self, account_ids: list[str] | None = None) -> pd.DataFrame:
-        """Accounts with their normalised signup columns, in id order: all, or only these ids."""
+    def accounts(self, account_ids: list[str] | None = None, columns: list[str] | None = None) -> pd.DataFrame:
+        """Accounts with their normalised signup columns, in id order: all, or only these ids.
+
+        ``columns`` keeps only these columns (``account_id`` always comes first); an engine may
+        read only those from its store.
+        """
 
     @abstractmethod
     def labels(self) -> pd.DataFrame:

@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from . import neo4j_queries as q
-from .embedded_engine import ACCOUNT_COLUMNS, RESULT_TABLES, USAGE_COLUMNS, _groups
+from .embedded_engine import ACCOUNT_COLUMNS, RESULT_TABLES, USAGE_COLUMNS, _groups, account_columns
 from .engine import Engine, EngineError, LoadResult, ledger_bodies, ledger_frame
 from .neo4j_connection import CypherRunner, GdsRunner, Neo4jSettings, check_gds, connect
 
@@ -163,7 +163,7 @@ class Neo4jEngine(Engine):
         row = self.cypher.run(q.COUNTS, read_only=True)[0]
         return {k: int(row[k]) for k in ("accounts", "identifiers", "usage_rows", "labels", "quarantined")}
 
-    def accounts(self, account_ids: list[str] | None = None) -> pd.DataFrame:
+    def accounts(self, account_ids: list[str] | None = None, columns: list[str] | None = None) -> pd.DataFrame:
         if account_ids is None:
             result = self.cypher.run(q.ACCOUNTS, read_only=True)
         else:
@@ -171,7 +171,8 @@ class Neo4jEngine(Engine):
         rows = [r["account"] for r in result]
         frame = pd.DataFrame(rows).reindex(columns=ACCOUNT_COLUMNS)
         frame["created_at"] = pd.to_datetime(frame["created_at"])
-        return frame.sort_values("account_id").reset_index(drop=True)
+        # The nodes come whole; the columns are picked here.
+        return frame.sort_values("account_id").reset_index(drop=True)[account_columns(columns)]
 
     def labels(self) -> pd.DataFrame:
         rows = self.cypher.run(q.LABELS_ALL, read_only=True)

@@ -94,7 +94,7 @@ def ring_list(engine: Engine, include_benign: bool = False) -> pd.DataFrame:
 
 def signups_over_time(engine: Engine, freq: str = "D") -> pd.DataFrame:
     """Signups per period split by flagged or not: period, status, accounts."""
-    acc = engine.accounts()[["account_id", "created_at"]]
+    acc = engine.accounts(columns=["created_at"])
     res = engine.results("accounts")[["account_id", "flagged"]]
     frame = acc.merge(res, on="account_id", how="left")
     frame["status"] = frame["flagged"].fillna(False).astype(bool).map({True: "flagged", False: "not flagged"})

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ringwatch.graph.engine import open_engine
+from ringwatch.graph.engine import EngineError, open_engine
 
 ENGINES = ["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)]
 T0 = pd.Timestamp("2026-11-01")
@@ -69,6 +69,11 @@ def test_accounts_by_id_return_only_those_rows_in_id_order(loaded):
     expected = everyone[everyone["account_id"].isin(["a1", "a4"])].reset_index(drop=True)
     pd.testing.assert_frame_equal(some.reset_index(drop=True)[list(expected.columns)], expected, check_dtype=False)
     assert loaded.accounts([]).empty
+    slim = loaded.accounts(["a4", "a1"], columns=["created_at"])
+    assert list(slim.columns) == ["account_id", "created_at"]
+    pd.testing.assert_frame_equal(slim, expected[["account_id", "created_at"]], check_dtype=False)
+    with pytest.raises(EngineError, match="unknown account columns"):
+        loaded.accounts(columns=["created_at; DROP TABLE accounts"])
 
 
 def test_identifier_degrees_count_accounts_per_value(loaded):

@@ -406,3 +406,4 @@ def test_accounts_by_id_sends_only_the_ids_and_keeps_id_order():
     assert runner.sent(q.ACCOUNTS_BY_ID) == [{"ids": ["b", "a"]}]
     assert list(got["account_id"]) == ["a", "b"] and "payment_id" in got.columns
     assert not runner.sent(q.ACCOUNTS)  # never the whole store
+    assert list(engine.accounts(["a"], columns=["created_at"]).columns) == ["account_id", "created_at"]
