@@ -31,6 +31,16 @@ def decision_panel(key, who: Identity, target: str, kind: str, related: tuple[st
             st.markdown(text)
     else:
         st.caption(f"No decision on this {kind} yet.")
+    if kind == "ring":
+        earlier = data.earlier_rings(key, target)
+        decided = earlier[earlier["decision"] != ""]
+        if len(decided):
+            st.info(f"This ring came from {len(earlier):,} earlier ring(s) through splits or merges; "
+                    f"{len(decided):,} of them carry a decision. Decisions stay with the id they were made on: "
+                    "check them before deciding here.")
+            st.dataframe(decided, width="stretch", hide_index=True)
+        elif len(earlier):
+            st.caption(f"Came from {len(earlier):,} earlier undecided ring(s): {', '.join(earlier['ring_id'])}.")
     with st.form(f"decide_{kind}", clear_on_submit=True):
         verdict = st.radio("Decision", list(VERDICT_LABELS), format_func=VERDICT_LABELS.get, horizontal=True,
                            key=f"verdict_{kind}")

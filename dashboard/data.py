@@ -192,3 +192,9 @@ def audit_log(key) -> tuple[pd.DataFrame, dict]:
     """The audit log (newest first) and its verification."""
     with open_engine(key[0], key[1]) as engine:
         return case_views.audit_entries(engine), case_views.audit_status(engine)
+
+
+@st.cache_data(ttl=TTL, max_entries=MANY, show_spinner=False)
+def earlier_rings(key, ring_id: str) -> pd.DataFrame:
+    """Rings this one came from through splits and merges, with their decisions."""
+    return _call(key, case_views.earlier_rings, ring_id)

@@ -16,6 +16,7 @@ from .engine import Engine
 VERDICT_LABELS = {"confirmed_fraud": "confirmed fraud", "false_positive": "false positive",
                   "needs_review": "needs review"}
 DECISION_VIEW_COLUMNS = ["at", "target", "target_kind", "verdict", "analyst", "note", "risk_score", "audit_seq"]
+EARLIER_COLUMNS = ["ring_id", "how", "decision"]
 AUDIT_VIEW_COLUMNS = ["seq", "at", "analyst", "action", "what", "hash"]
 RING_HISTORY_COLUMNS = ["run_at", "data_until", "event", "ring_id", "related_ids", "size_before", "size_after",
                         "joined", "left", "flagged"]
@@ -139,3 +140,37 @@ def audit_status(engine: Engine) -> dict:
     """The audit log's verification: ok, entries, first_bad, message."""
     found = audit.verify(engine)
     return {"ok": found.ok, "entries": found.entries, "first_bad": found.first_bad, "message": found.message()}
+
+
+def earlier_rings(engine: Engine, ring_id: str) -> pd.DataFrame:
+    """The rings this one came from through splits and merges (any number of runs back), with their decisions.
+
+    A ring that kept no earlier id starts undecided; this is where an analyst sees what was
+    decided on the rings its members were in before. Columns: ring_id, how, decision.
+    """
+    runs = lineage.history(engine)
+    if runs.empty:
+        return pd.DataFrame(columns=EARLIER_COLUMNS)
+    sources: dict[str, dict[str, str]] = {}
+    for event, rid, related in zip(runs["event"], runs["ring_id"], runs["related_ids"]):
+        parts = [r for r in related.split(",") if r]
+        if event in ("new", "merged"):
+            for r in parts:
+                if r != rid:  # a split names the same pair more precisely: it wins
+                    sources.setdefault(rid, {}).setdefault(r, "merged into it" if event == "merged"
+                                                          else "members came from it")
+        elif event == "split":
+            for r in parts:
+                if r != rid:
+                    sources.setdefault(r, {})[rid] = "split from it"
+    found, frontier = {}, [ring_id]
+    while frontier:
+        current = frontier.pop()
+        for earlier, how in sorted(sources.get(current, {}).items()):
+            if earlier != ring_id and earlier not in found:
+                found[earlier] = how
+                frontier.append(earlier)
+    latest = decisions.current_decisions(decisions.decisions(engine))
+    labels = {t: decision_label(r) for t, r in latest.iterrows()} if len(latest) else {}
+    rows = [{"ring_id": r, "how": how, "decision": labels.get(r, "")} for r, how in sorted(found.items())]
+    return pd.DataFrame(rows, columns=EARLIER_COLUMNS)

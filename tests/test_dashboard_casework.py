@@ -181,3 +181,30 @@ def test_the_dashboard_command_refuses_a_login_setup_that_cannot_work(db, tmp_pa
     secrets.write_text("" if auth is None else "[auth]\n" + "".join(f'{k} = "{v}"\n' for k, v in auth.items()))
     result = CliRunner().invoke(main, ["dashboard", "--db", str(db), "--port", "8501", "--secrets", str(secrets)])
     assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
+
+
+def test_a_ring_that_split_off_a_decided_ring_shows_that_decision(db):
+    from ringwatch.graph import decisions
+    from ringwatch.graph.detect import detect
+
+    with open_engine("embedded", db) as engine:
+        rings = engine.results("rings")
+        big = rings[rings["flagged"]].sort_values(["size", "ring_id"], ascending=[False, True]).iloc[0]
+        decisions.decide(engine, big["ring_id"], "confirmed_fraud", "ann", "card testing")
+        acc = engine.results("accounts")
+        part = sorted(acc.loc[acc["cluster_id"] == big["cluster_id"], "account_id"])[big["size"] // 2 + 1:]
+        # half the ring moves to its own cards, devices, IPs and templates: the ring splits
+        engine.con.execute("UPDATE identifiers SET value = value || '~b' WHERE account_id IN ?", [part])
+        engine.con.execute("UPDATE usage SET ip = ip || '~b', prompt_fingerprint = prompt_fingerprint || '~b' "
+                           "WHERE account_id IN ?", [part])
+        detect(engine)
+        lineage = engine.results("lineage")
+    split = lineage[(lineage["event"] == "split") & (lineage["ring_id"] == big["ring_id"])]
+    assert len(split) == 1
+    other = [r for r in split["related_ids"].iloc[0].split(",") if r != big["ring_id"]][0]
+    at = _decision_tab(open_app("app_pages/rings.py", ring=other, analyst_name="bob"))
+    assert at.selectbox(key="ring").value == other
+    assert any("came from 1 earlier ring(s)" in i.value and "1 of them carry a decision" in i.value for i in at.info)
+    shown = next(d.value for d in at.dataframe if "how" in d.value.columns)
+    assert list(shown["ring_id"]) == [big["ring_id"]] and shown["how"].iloc[0] == "split from it"
+    assert shown["decision"].iloc[0].startswith("confirmed fraud · ann")

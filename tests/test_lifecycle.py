@@ -115,6 +115,23 @@ def test_three_weeks_keep_ids_and_record_growth_split_new_and_dissolved(store):
     assert set(_members(store, split_id)) == set(members) - set(part)
 
 
+def test_a_part_that_split_off_shows_the_decision_on_the_ring_it_came_from(store):
+    from ringwatch.graph.case_views import earlier_rings
+
+    split_id = _flagged(store).sort_values(["size", "ring_id"], ascending=[False, True])["ring_id"].iloc[0]
+    decisions.decide(store, split_id, "confirmed_fraud", "ann", "card testing")
+    members = _members(store, split_id)
+    _detach(store, members[len(members) // 2 + 1:], "~b")
+    detect(store)
+    split = _events(store)[("split", split_id)]
+    other = [r for r in split["related_ids"].split(",") if r != split_id][0]
+    earlier = earlier_rings(store, other)
+    assert list(earlier["ring_id"]) == [split_id] and earlier["how"].iloc[0] == "split from it"
+    assert earlier["decision"].iloc[0].startswith("confirmed fraud · ann · ")
+    # the part that kept the id carries the decision itself and came from nothing else
+    assert earlier_rings(store, split_id).empty
+
+
 def test_decisions_follow_the_ring_and_false_positive_feedback_holds_until_new_evidence(store):
     rid = _flagged(store)["ring_id"].iloc[0]
     members = _members(store, rid)
