@@ -20,6 +20,8 @@ FEATURES = (
 )
 
 BURST_WINDOW = pd.Timedelta(hours=48)
+BURST_MIN_MEMBERS = 3
+BURST_MIN_SHARE = 0.1
 _DIGITS = re.compile(r"\d+")
 
 
@@ -74,14 +76,28 @@ def all_cluster_features(
     out = pd.DataFrame({"size": g.size()})
     n = out["size"]
 
-    # Burst: the largest share of members created within any 48-hour window.
+    # Burst: the share of members created in signup bursts. A burst is a 48-hour window
+    # holding at least BURST_MIN_MEMBERS accounts or BURST_MIN_SHARE of the cluster, so a
+    # ring created in several waves (it grows week after week) counts every wave; the
+    # largest single window's share is the floor, which keeps small rings (three accounts
+    # in one window) where they were.
     code = members["cluster"].map(pd.Series(np.arange(len(out)), index=out.index)).to_numpy(np.int64)
     seconds = members["created_at"].to_numpy("datetime64[s]").astype(np.int64)
     key = code * (1 << 40) + (seconds - seconds.min() if len(seconds) else seconds)
     order = np.argsort(key, kind="stable")
     key, code = key[order], code[order]
-    inside = np.searchsorted(key, key + int(BURST_WINDOW.total_seconds()), side="right") - np.arange(len(key))
-    out["burst"] = pd.Series(inside).groupby(code).max().to_numpy() / n.to_numpy()
+    start = np.arange(len(key))
+    inside = np.searchsorted(key, key + int(BURST_WINDOW.total_seconds()), side="right") - start
+    largest = pd.Series(inside).groupby(code).max().to_numpy() / n.to_numpy()
+    needed = np.maximum(BURST_MIN_MEMBERS, np.ceil(BURST_MIN_SHARE * n.to_numpy()))[code]
+    qualifying = inside >= needed
+    # Mark the members of every qualifying window: +1 where a window starts, -1 after it ends.
+    marks = np.zeros(len(key) + 1, dtype=np.int64)
+    np.add.at(marks, start[qualifying], 1)
+    np.add.at(marks, (start + inside)[qualifying], -1)
+    in_burst = np.cumsum(marks)[:-1] > 0
+    waves = pd.Series(in_burst).groupby(code).sum().reindex(np.arange(len(out)), fill_value=0).to_numpy() / n.to_numpy()
+    out["burst"] = np.maximum(largest, waves)
 
     for feature, column, present, distinct in (("shared_payment", "payment_id", "with_card", "cards"),
                                                ("shared_device", "device_id", "with_device", "devices")):

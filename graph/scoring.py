@@ -57,7 +57,7 @@ def describe(features: dict[str, float], details: dict) -> list[tuple[float, str
     c = contributions(features)
     n = details.get("size", 0)
     text = {
-        "burst": f"{_pct(features['burst'])} of the {n} accounts were created within 48 hours",
+        "burst": f"{_pct(features['burst'])} of the {n} accounts were created in signup bursts (within 48 hours)",
         "shared_payment": f"{details.get('with_card', 0)} accounts pay with only {details.get('cards', 0)} payment instruments",
         "shared_device": f"{details.get('with_device', 0)} accounts use only {details.get('devices', 0)} devices",
         "email_pattern": f"{_pct(features['email_pattern'])} of emails follow a numbered pattern like {details.get('email_stem')}",

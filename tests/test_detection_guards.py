@@ -97,7 +97,7 @@ def test_a_burst_farm_next_to_the_organisation_is_flagged_with_reasons(tmp_path)
     assert flagged["ring_id"].nunique() == 1
     assert (flagged["reasons"].str.len() > 20).all()
     top = rings[rings["flagged"]].iloc[0]["top_evidence"]
-    assert "created within 48 hours" in top and "payment instrument pm-farm-" in top
+    assert "created in signup bursts (within 48 hours)" in top and "payment instrument pm-farm-" in top
 
 
 def test_declared_identifier_columns_link_accounts_like_built_in_ones(tmp_path):

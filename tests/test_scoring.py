@@ -78,3 +78,23 @@ def test_roc_auc_matches_the_pairwise_definition():
     pos, neg = scores[truth], scores[~truth]
     pairwise = ((pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()) / (len(pos) * len(neg))
     assert roc_auc(scores, truth) == pytest.approx(pairwise)
+
+
+def _burst(created_hours: list[float]) -> float:
+    n = len(created_hours)
+    members = _members(n, hours_apart=0)
+    members["created_at"] = [T0 + pd.Timedelta(hours=h) for h in created_hours]
+    empty = pd.DataFrame({"account_id": [], "bucket": [], "prompt_fingerprint": [], "requests": []})
+    return cluster_features(members, _usage(n, 1.0, [5] * n), empty, BASE, 500)[0]["burst"]
+
+
+def test_a_ring_created_in_weekly_waves_is_as_bursty_as_one_created_at_once():
+    one_go = _burst([0.5 * i for i in range(20)])
+    waves = _burst([0.5 * i for i in range(10)] + [24 * 7 + 0.5 * i for i in range(6)]
+                   + [24 * 14 + 0.5 * i for i in range(4)])
+    assert one_go == 1.0 and waves == 1.0
+    # the largest single window alone would say 50%: the waves are what count
+    assert _burst([0.5 * i for i in range(10)] + [24 * 7 + 24 * 3 * i for i in range(10)]) == pytest.approx(0.5)
+    # staff joining one every few days are no burst; three accounts together always are
+    assert _burst([24 * 3 * i for i in range(20)]) == pytest.approx(1 / 20)
+    assert _burst([0, 1, 2]) == 1.0
