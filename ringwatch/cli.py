@@ -363,7 +363,8 @@ def _check_login_secrets(path: Path, port: int) -> None:
         raise click.ClickException(f"{path} has no [auth] section: see the README's 'Who is acting'")
     missing = [k for k in LOGIN_KEYS if not auth.get(k)]
     if missing:
-        raise click.ClickException(f"{path}: [auth] needs {', '.join(missing)}")
+        raise click.ClickException(f"{path}: [auth] needs {', '.join(missing)} "
+                                   "(one OpenID Connect provider, set directly under [auth])")
     redirect = urlparse(str(auth["redirect_uri"]))
     local = redirect.hostname in ("localhost", "127.0.0.1")
     if redirect.path != "/oauth2callback" or (local and redirect.port != port):
