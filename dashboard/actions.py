@@ -90,8 +90,7 @@ def batch_download(key, who: Identity, batch_id: str):
 
     def produce() -> bytes:
         with open_engine(key[0], key[1]) as engine:
-            content = batches.approved_csv(engine, batch_id)
-            rows = int(batches.batch(engine, batch_id)["size"])
+            content, rows = batches.approved_csv(engine, batch_id)
             batches.record_export(engine, analyst, content, rows, "dashboard download", batch_id=batch_id)
         return content
 

@@ -61,6 +61,9 @@ def batches(engine: Engine) -> pd.DataFrame:
     frame["approver"] = [approvals[b]["approver"] if b in approvals else None for b in frame["batch_id"]]
     frame["approved_at"] = [approvals[b]["at"] if b in approvals else (None if n else at)
                             for b, n, at in zip(frame["batch_id"], needs, frame["at"])]
+    # Where the bans took effect in the audit order: the approval, or the proposal itself.
+    frame["effective_seq"] = [approvals[b]["audit_seq"] if b in approvals else (None if n else seq)
+                              for b, n, seq in zip(frame["batch_id"], needs, frame["audit_seq"])]
     frame["status"] = ["approved" if ok else "pending approval" for ok in frame["approved_at"].notna()]
     return frame
 
@@ -87,15 +90,16 @@ def approve(engine: Engine, batch_id: str, analyst: str, at: str | None = None) 
     return audit.record(engine, "approvals", "approve_batch", analyst, [row], at=row["at"])[0]
 
 
-def approved_csv(engine: Engine, batch_id: str) -> bytes:
-    """An approved batch's CSV bytes, exactly as proposed; refuses a pending batch or one whose hash no longer fits."""
+def approved_csv(engine: Engine, batch_id: str) -> tuple[bytes, int]:
+    """An approved batch's CSV bytes, exactly as proposed, and its rows; refuses a pending batch or one whose
+    hash no longer fits."""
     b = batch(engine, batch_id)
     if b["status"] != "approved":
         raise ValueError(f"batch {batch_id} is waiting for approval by an analyst other than {b['proposer']}")
     content = b["csv"].encode("utf-8")
     if hashlib.sha256(content).hexdigest() != b["content_hash"]:
         raise ValueError(f"batch {batch_id} no longer matches its content hash: run `ringwatch audit verify`")
-    return content
+    return content, int(b["size"])
 
 
 def record_export(engine: Engine, analyst: str, content: bytes, rows: int, destination: str,
@@ -110,8 +114,7 @@ def record_export(engine: Engine, analyst: str, content: bytes, rows: int, desti
 def export_batch(engine: Engine, batch_id: str, out, analyst: str) -> dict:
     """Write an approved batch's CSV, byte for byte as proposed; returns the export record."""
     _need(analyst, "exporting a batch")
-    content = approved_csv(engine, batch_id)
-    rows = int(batch(engine, batch_id)["size"])
+    content, rows = approved_csv(engine, batch_id)
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(content)
@@ -125,7 +128,7 @@ def history(engine: Engine) -> pd.DataFrame:
         if b["status"] != "approved":
             continue
         who = b["approver"] if isinstance(b["approver"], str) else b["proposer"]
-        order = b["audit_seq"] if not b["needs_approval"] else _approval_seq(engine, b["batch_id"])
+        order = int(b["effective_seq"])
         rows += [{"account_id": a, "event": "ban", "batch_id": b["batch_id"], "analyst": who,
                   "at": b["approved_at"], "note": "", "audit_seq": order} for a in b["accounts"]]
     for u in engine.records("unbans").to_dict("records"):
@@ -133,11 +136,6 @@ def history(engine: Engine) -> pd.DataFrame:
                      "analyst": u["analyst"], "at": u["at"], "note": u["note"], "audit_seq": u["audit_seq"]})
     frame = pd.DataFrame(rows, columns=HISTORY_COLUMNS)
     return frame.sort_values(["audit_seq", "account_id"], kind="stable").reset_index(drop=True)
-
-
-def _approval_seq(engine: Engine, batch_id: str) -> int:
-    approvals = engine.records("approvals")
-    return int(approvals.loc[approvals["batch_id"] == batch_id, "audit_seq"].iloc[0])
 
 
 def ban_state(engine: Engine) -> pd.DataFrame:

@@ -43,30 +43,37 @@ STRONG_SHARED_VALUES = 2
 ALL_TIME_MINUTES = 200 * 366 * 24 * 60
 
 
-def _usage_totals(engine: Engine) -> pd.DataFrame:
-    return engine.usage_summary()[["account_id", "requests", "output_tokens"]]
-
-
 def _share(part: float, whole: float) -> float:
     return float(part) / float(whole) if whole else 0.0
+
+
+def _traffic(engine: Engine, account_ids) -> dict:
+    """Requests and output tokens of these accounts, and their share of all traffic.
+
+    Summed in the store (one bucket spanning all time): no per-account usage in memory.
+    """
+    groups = pd.DataFrame({"account_id": list(account_ids), "group": "picked"})
+    use = engine.usage_by_group(groups, ALL_TIME_MINUTES, pd.Timestamp("1970-01-01"))
+    picked = use[use["group"] == "picked"]
+    requests, tokens = int(picked["requests"].sum()), int(picked["output_tokens"].sum())
+    return {"requests": requests, "requests_share": _share(requests, use["requests"].sum()),
+            "output_tokens": tokens, "output_tokens_share": _share(tokens, use["output_tokens"].sum())}
 
 
 def headline(engine: Engine) -> dict:
     """Headline figures: accounts, linked groups, rings, flagged accounts, flagged share of traffic."""
     acc = engine.results("accounts")
     rings = engine.results("rings")
-    flagged_ids = acc.loc[acc["flagged"].astype(bool), ["account_id"]]
-    # Summed in the store (one bucket spanning all time): no per-account usage in memory.
-    use = engine.usage_by_group(flagged_ids.assign(group="flagged"), ALL_TIME_MINUTES, pd.Timestamp("1970-01-01"))
-    flagged_use = use[use["group"] == "flagged"]
+    flagged_ids = acc.loc[acc["flagged"].astype(bool), "account_id"]
+    traffic = _traffic(engine, flagged_ids)
     runs = engine.results("runs")
     return {
         "accounts": len(acc),
         "linked_groups": len(rings),
         "rings": int(rings["flagged"].astype(bool).sum()) if len(rings) else 0,
         "flagged_accounts": len(flagged_ids),
-        "requests_share": _share(flagged_use["requests"].sum(), use["requests"].sum()),
-        "output_tokens_share": _share(flagged_use["output_tokens"].sum(), use["output_tokens"].sum()),
+        "requests_share": traffic["requests_share"],
+        "output_tokens_share": traffic["output_tokens_share"],
         "suppressed_hubs": len(engine.results("suppressed_hubs")),
         "finished_at": runs["finished_at"].max() if len(runs) else None,
     }
@@ -135,11 +142,15 @@ def ring_detail(engine: Engine, ring_id: str) -> dict:
             "evidence": ev.reset_index(drop=True)}
 
 
+def _ring_results(engine: Engine, ring_id: str) -> pd.DataFrame:
+    """The stored account results of a ring's members."""
+    res = engine.results("accounts")
+    return res[res["cluster_id"] == _ring_row(engine, ring_id)["cluster_id"]]
+
+
 def ring_members(engine: Engine, ring_id: str) -> pd.DataFrame:
     """Members of a ring with their score, reasons, signup details and usage, highest risk first."""
-    row = _ring_row(engine, ring_id)
-    res = engine.results("accounts")
-    res = res[res["cluster_id"] == row["cluster_id"]][["account_id", "risk_score", "flagged", "reasons"]]
+    res = _ring_results(engine, ring_id)[["account_id", "risk_score", "flagged", "reasons"]]
     ids = res["account_id"].tolist()
     acc = engine.accounts(ids)[
         ["account_id", "created_at", "email", "phone", "ip", "device_id", "payment_id", "user_agent", "country"]]
@@ -162,7 +173,7 @@ def ring_network(engine: Engine, ring_id: str) -> pd.DataFrame:
     to each of those templates it sent (kind ``prompt``), so the picture shows what holds
     the fragments together.
     """
-    members = ring_members(engine, ring_id)["account_id"].tolist()
+    members = sorted(_ring_results(engine, ring_id)["account_id"])
     ids = engine.account_identifiers(members)
     shared = ids.groupby(["kind", "value"])["account_id"].transform("nunique") >= 2
     out = ids[shared][EDGE_COLUMNS]
@@ -315,17 +326,12 @@ def ban_preview(engine: Engine, rings=None, min_score: float | None = None,
                 max_score: float | None = None) -> dict:
     """Blast radius of a ban selection: accounts, rings, weak-evidence accounts, share of traffic and tokens."""
     bans = ban_list(engine, rings, min_score, max_score)
-    usage = _usage_totals(engine)
-    hit = usage[usage["account_id"].isin(bans["account_id"])]
     weak = weak_evidence_accounts(engine, bans)
     return {
         "accounts": len(bans),
         "rings": int(bans["ring_id"].nunique()),
         "weak_evidence": len(weak),
-        "requests": int(hit["requests"].sum()),
-        "requests_share": _share(hit["requests"].sum(), usage["requests"].sum()),
-        "output_tokens": int(hit["output_tokens"].sum()),
-        "output_tokens_share": _share(hit["output_tokens"].sum(), usage["output_tokens"].sum()),
+        **_traffic(engine, bans["account_id"]),
         "weak_accounts": weak,
     }
 
