@@ -17,8 +17,8 @@ import json
 
 import pandas as pd
 
-from ringwatch.graph.engine import open_engine
-from ringwatch.graph.evaluate import evaluate
+from ringwatch.graph.engines.base import open_engine
+from ringwatch.graph.reports.evaluation import evaluate
 
 
 def fragment_report(accounts: pd.DataFrame, labels: pd.DataFrame) -> dict:

@@ -17,9 +17,11 @@ import logging
 import duckdb
 import streamlit as st
 
-from ringwatch.graph import batches, decisions, views
-from ringwatch.graph.export import bans_table, csv_bytes
-from ringwatch.graph.engine import EngineError, open_engine
+from ringwatch.graph.casework import batches
+from ringwatch.graph.casework import decisions
+from ringwatch.graph.reports import views
+from ringwatch.graph.casework.exports import bans_table, csv_bytes
+from ringwatch.graph.engines.base import EngineError, open_engine
 from ringwatch.settings import SETTINGS
 
 from .identity import Identity

@@ -11,7 +11,7 @@ import duckdb
 import streamlit as st
 
 from ringwatch.dashboard import identity
-from ringwatch.graph.engine import EngineError
+from ringwatch.graph.engines.base import EngineError
 from ringwatch.ingest.errors import ContractError
 
 log = logging.getLogger(__name__)

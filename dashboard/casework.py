@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ringwatch.graph.case_views import VERDICT_LABELS
-from ringwatch.graph.decisions import NEW_EVIDENCE_RISE
+from ringwatch.graph.reports.case_views import VERDICT_LABELS
+from ringwatch.graph.casework.decisions import NEW_EVIDENCE_RISE
 
 from . import actions, data
 from .identity import Identity

@@ -16,8 +16,10 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from ringwatch.graph import case_views, review, views
-from ringwatch.graph.engine import open_engine
+from ringwatch.graph.reports import case_views
+from ringwatch.graph.reports import review
+from ringwatch.graph.reports import views
+from ringwatch.graph.engines.base import open_engine
 
 TTL = 600
 MANY = 64

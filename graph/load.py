@@ -17,8 +17,8 @@ from ringwatch.ingest.identifiers import melt_identifiers
 from ringwatch.ingest.normalise import is_free_email_domain
 from ringwatch.ingest.reader import IngestSummary, read_records
 
-from .engine import Engine
-from .export import write_csv
+from .engines.base import Engine
+from .casework.exports import write_csv
 
 log = logging.getLogger(__name__)
 

@@ -14,12 +14,12 @@ import click
 import duckdb
 from tqdm import tqdm
 
-from ringwatch.graph import export as exports
-from ringwatch.graph.detect import detect as run_detect
-from ringwatch.graph.engine import EngineError, open_engine
-from ringwatch.graph.evaluate import evaluate as run_evaluate
+from ringwatch.graph.casework import exports
+from ringwatch.graph.detection.pipeline import detect as run_detect
+from ringwatch.graph.engines.base import EngineError, open_engine
+from ringwatch.graph.reports.evaluation import evaluate as run_evaluate
 from ringwatch.graph.load import ingest as run_ingest
-from ringwatch.graph.params import DetectionParams
+from ringwatch.graph.detection.params import DetectionParams
 from ringwatch.ingest.errors import ContractError
 from ringwatch.ingest.reader import read_records
 
@@ -191,7 +191,7 @@ def export_bans(out, ring, min_score, max_score, analyst, db, engine_name):
     """
     import getpass
 
-    from ringwatch.graph.batches import record_export
+    from ringwatch.graph.casework.batches import record_export
 
     who = analyst or getpass.getuser()
     with open_engine(engine_name, db) as engine:
@@ -242,7 +242,7 @@ def generate(out, accounts, seed, fmt):
 
     Example: ringwatch generate --out demo-data --accounts 100000 --seed 1
     """
-    from ringwatch.ingest.generate import generate as run_generate
+    from ringwatch.scenarios.generate import generate as run_generate
 
     files = run_generate(out, accounts=accounts, seed=seed, fmt=fmt)
     click.echo(f"wrote signups {files.signups}, usage {files.usage}, labels {files.labels}")
@@ -269,7 +269,7 @@ def demo(accounts, seed, out, weeks, db, engine_name, replace):
 
     Example: ringwatch demo --accounts 100000
     """
-    from ringwatch.ingest.generate import generate as run_generate
+    from ringwatch.scenarios.generate import generate as run_generate
 
     started = time.perf_counter()
     out_dir = Path(out)
@@ -323,9 +323,9 @@ def demo(accounts, seed, out, weeks, db, engine_name, replace):
 
 def _demo_weeks(out_dir, accounts, seed, weeks, db, engine_name):
     """Ingest the weekly batches one by one, detecting after each; prints one line per week."""
-    from ringwatch.graph.demo_analysts import work_the_week
-    from ringwatch.graph.lineage import history
-    from ringwatch.ingest.weeks import generate_weeks
+    from ringwatch.graph.demo.analysts import work_the_week
+    from ringwatch.graph.detection.lineage import history
+    from ringwatch.scenarios.weeks import generate_weeks
 
     scenario = generate_weeks(out_dir / "data", weeks=weeks, accounts=accounts, seed=seed)
     for week in scenario.weeks:
@@ -446,7 +446,7 @@ def decide(target, verdict, note, analyst, db, engine_name):
 
     Example: ringwatch decide R-5e16058edb --as false-positive --note "university lab" --analyst ann
     """
-    from ringwatch.graph.decisions import decide as run_decide
+    from ringwatch.graph.casework.decisions import decide as run_decide
 
     _require_analyst(analyst)
     with open_engine(engine_name, db) as engine:
@@ -479,7 +479,7 @@ def batch_propose(ring, min_score, max_score, approval_above, no_four_eyes, anal
 
     Example: ringwatch batch propose --ring R-5e16058edb --analyst ann
     """
-    from ringwatch.graph.batches import propose
+    from ringwatch.graph.casework.batches import propose
 
     _require_analyst(analyst)
     with open_engine(engine_name, db) as engine:
@@ -498,7 +498,7 @@ def batch_approve(batch_id, analyst, db, engine_name):
 
     Example: ringwatch batch approve B-bfa0d867cd --analyst bob
     """
-    from ringwatch.graph.batches import approve
+    from ringwatch.graph.casework.batches import approve
 
     _require_analyst(analyst)
     with open_engine(engine_name, db) as engine:
@@ -517,7 +517,7 @@ def batch_export(batch_id, out, analyst, db, engine_name):
 
     Example: ringwatch batch export B-bfa0d867cd --out bans.csv --analyst bob
     """
-    from ringwatch.graph.batches import export_batch
+    from ringwatch.graph.casework.batches import export_batch
 
     _require_analyst(analyst)
     with open_engine(engine_name, db) as engine:
@@ -537,7 +537,7 @@ def unban(accounts, batch_id, note, analyst, db, engine_name):
 
     Example: ringwatch unban acct_0001096 --note "verified customer" --analyst bob
     """
-    from ringwatch.graph.batches import unban as run_unban
+    from ringwatch.graph.casework.batches import unban as run_unban
 
     _require_analyst(analyst)
     with open_engine(engine_name, db) as engine:
@@ -561,7 +561,7 @@ def audit_verify(db, engine_name):
 
     Example: ringwatch audit verify --db ringwatch.duckdb
     """
-    from ringwatch.graph.audit import verify
+    from ringwatch.graph.casework.audit import verify
 
     with open_engine(engine_name, db) as engine:
         result = verify(engine)
@@ -581,7 +581,7 @@ def review(since, out, db, engine_name):
 
     Example: ringwatch review --since 2026-11-16 --out report.html
     """
-    from ringwatch.graph.review import build_review, render_html
+    from ringwatch.graph.reports.review import build_review, render_html
 
     with open_engine(engine_name, db) as engine:
         data = build_review(engine, since)

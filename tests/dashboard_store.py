@@ -11,8 +11,8 @@ from streamlit.testing.v1 import AppTest
 
 import ringwatch.dashboard
 from ringwatch.cli import main
-from ringwatch.graph.detect import ring_id
-from ringwatch.graph.engine import open_engine
+from ringwatch.graph.detection.pipeline import ring_id
+from ringwatch.graph.engines.base import open_engine
 
 DEMO_ACCOUNTS = 3000
 SCRIPT = "<script>alert('xss')</script>"

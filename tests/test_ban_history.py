@@ -8,8 +8,9 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from ringwatch.graph import audit, batches
-from ringwatch.graph.engine import open_engine
+from ringwatch.graph.casework import audit
+from ringwatch.graph.casework import batches
+from ringwatch.graph.engines.base import open_engine
 
 ACCOUNTS = [f"acct_{i}" for i in range(6)]
 ANALYSTS = ["ann", "bob"]

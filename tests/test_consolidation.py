@@ -7,11 +7,11 @@ import json
 import numpy as np
 import pandas as pd
 
-from ringwatch.graph.consolidation import fragment_links, plan_merges, template_profile
-from ringwatch.graph.detect import detect
-from ringwatch.graph.engine import open_engine
+from ringwatch.graph.detection.consolidation import fragment_links, plan_merges, template_profile
+from ringwatch.graph.detection.pipeline import detect
+from ringwatch.graph.engines.base import open_engine
 from ringwatch.graph.load import ingest
-from ringwatch.graph.params import DetectionParams
+from ringwatch.graph.detection.params import DetectionParams
 
 T0 = pd.Timestamp("2026-09-01")
 POPULAR = [f"sdk-chat-{i}" for i in range(4)]
@@ -207,7 +207,7 @@ def test_same_input_gives_the_same_ring_ids(tmp_path):
 
 
 def test_the_ring_network_shows_the_templates_that_join_the_fragments(tmp_path):
-    from ringwatch.graph.views import ring_network
+    from ringwatch.graph.reports.views import ring_network
 
     signups, usage = _scenario()
     accounts, _, _ = _detect(tmp_path, "net", signups, usage)

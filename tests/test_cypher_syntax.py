@@ -16,20 +16,18 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import ringwatch.graph
-from ringwatch.graph import neo4j_queries
+import ringwatch.graph.engines.neo4j
+from ringwatch.graph.engines.neo4j import queries as neo4j_queries
 
 CHECKER = Path(__file__).parent / "cypher"
 CYPHER_START = re.compile(r"^\s*(MATCH|OPTIONAL MATCH|UNWIND|MERGE|CREATE|CALL|RETURN|WITH)\b")
 
 
 def project_cypher() -> dict[str, str]:
-    """Every upper-case string constant that reads as Cypher in the graph package's neo4j modules."""
+    """Every upper-case string constant that reads as Cypher in the Neo4j engine's modules."""
     found = dict(neo4j_queries.all_queries())
-    for info in pkgutil.iter_modules(ringwatch.graph.__path__):
-        if not info.name.startswith("neo4j"):
-            continue
-        module = importlib.import_module(f"ringwatch.graph.{info.name}")
+    for info in pkgutil.iter_modules(ringwatch.graph.engines.neo4j.__path__):
+        module = importlib.import_module(f"ringwatch.graph.engines.neo4j.{info.name}")
         for name, value in vars(module).items():
             if name.isupper() and isinstance(value, str) and CYPHER_START.match(value):
                 found.setdefault(f"{info.name}.{name}", value)

@@ -6,8 +6,8 @@ import shutil
 
 import pytest
 from dashboard_store import make_demo_store, open_app
-from ringwatch.graph import batches
-from ringwatch.graph.engine import open_engine
+from ringwatch.graph.casework import batches
+from ringwatch.graph.engines.base import open_engine
 
 AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32, "client_id": "ringwatch",
         "client_secret": "s", "server_metadata_url": "http://localhost:9/.well-known/openid-configuration"}
@@ -122,7 +122,7 @@ def test_batches_four_eyes_approval_and_unban_in_the_dashboard(db):
 
 
 def test_the_audit_log_page_names_the_first_edited_entry(db):
-    from ringwatch.graph import decisions
+    from ringwatch.graph.casework import decisions
 
     with open_engine("embedded", db) as engine:
         rid = engine.results("rings").query("flagged")["ring_id"].iloc[0]
@@ -184,8 +184,8 @@ def test_the_dashboard_command_refuses_a_login_setup_that_cannot_work(db, tmp_pa
 
 
 def test_a_ring_that_split_off_a_decided_ring_shows_that_decision(db):
-    from ringwatch.graph import decisions
-    from ringwatch.graph.detect import detect
+    from ringwatch.graph.casework import decisions
+    from ringwatch.graph.detection.pipeline import detect
 
     with open_engine("embedded", db) as engine:
         rings = engine.results("rings")

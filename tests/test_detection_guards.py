@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ringwatch.graph.detect import detect
-from ringwatch.graph.engine import open_engine
+from ringwatch.graph.detection.pipeline import detect
+from ringwatch.graph.engines.base import open_engine
 from ringwatch.graph.load import ingest
-from ringwatch.graph.params import DetectionParams
+from ringwatch.graph.detection.params import DetectionParams
 
 T0 = pd.Timestamp("2026-09-01")
 

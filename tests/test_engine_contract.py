@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ringwatch.graph.engine import EngineError, open_engine
+from ringwatch.graph.engines.base import EngineError, open_engine
 
 ENGINES = ["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)]
 T0 = pd.Timestamp("2026-11-01")

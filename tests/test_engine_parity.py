@@ -14,12 +14,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from ringwatch.graph.detect import detect
-from ringwatch.graph.engine import open_engine
-from ringwatch.graph.linking import pair_evidence, strong_links
+from ringwatch.graph.detection.pipeline import detect
+from ringwatch.graph.engines.base import open_engine
+from ringwatch.graph.detection.linking import pair_evidence, strong_links
 from ringwatch.graph.load import ingest
-from ringwatch.graph.params import DetectionParams
-from ringwatch.ingest.generate import generate
+from ringwatch.graph.detection.params import DetectionParams
+from ringwatch.scenarios.generate import generate
 
 ARI_TOLERANCE = 0.8
 

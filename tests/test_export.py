@@ -6,8 +6,8 @@ import csv
 
 import pandas as pd
 
-from ringwatch.graph import export
-from ringwatch.graph.engine import open_engine
+from ringwatch.graph.casework import exports as export
+from ringwatch.graph.engines.base import open_engine
 
 
 def _store(path):

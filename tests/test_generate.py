@@ -10,9 +10,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from ringwatch.ingest.generate import generate
-from ringwatch.ingest.population_model import FRAUD_KINDS
-from ringwatch.ingest.scenarios import build_population
+from ringwatch.scenarios.generate import generate
+from ringwatch.scenarios.population_model import FRAUD_KINDS
+from ringwatch.scenarios.populations import build_population
 
 N = 2_000
 DAYS = 14

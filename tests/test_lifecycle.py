@@ -10,13 +10,15 @@ import pytest
 from click.testing import CliRunner
 
 from ringwatch.cli import main
-from ringwatch.graph import audit, batches, decisions
-from ringwatch.graph.detect import detect
-from ringwatch.graph.engine import open_engine
-from ringwatch.graph.export import bans_table
+from ringwatch.graph.casework import audit
+from ringwatch.graph.casework import batches
+from ringwatch.graph.casework import decisions
+from ringwatch.graph.detection.pipeline import detect
+from ringwatch.graph.engines.base import open_engine
+from ringwatch.graph.casework.exports import bans_table
 from ringwatch.graph.load import ingest
-from ringwatch.graph.review import build_review, render_html
-from ringwatch.ingest.generate import generate
+from ringwatch.graph.reports.review import build_review, render_html
+from ringwatch.scenarios.generate import generate
 
 ACCOUNT_COPY = ("INSERT INTO accounts SELECT ? || account_id, created_at, email, email_domain, phone, ip, ip_net, "
                 "device_id, user_agent, payment_id, country, org_id, attributes FROM accounts WHERE account_id IN ?")
@@ -116,7 +118,7 @@ def test_three_weeks_keep_ids_and_record_growth_split_new_and_dissolved(store):
 
 
 def test_a_part_that_split_off_shows_the_decision_on_the_ring_it_came_from(store):
-    from ringwatch.graph.case_views import earlier_rings
+    from ringwatch.graph.reports.case_views import earlier_rings
 
     split_id = _flagged(store).sort_values(["size", "ring_id"], ascending=[False, True])["ring_id"].iloc[0]
     decisions.decide(store, split_id, "confirmed_fraud", "ann", "card testing")

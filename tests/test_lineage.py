@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ringwatch.graph.detect import ring_id
-from ringwatch.graph.lineage import match_rings
+from ringwatch.graph.detection.pipeline import ring_id
+from ringwatch.graph.detection.lineage import match_rings
 
 
 def _run(previous, current):

@@ -9,9 +9,9 @@ from __future__ import annotations
 import neo4j
 import pytest
 from neo4j.exceptions import AuthError, CypherSyntaxError, ServiceUnavailable
-from ringwatch.graph import neo4j_queries as q
-from ringwatch.graph.engine import EngineError, open_engine
-from ringwatch.graph.neo4j_connection import Neo4jSettings, parse_version
+from ringwatch.graph.engines.neo4j import queries as q
+from ringwatch.graph.engines.base import EngineError, open_engine
+from ringwatch.graph.engines.neo4j.connection import Neo4jSettings, parse_version
 
 SECRET = "s3cret-Pa55"
 

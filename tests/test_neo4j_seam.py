@@ -15,10 +15,10 @@ import networkit as nk
 import numpy as np
 import pandas as pd
 import pytest
-from ringwatch.graph import neo4j_engine as ne
-from ringwatch.graph import neo4j_queries as q
-from ringwatch.graph.engine import EngineError
-from ringwatch.graph.neo4j_connection import Neo4jSettings
+from ringwatch.graph.engines.neo4j import engine as ne
+from ringwatch.graph.engines.neo4j import queries as q
+from ringwatch.graph.engines.base import EngineError
+from ringwatch.graph.engines.neo4j.connection import Neo4jSettings
 
 KNOWN = set(q.all_queries().values())
 ACCOUNT_COLS = ["account_id", "created_at", "email", "email_domain", "phone", "ip", "ip_net", "device_id",

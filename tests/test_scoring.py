@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ringwatch.graph.evaluate import roc_auc
-from ringwatch.graph.features import FEATURES, Baselines, cluster_features
-from ringwatch.graph.linking import rarity
-from ringwatch.graph.scoring import contributions, describe, ring_risk
+from ringwatch.graph.reports.evaluation import roc_auc
+from ringwatch.graph.detection.features import FEATURES, Baselines, cluster_features
+from ringwatch.graph.detection.linking import rarity
+from ringwatch.graph.detection.scoring import contributions, describe, ring_risk
 
 T0 = pd.Timestamp("2026-10-01")
 

@@ -15,8 +15,9 @@ from dashboard_store import FORMULA, IMG, PAYLOAD_ACCOUNT, SCRIPT, add_synthetic
 from ringwatch.cli import main
 from ringwatch.dashboard import actions, charts
 from ringwatch.dashboard.identity import Identity
-from ringwatch.graph import export, views
-from ringwatch.graph.engine import open_engine
+from ringwatch.graph.casework import exports as export
+from ringwatch.graph.reports import views
+from ringwatch.graph.engines.base import open_engine
 from ringwatch.ingest.normalise import is_free_email_domain
 
 

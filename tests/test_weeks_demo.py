@@ -8,13 +8,13 @@ import pytest
 from click.testing import CliRunner
 
 from ringwatch.cli import main
-from ringwatch.graph.engine import open_engine
-from ringwatch.graph.detect import detect
-from ringwatch.graph.lineage import history
+from ringwatch.graph.engines.base import open_engine
+from ringwatch.graph.detection.pipeline import detect
+from ringwatch.graph.detection.lineage import history
 from ringwatch.graph.load import ingest
-from ringwatch.graph.params import DetectionParams
-from ringwatch.graph.review import build_review, render_html
-from ringwatch.ingest.weeks import BRIDGE, SPLIT_KINDS, generate_weeks
+from ringwatch.graph.detection.params import DetectionParams
+from ringwatch.graph.reports.review import build_review, render_html
+from ringwatch.scenarios.weeks import BRIDGE, SPLIT_KINDS, generate_weeks
 
 ACCOUNTS, SEED, WEEKS = 3000, 3, 3
 
@@ -240,8 +240,10 @@ def test_the_weekly_cycle_in_the_browser(demo):
 
 
 def test_demo_analysts_work_every_week_and_the_review_files_it_by_week(demo):
-    from ringwatch.graph import audit, batches, decisions
-    from ringwatch.graph.demo_analysts import ANALYST, APPROVER, REVIEW_PER_WEEK
+    from ringwatch.graph.casework import audit
+    from ringwatch.graph.casework import batches
+    from ringwatch.graph.casework import decisions
+    from ringwatch.graph.demo.analysts import ANALYST, APPROVER, REVIEW_PER_WEEK
 
     with open_engine("embedded", demo["db"]) as engine:
         made = decisions.decisions(engine)

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from ringwatch.dashboard import actions, casework, charts, data, identity
-from ringwatch.graph.views import SEARCH_FIELDS
+from ringwatch.graph.reports.views import SEARCH_FIELDS
 
 key = data.store_key()
 who = identity.current()

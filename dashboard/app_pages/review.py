@@ -5,7 +5,7 @@ import datetime as dt
 import streamlit as st
 
 from ringwatch.dashboard import data, identity
-from ringwatch.graph.review import NO_ACTIVITY, render_html, review_figures
+from ringwatch.graph.reports.review import NO_ACTIVITY, render_html, review_figures
 
 key = data.store_key()
 st.title("Weekly review")

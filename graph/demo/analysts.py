@@ -23,8 +23,8 @@ import logging
 
 import pandas as pd
 
-from . import batches, decisions
-from .engine import Engine
+from ..casework import batches, decisions
+from ..engines.base import Engine
 
 log = logging.getLogger(__name__)
 

@@ -301,11 +301,11 @@ def open_engine(name: str | None = None, db: str | os.PathLike | None = None) ->
     """
     name = (name or "embedded").lower()
     if name == "embedded":
-        from .embedded_engine import EmbeddedEngine
+        from .embedded.engine import EmbeddedEngine
 
         return EmbeddedEngine(db)
     if name == "neo4j":
-        from .neo4j_engine import Neo4jEngine
+        from .neo4j.engine import Neo4jEngine
 
         return Neo4jEngine()
     raise EngineError(f"unknown engine {name!r}; choose one of: {', '.join(ENGINES)}")

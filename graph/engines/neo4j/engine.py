@@ -24,10 +24,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from . import neo4j_queries as q
-from .embedded_engine import ACCOUNT_COLUMNS, RESULT_TABLES, USAGE_COLUMNS, _groups, account_columns
-from .engine import Engine, EngineError, LoadResult, ledger_bodies, ledger_frame
-from .neo4j_connection import CypherRunner, GdsRunner, Neo4jSettings, check_gds, connect
+from . import queries as q
+from ..embedded.engine import ACCOUNT_COLUMNS, RESULT_TABLES, USAGE_COLUMNS, _groups, account_columns
+from ..base import Engine, EngineError, LoadResult, ledger_bodies, ledger_frame
+from .connection import CypherRunner, GdsRunner, Neo4jSettings, check_gds, connect
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .engine import Engine
+from ..engines.base import Engine
 
 GENESIS = "0" * 64
 ENTRY_FIELDS = ("action", "ledger", "analyst", "at", "details", "prev_hash")

@@ -20,8 +20,8 @@ from ringwatch.ingest.normalise import (
 )
 
 from .case_views import ring_decisions
-from .engine import Engine
-from .export import bans_table
+from ..engines.base import Engine
+from ..casework.exports import bans_table
 
 RING_LIST_COLUMNS = ["ring_id", "risk_score", "size", "status", "decision", "evidence_kinds", "first_seen", "last_seen",
                      "requests", "output_tokens", "top_evidence", "flagged", "cluster_id"]

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 import neo4j
 from neo4j.exceptions import AuthError, ClientError, ServiceUnavailable
 
-from . import neo4j_queries as q
-from .engine import EngineError
+from . import queries as q
+from ..base import EngineError
 
 DEFAULT_BATCH = 10_000
 DEFAULT_URI = "bolt://localhost:7687"  # where `docker compose up -d --wait` puts it

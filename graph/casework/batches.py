@@ -19,8 +19,8 @@ from pathlib import Path
 import pandas as pd
 
 from . import audit
-from .engine import Engine
-from .export import bans_table, csv_bytes
+from ..engines.base import Engine
+from .exports import bans_table, csv_bytes
 
 DEFAULT_APPROVAL_ABOVE = 50
 HISTORY_COLUMNS = ["account_id", "event", "batch_id", "analyst", "at", "note", "audit_seq"]

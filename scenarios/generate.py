@@ -26,7 +26,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from . import population_model as pm
-from .scenarios import build_population
+from .populations import build_population
 from .population_tables import PopulationTables, render_population
 from .traffic import TrafficModel
 

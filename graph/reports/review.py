@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from . import batches, decisions, review_charts
-from .engine import Engine, EngineError
-from .lineage import history as lineage_history
+from ..casework import batches, decisions
+from . import review_charts
+from ..engines.base import Engine, EngineError
+from ..detection.lineage import history as lineage_history
 
 TOP = 10
 WEEK = pd.Timedelta(days=7)

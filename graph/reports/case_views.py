@@ -10,8 +10,9 @@ import io
 
 import pandas as pd
 
-from . import audit, batches, decisions, lineage
-from .engine import Engine
+from ..casework import audit, batches, decisions
+from ..detection import lineage
+from ..engines.base import Engine
 
 VERDICT_LABELS = {"confirmed_fraud": "confirmed fraud", "false_positive": "false positive",
                   "needs_review": "needs review"}

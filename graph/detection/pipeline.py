@@ -22,8 +22,8 @@ import pandas as pd
 from ringwatch.ingest.normalise import is_free_email_domain
 
 from .consolidation import consolidate
-from .decisions import apply_feedback
-from .engine import Engine, EngineError
+from ..casework.decisions import apply_feedback
+from ..engines.base import Engine, EngineError
 from .features import FEATURES, Baselines, all_cluster_features
 from .lineage import flagged_ring_ids, match_rings, previous_rings, record_history
 from .linking import clusters, pair_evidence, rarity, strong_links

@@ -17,7 +17,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from .engine import Engine
+from ..engines.base import Engine
 from .params import DetectionParams, kind_info
 
 log = logging.getLogger(__name__)

@@ -40,7 +40,7 @@ from collections.abc import Callable, Mapping
 
 import pandas as pd
 
-from .engine import Engine, EngineError
+from ..engines.base import Engine, EngineError
 
 log = logging.getLogger(__name__)
 

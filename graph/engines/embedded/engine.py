@@ -16,7 +16,7 @@ import networkit as nk
 import numpy as np
 import pandas as pd
 
-from .embedded_sql import (
+from .sql import (
     DEGREES_SQL,
     LEDGER_APPEND_SQL,
     LEDGER_NEXT_SQL,
@@ -33,7 +33,7 @@ from .embedded_sql import (
     VALUE_ACCOUNTS_SQL,
     VALUE_DEGREES_SQL,
 )
-from .engine import Engine, EngineError, LoadResult, ledger_bodies, ledger_frame
+from ..base import Engine, EngineError, LoadResult, ledger_bodies, ledger_frame
 
 log = logging.getLogger(__name__)
 

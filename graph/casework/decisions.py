@@ -26,7 +26,7 @@ import logging
 import pandas as pd
 
 from . import audit
-from .engine import Engine
+from ..engines.base import Engine
 
 log = logging.getLogger(__name__)
 

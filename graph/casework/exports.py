@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .engine import Engine
+from ..engines.base import Engine
 
 ACCOUNT_COLUMNS = ["account_id", "ring_id", "risk_score", "flagged", "reasons"]
 RING_COLUMNS = ["ring_id", "size", "risk_score", "first_seen", "last_seen", "top_evidence"]
