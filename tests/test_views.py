@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 
 import numpy as np
 import pandas as pd
@@ -191,10 +190,8 @@ def test_payloads_come_back_as_plain_values(engine):
 
 def test_network_chart_is_webgl_and_summarised_above_the_cap(engine, store):
     edges = views.ring_network(engine, store["big"])
-    started = time.perf_counter()
     cut, notice = charts.summarise_network(edges)
     fig = charts.network_figure(cut, "big ring")
-    took = time.perf_counter() - started
     assert notice is None  # 2,000 accounts plus their values stay under the node cap
     # nodes are WebGL traces; the edges are one path with a gap only between identifier values
     assert fig.data[0].type == "scatter" and {t.type for t in fig.data[1:]} == {"scattergl"}
@@ -202,7 +199,6 @@ def test_network_chart_is_webgl_and_summarised_above_the_cap(engine, store):
     linked = cut.dropna(subset=["kind"])
     assert (~np.isnan(path)).sum() == 2 * len(linked)
     assert np.isnan(path).sum() == len(linked[["kind", "value"]].drop_duplicates())
-    assert took < 2.0
     assert fig.layout.title.text and fig.layout.xaxis.title.text and fig.layout.legend.title.text
     # hover text is escaped: a payload is shown, never parsed as markup
     hover = "\n".join(str(h) for t in fig.data if t.hovertext is not None for h in t.hovertext)
