@@ -17,7 +17,7 @@ import json
 
 import pandas as pd
 
-from ringwatch.graph.engines.base import open_engine
+from ringwatch.graph.engines import open_engine
 from ringwatch.graph.reports.evaluation import evaluate
 
 

@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import logging
 
-import duckdb
 import streamlit as st
 
-from ringwatch.graph.casework import batches
-from ringwatch.graph.casework import decisions
+from ringwatch.graph.casework import batches, decisions
+from ringwatch.graph.casework.exports import audited_csv, ban_selection, bans_table, record_export
+from ringwatch.graph.engines import EngineError, open_engine
 from ringwatch.graph.reports import views
-from ringwatch.graph.casework.exports import bans_table, csv_bytes
-from ringwatch.graph.engines.base import EngineError, open_engine
 from ringwatch.settings import SETTINGS
 
 from .identity import Identity
@@ -47,7 +45,7 @@ def decide(key, who: Identity, target: str, verdict: str, note: str) -> dict:
 def propose(key, who: Identity, rings: tuple[str, ...], min_score: float | None) -> dict:
     """Freeze a ban-list selection as a batch (four-eyes above the configured size)."""
     analyst = who.require("a ban proposal")
-    return _write(key, batches.propose, analyst, rings, min_score, None, int(SETTINGS["approval_above"].value()))
+    return _write(key, batches.propose, analyst, rings, min_score, None, SETTINGS["approval_above"].integer())
 
 
 def approve(key, who: Identity, batch_id: str) -> dict:
@@ -66,11 +64,7 @@ def _table_download(key, who: Identity, build, what: str, selection: dict):
 
     def produce() -> bytes:
         with open_engine(key[0], key[1]) as engine:
-            table = build(engine)
-            content = csv_bytes(table)
-            batches.record_export(engine, analyst, content, len(table), "dashboard download", selection=selection,
-                                  what=what)
-        return content
+            return audited_csv(engine, analyst, build(engine), what, selection, "dashboard download")[0]
 
     return produce
 
@@ -78,7 +72,7 @@ def _table_download(key, who: Identity, build, what: str, selection: dict):
 def ban_list_download(key, who: Identity, rings: tuple[str, ...], min_score: float | None):
     """A download callable for an ad-hoc ban list (exactly `ringwatch export bans` for the selection)."""
     return _table_download(key, who, lambda engine: bans_table(engine, list(rings) or None, min_score), "bans",
-                           {"rings": sorted(rings), "min_score": min_score, "max_score": None})
+                           ban_selection(rings, min_score))
 
 
 def members_download(key, who: Identity, ring_id: str):
@@ -93,7 +87,7 @@ def batch_download(key, who: Identity, batch_id: str):
     def produce() -> bytes:
         with open_engine(key[0], key[1]) as engine:
             content, rows = batches.approved_csv(engine, batch_id)
-            batches.record_export(engine, analyst, content, rows, "dashboard download", batch_id=batch_id)
+            record_export(engine, analyst, content, rows, "dashboard download", batch_id=batch_id)
         return content
 
     return produce
@@ -103,7 +97,7 @@ def attempt(func, *args, **kwargs):
     """Run an action; a refused or invalid one shows its reason on the page and returns None."""
     try:
         return func(*args, **kwargs)
-    except (PermissionError, ValueError, EngineError, duckdb.Error) as exc:
+    except (PermissionError, ValueError, EngineError) as exc:
         log.warning("action %s refused: %s", func.__name__, exc)
         st.error(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         return None

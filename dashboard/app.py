@@ -1,23 +1,22 @@
 """Entry file of the analysts' dashboard: page registry and one place that turns errors into messages.
 
-Run with `ringwatch dashboard --db PATH` (or `streamlit run dashboard/app.py -- --db PATH`).
+Run with `ringwatch dashboard --db PATH` (or `RINGWATCH_DB=PATH streamlit run dashboard/app.py`).
 """
 
 from __future__ import annotations
 
 import logging
 
-import duckdb
 import streamlit as st
 
 from ringwatch.dashboard import identity
-from ringwatch.graph.engines.base import EngineError
+from ringwatch.graph.engines import EngineError
 from ringwatch.ingest.errors import ContractError
 
 log = logging.getLogger(__name__)
 
 # Expected failures (no store, no results yet, unknown ring) become one clear message.
-EXPECTED_ERRORS = (EngineError, ContractError, FileNotFoundError, KeyError, ValueError, PermissionError, duckdb.Error)
+EXPECTED_ERRORS = (EngineError, ContractError, FileNotFoundError, KeyError, ValueError, PermissionError)
 
 # Tracebacks in the browser would show paths and data to whoever opens the page.
 st.set_option("client.showErrorDetails", "none")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ringwatch.graph.reports.case_views import VERDICT_LABELS
+from ringwatch.graph.casework.vocabulary import VERDICT_LABELS, VERDICTS, verdict_label
 from ringwatch.graph.casework.decisions import NEW_EVIDENCE_RISE
 
 from . import actions, data
@@ -18,7 +18,7 @@ def decision_panel(key, who: Identity, target: str, kind: str, related: tuple[st
     own = history[history["target"] == target]
     if len(own):
         latest = own.iloc[0]
-        text = (f"Current decision: **{VERDICT_LABELS.get(latest['verdict'], latest['verdict'])}** "
+        text = (f"Current decision: **{verdict_label(latest['verdict'])}** "
                 f"by {latest['analyst']} on {str(latest['at'])[:16].replace('T', ' ')}")
         if latest["verdict"] == "false_positive":
             st.info(f"{text}. False-positive feedback: these accounts left the flagged set and every ban list "
@@ -42,7 +42,7 @@ def decision_panel(key, who: Identity, target: str, kind: str, related: tuple[st
         elif len(earlier):
             st.caption(f"Came from {len(earlier):,} earlier undecided ring(s): {', '.join(earlier['ring_id'])}.")
     with st.form(f"decide_{kind}", clear_on_submit=True):
-        verdict = st.radio("Decision", list(VERDICT_LABELS), format_func=VERDICT_LABELS.get, horizontal=True,
+        verdict = st.radio("Decision", list(VERDICTS), format_func=VERDICT_LABELS.get, horizontal=True,
                            key=f"verdict_{kind}")
         note = st.text_area("Note", key=f"note_{kind}", max_chars=2000,
                             placeholder="What you checked and why (kept in the audit log)")
@@ -54,7 +54,7 @@ def decision_panel(key, who: Identity, target: str, kind: str, related: tuple[st
     if submitted:
         row = actions.attempt(actions.decide, key, who, target, verdict, note)
         if row:
-            actions.flash(f"Recorded: {target} {VERDICT_LABELS[row['verdict']]} by {row['analyst']} "
+            actions.flash(f"Recorded: {target} {verdict_label(row['verdict'])} by {row['analyst']} "
                           f"(audit entry {row['audit_seq']})."
                           + (f" {row['held_back']:,} accounts are no longer flagged and left every ban list."
                              if row["held_back"] else ""))

@@ -1,7 +1,7 @@
 """Cached data access for the dashboard: the only module that opens the store.
 
 Every function opens the engine for one call and closes it again, so the command line can
-use the same DuckDB file between page loads. Results are cached per store path and file
+use the same store file between page loads. Results are cached per store path and file
 modification time (a new `ringwatch detect` run shows up on the next page load); every
 cache is bounded by ``ttl`` and ``max_entries``. `st.cache_data` is shared by all sessions,
 which is what we want for read-only results.
@@ -9,47 +9,28 @@ which is what we want for read-only results.
 
 from __future__ import annotations
 
-import os
-import sys
-from pathlib import Path
-
 import pandas as pd
 import streamlit as st
 
-from ringwatch.graph.reports import case_views
-from ringwatch.graph.reports import review
-from ringwatch.graph.reports import views
-from ringwatch.graph.engines.base import open_engine
+from ringwatch.graph.engines import open_engine, require_store, store_version
+from ringwatch.graph.reports import case_views, review, views
+from ringwatch.settings import SETTINGS
 
 TTL = 600
 MANY = 64
 FEW = 8
 
 
-def store_path() -> str:
-    """The store to read: `--db PATH` after the script's `--` arguments, else env RINGWATCH_DB, else the default."""
-    args = sys.argv[1:]
-    if "--db" in args and args.index("--db") + 1 < len(args):
-        return args[args.index("--db") + 1]
-    return os.environ.get("RINGWATCH_DB") or "ringwatch.duckdb"
-
-
-def engine_name() -> str:
-    """The engine to use: env RINGWATCH_ENGINE, else embedded."""
-    return os.environ.get("RINGWATCH_ENGINE") or "embedded"
-
-
 def store_key() -> tuple[str, str, float]:
-    """Cache key for the store: engine, path and modification time."""
-    path, name = store_path(), engine_name()
-    if name != "embedded":
-        # A server engine has no store file; results refresh when the ttl runs out.
-        return name, path, 0.0
-    if not Path(path).exists():
-        raise FileNotFoundError(f"store {path} does not exist: run `ringwatch demo` or pass --db PATH")
-    # A small write may still sit in the write-ahead log; either file changing is a change.
-    wal = Path(f"{path}.wal")
-    return name, path, max(Path(path).stat().st_mtime, wal.stat().st_mtime if wal.exists() else 0.0)
+    """Cache key for the store: engine, location and when it last changed (the ``engine`` and ``db`` settings).
+
+    A file-backed store must exist (a mistyped path would otherwise show an empty store); a
+    small write may still sit in its write-ahead log, so any of its files changing is a
+    change. A server engine has no store files: its results refresh when the ttl runs out.
+    """
+    name, location = SETTINGS["engine"].value(), SETTINGS["db"].value()
+    require_store(name, location)
+    return name, location, store_version(name, location)
 
 
 def _call(key, func, *args, **kwargs):

@@ -18,10 +18,11 @@ in ``actions`` check again, so a stale page cannot act anonymously either.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import streamlit as st
+
+from ringwatch.settings import SETTINGS
 
 NAME_KEY = "analyst_name"
 
@@ -113,7 +114,7 @@ def sidebar() -> Identity:
                 st.button("Sign in", key="sign_in", type="primary", on_click=st.login)
             return who
         if NAME_KEY not in st.session_state:
-            st.session_state[NAME_KEY] = os.environ.get("RINGWATCH_ANALYST", "")
+            st.session_state[NAME_KEY] = SETTINGS["analyst"].value()
         st.text_input("Your name", key=NAME_KEY, max_chars=120,
                       help="Recorded with your decisions, ban batches, approvals, exports and unbans.")
         st.caption("Names are self-declared: configure login in secrets.toml to require sign-in.")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from itertools import groupby
 from pathlib import Path
 
 import pandas as pd
@@ -17,7 +18,7 @@ from ringwatch.ingest.identifiers import melt_identifiers
 from ringwatch.ingest.normalise import is_free_email_domain
 from ringwatch.ingest.reader import IngestSummary, read_records
 
-from .engines.base import Engine
+from .engines import Engine
 from .casework.exports import write_csv
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ def ingest(
 ) -> IngestSummary:
     """Read, validate and load the given paths; returns the run summary (counts add up).
 
+    Each input file is one unit of work: a file that fails midway leaves nothing behind.
     Quarantined rows are kept in the store and, when ``quarantine_path`` is given, written
     there as CSV (source, row, column, value, reason), replacing an earlier file.
     """
@@ -61,52 +63,38 @@ def ingest(
         if path is None:
             continue
         batches = read_records(kind, path, extra_identifiers=extra_identifiers, chunk_rows=chunk_rows)
-        current: _File | None = None
-        try:
-            for batch in batches:
-                summary.add(batch)
-                if current is None or current.source != batch.source:
-                    _finish(engine, kind, current)
-                    current = _File(engine, kind, batch.source)
-                if current.seen:
-                    # The same content was loaded before: its rows, good or bad, are duplicates.
-                    summary.record_loaded(kind, batch.source, 0, duplicates=len(batch.rows))
-                else:
+        # A file's batches come one after another, so grouping by source walks the files in turn.
+        for source, file_batches in groupby(batches, key=lambda b: b.source):
+            digest = file_digest(source)
+            if engine.seen_file(kind, digest):
+                _count_seen(summary, kind, file_batches, on_batch)
+                continue
+            with engine.transaction():
+                rows = 0
+                for batch in file_batches:
+                    summary.add(batch)
                     engine.record_quarantine(batch.quarantine)
                     if len(batch.quarantine):
                         rejected.append(batch.quarantine)
                     result = _load(engine, kind, batch.rows, extra_identifiers)
                     summary.record_loaded(kind, batch.source, result.loaded, duplicates=result.duplicates)
-                    current.rows += batch.rows_read
-                if on_batch:
-                    on_batch(batch)
-        except BaseException:
-            if current is not None and not current.seen:
-                engine.rollback()
-            raise
-        _finish(engine, kind, current)
+                    rows += batch.rows_read
+                    if on_batch:
+                        on_batch(batch)
+                engine.record_file(kind, digest, source, rows)
     summary.check()
     if quarantine_path is not None:
         _write_quarantine(rejected, quarantine_path)
     return summary
 
 
-class _File:
-    """One input file being loaded: each file is one unit of work in the store."""
-
-    def __init__(self, engine: Engine, kind: str, source: str):
-        self.source, self.digest, self.rows = source, file_digest(source), 0
-        self.seen = engine.seen_file(kind, self.digest)
-        if not self.seen:
-            engine.begin()
-
-
-def _finish(engine: Engine, kind: str, current: _File | None) -> None:
-    """Record a fully loaded file and commit it, so a failure mid-file leaves nothing half-loaded."""
-    if current is None or current.seen:
-        return
-    engine.record_file(kind, current.digest, current.source, current.rows)
-    engine.commit()
+def _count_seen(summary: IngestSummary, kind: str, batches, on_batch) -> None:
+    """The same content was loaded before: its rows, good or bad, are duplicates."""
+    for batch in batches:
+        summary.add(batch)
+        summary.record_loaded(kind, batch.source, 0, duplicates=len(batch.rows))
+        if on_batch:
+            on_batch(batch)
 
 
 def _write_quarantine(frames: list[pd.DataFrame], path) -> None:

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .errors import ContractError
-from .normalise import (
+from .normalise_columns import (
     map_unique,
     normalise_country_series,
     normalise_email_series,

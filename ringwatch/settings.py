@@ -1,27 +1,64 @@
-"""Settings declared once: name, default, environment variable and help."""
+"""Every setting ringwatch reads, declared once: name, default, environment variable and help.
+
+Command-line options take their defaults and help from here, and the library reads the
+environment only through ``Setting.value``, so this table is the whole list (the README's
+settings tables are checked against it by the tests).
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
 class Setting:
+    """One setting; ``secret`` settings are never printed or shown as a default."""
+
     name: str
     default: str
     env: str
     help: str
+    secret: bool = False
 
-    def value(self) -> str:
-        """The value from the environment, else the default."""
-        return os.environ.get(self.env) or self.default
+    def value(self, env: Mapping[str, str] | None = None) -> str:
+        """The value from the environment (or ``env``), else the default; an empty variable counts as unset."""
+        source = os.environ if env is None else env
+        return source.get(self.env) or self.default
+
+    def integer(self, env: Mapping[str, str] | None = None, minimum: int = 0) -> int:
+        """The value as an integer of at least ``minimum``, or ValueError naming the variable."""
+        raw = self.value(env)
+        try:
+            number = int(raw)
+        except ValueError:
+            number = minimum - 1
+        if number < minimum:
+            kind = "a positive integer" if minimum == 1 else f"an integer of at least {minimum}"
+            raise ValueError(f"{self.env} must be {kind}, got {raw!r}")
+        return number
 
 
-SETTINGS = {
-    "db": Setting("db", "ringwatch.duckdb", "RINGWATCH_DB", "Store path (embedded engine: a DuckDB file)."),
-    "engine": Setting("engine", "embedded", "RINGWATCH_ENGINE", "Graph engine: embedded (default)."),
-    "analyst": Setting("analyst", "", "RINGWATCH_ANALYST", "Who is acting (recorded in the audit log)."),
-    "approval_above": Setting("approval_above", "50", "RINGWATCH_APPROVAL_ABOVE",
-                              "Batches of more accounts need approval by a second analyst (four-eyes)."),
-}
+SETTINGS: dict[str, Setting] = {s.name: s for s in (
+    Setting("db", "ringwatch.duckdb", "RINGWATCH_DB", "Store path (embedded engine: a DuckDB file)."),
+    Setting("engine", "embedded", "RINGWATCH_ENGINE", "Graph engine: embedded (default) or neo4j."),
+    Setting("analyst", "", "RINGWATCH_ANALYST", "Who is acting (recorded in the audit log)."),
+    Setting("approval_above", "50", "RINGWATCH_APPROVAL_ABOVE",
+            "Batches of more accounts need approval by a second analyst (four-eyes)."),
+    Setting("memory_limit", "3GB", "RINGWATCH_MEMORY_LIMIT",
+            "Embedded engine: DuckDB's memory limit; larger joins spill to disk."),
+    Setting("neo4j_uri", "bolt://localhost:7687", "NEO4J_URI", "Neo4j engine: the server."),
+    Setting("neo4j_user", "neo4j", "NEO4J_USER", "Neo4j engine: user name."),
+    Setting("neo4j_password", "", "NEO4J_PASSWORD", "Neo4j engine: password (never logged or shown).", secret=True),
+    Setting("neo4j_database", "", "NEO4J_DATABASE",
+            "Neo4j engine: database to use (default: the server's); --db is ignored by this engine."),
+    Setting("neo4j_batch", "10000", "RINGWATCH_NEO4J_BATCH", "Neo4j engine: rows per UNWIND batch when loading."),
+    Setting("neo4j_stale_minutes", "60", "RINGWATCH_NEO4J_STALE_MINUTES",
+            "Neo4j engine: graph projections of ours older than this are left-overs of a crashed run and dropped."),
+)}
+
+
+def child_environment(**values: str) -> dict[str, str]:
+    """This process's environment with these settings (by name) set, for a process ringwatch starts."""
+    return dict(os.environ, **{SETTINGS[name].env: str(value) for name, value in values.items()})

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 import ringwatch.dashboard
 from ringwatch.cli import main
 from ringwatch.graph.detection.pipeline import ring_id
-from ringwatch.graph.engines.base import open_engine
+from ringwatch.graph.engines import open_engine
 
 DEMO_ACCOUNTS = 3000
 SCRIPT = "<script>alert('xss')</script>"

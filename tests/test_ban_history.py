@@ -10,7 +10,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from ringwatch.graph.casework import audit
 from ringwatch.graph.casework import batches
-from ringwatch.graph.engines.base import open_engine
+from ringwatch.graph.engines import open_engine
 
 ACCOUNTS = [f"acct_{i}" for i in range(6)]
 ANALYSTS = ["ann", "bob"]

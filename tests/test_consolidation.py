@@ -9,7 +9,7 @@ import pandas as pd
 
 from ringwatch.graph.detection.consolidation import fragment_links, plan_merges, template_profile
 from ringwatch.graph.detection.pipeline import detect
-from ringwatch.graph.engines.base import open_engine
+from ringwatch.graph.engines import open_engine
 from ringwatch.graph.load import ingest
 from ringwatch.graph.detection.params import DetectionParams
 

@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard_store import (APP, APP_TIMEOUT, FORMULA, IMG, PAYLOAD_ACCOUNT, SCRIPT, add_synthetic_ring,
                              make_demo_store, open_app)
-from ringwatch.graph.engines.base import open_engine
+from ringwatch.graph.engines import open_engine
 
 
 

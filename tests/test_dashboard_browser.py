@@ -19,7 +19,7 @@ from browser_support import plot_ready as _plot_ready
 from browser_support import settled as _settled
 from browser_support import shot as _shot
 from dashboard_store import FORMULA, IMG, PAYLOAD_ACCOUNT, SCRIPT, add_synthetic_ring, make_demo_store
-from ringwatch.graph.engines.base import open_engine
+from ringwatch.graph.engines import open_engine
 
 pytestmark = pytest.mark.browser
 

@@ -7,7 +7,8 @@ import shutil
 import pytest
 from dashboard_store import make_demo_store, open_app
 from ringwatch.graph.casework import batches
-from ringwatch.graph.engines.base import open_engine
+from ringwatch.graph.detection.lineage import latest_events
+from ringwatch.graph.engines import open_engine
 
 AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32, "client_id": "ringwatch",
         "client_secret": "s", "server_metadata_url": "http://localhost:9/.well-known/openid-configuration"}
@@ -198,7 +199,7 @@ def test_a_ring_that_split_off_a_decided_ring_shows_that_decision(db):
         engine.con.execute("UPDATE usage SET ip = ip || '~b', prompt_fingerprint = prompt_fingerprint || '~b' "
                            "WHERE account_id IN ?", [part])
         detect(engine)
-        lineage = engine.results("lineage")
+        lineage = latest_events(engine)
     split = lineage[(lineage["event"] == "split") & (lineage["ring_id"] == big["ring_id"])]
     assert len(split) == 1
     other = [r for r in split["related_ids"].iloc[0].split(",") if r != big["ring_id"]][0]

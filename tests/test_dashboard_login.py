@@ -15,7 +15,7 @@ import pytest
 
 from browser_support import WAIT_MS, chromium, new_page, ringwatch, serve_dashboard, settled, shot
 from dashboard_store import make_demo_store
-from ringwatch.graph.engines.base import open_engine
+from ringwatch.graph.engines import open_engine
 
 pytestmark = pytest.mark.browser
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from ringwatch.graph.detection.pipeline import detect
-from ringwatch.graph.engines.base import open_engine
+from ringwatch.graph.engines import open_engine
 from ringwatch.graph.load import ingest
 from ringwatch.graph.detection.params import DetectionParams
 

@@ -1,4 +1,8 @@
-"""The engine contract: every engine answers these primitives identically."""
+"""The engine contract: every engine answers these primitives identically.
+
+Written once, run on every engine: the embedded engine, the throwaway in-memory engine of
+``tests/memory_engine`` (nothing but the seam's primitives) and, with a live server, Neo4j.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ringwatch.graph.engines.base import EngineError, open_engine
+from ringwatch.graph.engines import EngineError, LinkPolicy, NotSupported, SimilarityPolicy, open_engine
+from ringwatch.graph.engines.base import keys_frame
+from ringwatch.graph.reports.views import neighbourhood
 
-ENGINES = ["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)]
+ENGINES = ["embedded", "memory", pytest.param("neo4j", marks=pytest.mark.neo4j)]
 T0 = pd.Timestamp("2026-11-01")
 ACCOUNT_COLS = ["account_id", "created_at", "email", "email_domain", "phone", "ip", "ip_net", "device_id",
                 "user_agent", "payment_id", "country", "org_id", "attributes"]
@@ -35,10 +41,11 @@ def _usage(rows):
 
 @pytest.fixture(params=ENGINES)
 def engine(request, tmp_path):
+    if request.param == "memory":
+        request.getfixturevalue("memory_engine")
     # A server that was asked for (NEO4J_URI) but is down makes open_engine raise: the test fails.
     with open_engine(request.param, tmp_path / "contract.duckdb") as eng:
-        if request.param == "neo4j":
-            eng.clear_store()  # a shared server: every test starts from an empty store
+        eng.clear_store()  # a shared server: every test starts from an empty store
         yield eng
 
 
@@ -95,7 +102,12 @@ KINDS = pd.DataFrame({"kind": ["payment", "device", "ip", "prompt", "request_ip"
 def _evidence(engine, **kw):
     args = dict(kinds=KINDS, hub_cap=3, pair_cap=10, anchors=1, total_accounts=100, min_total=0.0,
                 alone_family="behaviour", alone_score=99.0) | kw
-    return engine.pair_evidence(**args)
+    return engine.pair_evidence(LinkPolicy(**args))
+
+
+def _similarity(engine, bucket_minutes, max_degree, top_k, similarity_cutoff, degree_cutoff):
+    return engine.node_similarity(SimilarityPolicy(bucket_minutes=bucket_minutes, max_template_accounts=max_degree,
+                                                   top_k=top_k, cutoff=similarity_cutoff, degree_cutoff=degree_cutoff))
 
 
 def test_pair_evidence_sums_rarity_per_family_and_skips_hubs(loaded):
@@ -129,19 +141,19 @@ def test_node_similarity_is_weighted_jaccard_with_cutoffs(engine):
         ("y", t[0], "p", 1), ("y", t[1], "p", 1), ("y", t[3], "p", 1),
         ("z", t[3], "q", 1), ("z", t[2], "q", 1),
     ]))
-    sim = engine.node_similarity(bucket_minutes=30, max_degree=10, top_k=5, similarity_cutoff=0.0, degree_cutoff=2)
+    sim = _similarity(engine, bucket_minutes=30, max_degree=10, top_k=5, similarity_cutoff=0.0, degree_cutoff=2)
     row = sim[(sim["a"] == 0) & (sim["b"] == 1)].iloc[0]  # x, y by position in id order
     # min-sum 1+1 = 2, max-sum 2+1+1+1 = 5
     assert row["similarity"] == pytest.approx(2 / 5)
     assert row["common"] == 2
     assert len(sim) == 1  # z shares no (fingerprint, bucket) with anyone
-    assert engine.node_similarity(bucket_minutes=30, max_degree=10, top_k=5, similarity_cutoff=0.5,
+    assert _similarity(engine, bucket_minutes=30, max_degree=10, top_k=5, similarity_cutoff=0.5,
                                   degree_cutoff=2).empty
     # degree cutoff: accounts with fewer than 4 activity buckets are skipped
-    assert engine.node_similarity(bucket_minutes=30, max_degree=10, top_k=5, similarity_cutoff=0.0,
+    assert _similarity(engine, bucket_minutes=30, max_degree=10, top_k=5, similarity_cutoff=0.0,
                                   degree_cutoff=4).empty
     # fingerprints used by more accounts than max_degree are not projected
-    assert engine.node_similarity(bucket_minutes=30, max_degree=1, top_k=5, similarity_cutoff=0.0,
+    assert _similarity(engine, bucket_minutes=30, max_degree=1, top_k=5, similarity_cutoff=0.0,
                                   degree_cutoff=1).empty
 
 
@@ -188,10 +200,10 @@ def test_results_round_trip_and_neighbourhood(loaded):
     frame = pd.DataFrame({"ring_id": ["R-1"], "size": [3]})
     loaded.save_results({"rings": frame})
     pd.testing.assert_frame_equal(loaded.results("rings"), frame, check_dtype=False)
-    hood = loaded.neighbourhood("a2", hops=2)
+    hood = neighbourhood(loaded, "a2", hops=2)[0]
     assert {"a0", "a1", "a2"} <= set(hood["account_id"])
     assert "a3" in set(hood["account_id"])  # two hops: a2 -card-> a0 -ip-> a3
-    one = loaded.neighbourhood("a2", hops=1)
+    one = neighbourhood(loaded, "a2", hops=1)[0]
     assert "a3" not in set(one["account_id"])
 
 
@@ -217,3 +229,29 @@ def test_ledgers_append_in_order_and_read_back_exactly(engine):
         engine.append_records("nope", pd.DataFrame({"x": [1]}))
     engine.clear_store()
     assert engine.records("decisions").empty
+
+
+@pytest.mark.notimpl(["neo4j"], raises=NotSupported, reason="labels are written only by load_labels")
+def test_the_record_store_selects_and_deletes_by_key(engine):
+    labels = pd.DataFrame({"account_id": ["a2", "a0", "a1"], "label": ["legit", "fraud", "fraud"],
+                           "ring_id": [None, "R1", "R1"], "attributes": None})
+    engine._insert("labels", labels)
+    got = engine._select("labels", keys_frame(account_id=["a2", "a0", "zz"]), ["account_id", "label"], ["account_id"])
+    assert got.values.tolist() == [["a0", "fraud"], ["a2", "legit"]]
+    assert engine._delete("labels", keys_frame(account_id=["a0", "zz"])) == 1
+    assert engine.labels()["account_id"].tolist() == ["a1", "a2"]
+    with pytest.raises(EngineError, match="unknown table"):
+        engine._select("nope")
+
+
+def test_a_unit_of_work_stores_everything_or_nothing(engine):
+    with pytest.raises(RuntimeError):
+        with engine.transaction():
+            engine.append_records("decisions", pd.DataFrame({"target": ["R-1"]}))
+            with engine.transaction():  # an inner block joins the outer one
+                engine.append_records("audit", pd.DataFrame({"action": ["x"]}))
+            raise RuntimeError("stop")
+    assert engine.records("decisions").empty and engine.records("audit").empty
+    with engine.transaction():
+        engine.append_records("decisions", pd.DataFrame({"target": ["R-1"]}))
+    assert engine.records("decisions")["target"].tolist() == ["R-1"]

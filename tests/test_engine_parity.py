@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from ringwatch.graph.detection.pipeline import detect
-from ringwatch.graph.engines.base import open_engine
+from ringwatch.graph.engines import open_engine
 from ringwatch.graph.detection.linking import pair_evidence, strong_links
 from ringwatch.graph.load import ingest
 from ringwatch.graph.detection.params import DetectionParams

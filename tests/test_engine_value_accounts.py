@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from ringwatch.graph.engines.base import open_engine
+from ringwatch.graph.engines import open_engine
 
 ENGINES = ["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)]
 COLS = ["account_id", "created_at", "email", "email_domain", "phone", "ip", "ip_net", "device_id",

@@ -7,7 +7,7 @@ import csv
 import pandas as pd
 
 from ringwatch.graph.casework import exports as export
-from ringwatch.graph.engines.base import open_engine
+from ringwatch.graph.engines import open_engine
 
 
 def _store(path):

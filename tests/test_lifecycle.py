@@ -14,7 +14,8 @@ from ringwatch.graph.casework import audit
 from ringwatch.graph.casework import batches
 from ringwatch.graph.casework import decisions
 from ringwatch.graph.detection.pipeline import detect
-from ringwatch.graph.engines.base import open_engine
+from ringwatch.graph.detection.lineage import latest_events
+from ringwatch.graph.engines import open_engine
 from ringwatch.graph.casework.exports import bans_table
 from ringwatch.graph.load import ingest
 from ringwatch.graph.reports.review import build_review, render_html
@@ -69,7 +70,7 @@ def _detach(engine, ids, suffix):
 
 
 def _events(engine):
-    lin = engine.results("lineage")
+    lin = latest_events(engine)
     return {(e, r): row for e, r, row in zip(lin["event"], lin["ring_id"], lin.to_dict("records"))}
 
 
@@ -77,7 +78,7 @@ def test_rerun_on_unchanged_data_changes_nothing(store):
     before = store.results("accounts")
     detect(store)
     pd.testing.assert_frame_equal(store.results("accounts"), before)
-    assert set(store.results("lineage")["event"]) == {"unchanged"}
+    assert set(latest_events(store)["event"]) == {"unchanged"}
 
 
 def test_three_weeks_keep_ids_and_record_growth_split_new_and_dissolved(store):

@@ -8,7 +8,7 @@ import gzip
 import pandas as pd
 import pytest
 
-from ringwatch.graph.engines.base import open_engine
+from ringwatch.graph.engines import open_engine
 from ringwatch.graph.load import file_digest, ingest
 from ringwatch.ingest.errors import ContractError
 

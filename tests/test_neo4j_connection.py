@@ -10,7 +10,7 @@ import neo4j
 import pytest
 from neo4j.exceptions import AuthError, CypherSyntaxError, ServiceUnavailable
 from ringwatch.graph.engines.neo4j import queries as q
-from ringwatch.graph.engines.base import EngineError, open_engine
+from ringwatch.graph.engines import EngineError, open_engine
 from ringwatch.graph.engines.neo4j.connection import Neo4jSettings, parse_version
 
 SECRET = "s3cret-Pa55"

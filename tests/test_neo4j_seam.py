@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from ringwatch.graph.engines.neo4j import engine as ne
 from ringwatch.graph.engines.neo4j import queries as q
-from ringwatch.graph.engines.base import EngineError
+from ringwatch.graph.engines import EngineError, LinkPolicy, SimilarityPolicy
 from ringwatch.graph.engines.neo4j.connection import Neo4jSettings
 
 KNOWN = set(q.all_queries().values())
@@ -153,10 +153,11 @@ def test_load_usage_stores_epoch_seconds_and_links_request_ips_and_prompts():
 
 def test_units_of_work_and_labels():
     engine, runner, _ = make()
-    engine.begin()
-    engine.load_labels(pd.DataFrame({"account_id": ["a", "a"], "label": ["legit", "fraud"],
-                                     "ring_id": [None, "R1"], "attributes": None}))
-    engine.rollback()
+    with pytest.raises(RuntimeError):
+        with engine.transaction():
+            engine.load_labels(pd.DataFrame({"account_id": ["a", "a"], "label": ["legit", "fraud"],
+                                             "ring_id": [None, "R1"], "attributes": None}))
+            raise RuntimeError("undo")
     assert runner.events == ["begin", "rollback"]
     # a later label for the same account replaces the earlier one
     assert runner.sent(q.MERGE_LABELS)[0]["rows"] == [
@@ -170,8 +171,9 @@ def test_pair_evidence_numbers_accounts_then_sends_every_parameter():
     engine, runner, _ = make({q.ACCOUNT_NUMBERS: numbers, q.PAIR_EVIDENCE: answer})
     kinds = pd.DataFrame({"kind": ["payment"], "family": ["payment"], "weight": [1.0]})
     keep = pd.DataFrame({"a": np.array([0, 2], dtype="int32"), "b": np.array([2, 7], dtype="int32")})
-    ev = engine.pair_evidence(kinds=kinds, hub_cap=3, pair_cap=10, anchors=1, total_accounts=2, min_total=1.2,
-                              alone_family="behaviour", alone_score=1.5, keep_pairs=keep)
+    policy = LinkPolicy(kinds=kinds, hub_cap=3, pair_cap=10, anchors=1, total_accounts=2, min_total=1.2,
+                        alone_family="behaviour", alone_score=1.5)
+    ev = engine.pair_evidence(policy, keep_pairs=keep)
     # a, b, c in id order are 0, 1, 2: b is right already, a and c are renumbered
     assert runner.sent(q.SET_ACCOUNT_NUMBERS) == [{"rows": [{"account_id": "a", "idx": 0}, {"account_id": "c", "idx": 2}]}]
     params = runner.sent(q.PAIR_EVIDENCE)[0]
@@ -182,8 +184,7 @@ def test_pair_evidence_numbers_accounts_then_sends_every_parameter():
     assert params["keep"] == {"0,2": True, "2,7": True}
     assert list(ev.columns) == ["a", "b", "family", "score", "shared"] and ev["a"].dtype == "int32"
     # numbering is done once until accounts change
-    engine.pair_evidence(kinds=kinds, hub_cap=3, pair_cap=10, anchors=1, total_accounts=2, min_total=1.2,
-                         alone_family="behaviour", alone_score=1.5)
+    engine.pair_evidence(policy)
     assert len(runner.sent(q.ACCOUNT_NUMBERS)) == 1
     assert runner.sent(q.PAIR_EVIDENCE)[1]["keep"] == {}
 
@@ -210,7 +211,8 @@ def test_node_similarity_projects_weighted_activity_and_passes_gds_parameters():
     stream = pd.DataFrame({"node1": [0, 1], "node2": [1, 0], "similarity": [0.4, 0.4]})
     engine, runner, gds = make({q.ACCOUNT_NUMBERS: [], q.SIMILARITY_ACTIVITY: ACTIVITY},
                                {"node_similarity": stream})
-    sim = engine.node_similarity(bucket_minutes=30, max_degree=10, top_k=5, similarity_cutoff=0.1, degree_cutoff=2)
+    sim = engine.node_similarity(SimilarityPolicy(bucket_minutes=30, max_template_accounts=10, top_k=5, cutoff=0.1,
+                                                  degree_cutoff=2))
     params = runner.sent(q.SIMILARITY_ACTIVITY)[0]
     assert params == {"max_degree": 10, "origin": ne.ORIGIN_SECONDS, "width": 1800}
     name, nodes, rels, undirected = gds.constructed[0]
@@ -305,19 +307,6 @@ def test_results_round_trip_through_parquet_chunks(monkeypatch):
         engine.results("ring_evidence")
     with pytest.raises(EngineError, match="unknown result tables"):
         engine.save_results({"nope": rings})
-
-
-def test_neighbourhood_walks_hops_from_the_frontier():
-    hops = {("a2",): [{"account_id": "a0", "kind": "payment", "value": "c"},
-                      {"account_id": "a2", "kind": "payment", "value": "c"}],
-            ("a0",): [{"account_id": "a0", "kind": "ip", "value": "h"},
-                      {"account_id": "a3", "kind": "ip", "value": "h"}]}
-    engine, runner, _ = make({q.NEIGHBOURHOOD_HOP: lambda p: hops.get(tuple(p["frontier"]), [])})
-    hood = engine.neighbourhood("a2", hops=3, limit=10)
-    frontiers = [p["frontier"] for p in runner.sent(q.NEIGHBOURHOOD_HOP)]
-    assert frontiers == [["a2"], ["a0"], ["a3"]]
-    assert all(p["limit"] == 10 for p in runner.sent(q.NEIGHBOURHOOD_HOP))
-    assert set(hood["account_id"]) == {"a0", "a2", "a3"} and len(hood) == 4
 
 
 def test_lookups_send_values_and_limits():

@@ -14,12 +14,14 @@ from ringwatch.ingest.normalise import (
     is_placeholder,
     normalise_country,
     normalise_email,
-    normalise_email_series,
     normalise_ip,
-    normalise_ip_series,
     normalise_phone,
-    normalise_phone_series,
     normalise_text_id,
+)
+from ringwatch.ingest.normalise_columns import (
+    normalise_email_series,
+    normalise_ip_series,
+    normalise_phone_series,
     normalise_text_id_series,
 )
 

@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 from ringwatch.graph.reports.evaluation import roc_auc
-from ringwatch.graph.detection.features import FEATURES, Baselines, cluster_features
-from ringwatch.graph.detection.linking import rarity
+from ringwatch.graph.detection.features import FEATURES, Baselines, all_cluster_features
+from ringwatch.graph.detection.params import DetectionParams
+from ringwatch.graph.engines import rarity
 from ringwatch.graph.detection.scoring import contributions, describe, ring_risk
 
 T0 = pd.Timestamp("2026-10-01")
@@ -32,6 +33,15 @@ def _usage(n, out_ratio, requests):
     return pd.DataFrame({"account_id": [f"a{i}" for i in range(n)], "requests": requests,
                          "input_tokens": [1000] * n, "output_tokens": [int(1000 * out_ratio)] * n,
                          "active_days": [5] * n})
+
+
+def cluster_features(members, usage, activity, base, hub_cap):
+    """Features and details of one cluster (every row given belongs to it)."""
+    one = lambda frame: frame.assign(cluster=0)
+    params = DetectionParams(rare_client_max_accounts=hub_cap)
+    row = all_cluster_features(one(members), one(usage), one(activity), base, params).iloc[0]
+    details = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.drop(list(FEATURES)).items()}
+    return {k: float(row[k]) for k in FEATURES}, details
 
 
 BASE = Baselines(

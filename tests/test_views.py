@@ -16,7 +16,7 @@ from ringwatch.dashboard import actions, charts
 from ringwatch.dashboard.identity import Identity
 from ringwatch.graph.casework import exports as export
 from ringwatch.graph.reports import views
-from ringwatch.graph.engines.base import open_engine
+from ringwatch.graph.engines import open_engine
 from ringwatch.ingest.normalise import is_free_email_domain
 
 

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from ringwatch.cli import main
-from ringwatch.graph.engines.base import open_engine
+from ringwatch.graph.engines import open_engine
 from ringwatch.graph.detection.pipeline import detect
 from ringwatch.graph.detection.lineage import history
 from ringwatch.graph.load import ingest

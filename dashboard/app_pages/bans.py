@@ -32,7 +32,7 @@ if preview["weak_evidence"]:
     with st.expander(f"{preview['weak_evidence']:,} accounts with weak evidence: review before banning"):
         st.dataframe(preview["weak_accounts"], width="stretch", hide_index=True)
 
-threshold = int(SETTINGS["approval_above"].value())
+threshold = SETTINGS["approval_above"].integer()
 empty = preview["accounts"] == 0
 refusal = who.refusal("an export or a ban proposal")
 left, right = st.columns(2)

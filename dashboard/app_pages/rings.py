@@ -3,6 +3,7 @@
 import streamlit as st
 
 from ringwatch.dashboard import actions, casework, charts, data, identity
+from ringwatch.graph.casework.vocabulary import STATUS_LABELS, VERDICT_LABELS, VERDICTS
 
 key = data.store_key()
 who = identity.current()
@@ -12,8 +13,8 @@ with st.sidebar:
     st.header("Filter rings")
     include_benign = st.checkbox("Include benign linked groups", value=False, key="include_benign")
     rings = data.ring_list(key, include_benign)
-    decided = st.selectbox("Decision", ["any", "undecided", "confirmed fraud", "false positive", "needs review"],
-                           key="decided")
+    decided = st.selectbox("Decision", ["any", "undecided", *VERDICTS], key="decided",
+                           format_func=lambda v: VERDICT_LABELS.get(v, v))
     min_score = st.slider("Minimum risk score", 0.0, 1.0, 0.0, 0.05, key="min_score")
     max_size = int(rings["size"].max()) if len(rings) else 1
     min_size = st.number_input("Minimum size", 1, max(max_size, 1), 1, key="min_size")
@@ -22,15 +23,16 @@ with st.sidebar:
 
 shown = rings[(rings["risk_score"] >= min_score) & (rings["size"] >= min_size)]
 if decided == "undecided":
-    shown = shown[shown["decision"] == ""]
+    shown = shown[shown["verdict"] == ""]
 elif decided != "any":
-    shown = shown[shown["decision"].str.startswith(decided)]
+    shown = shown[shown["verdict"] == decided]
 for kind in wanted:
     shown = shown[shown["evidence_kinds"].fillna("").str.split(", ").map(lambda ks, k=kind: k in ks)]
 shown = shown.reset_index(drop=True)
 st.caption(f"{len(shown):,} of {len(rings):,} groups match. Click a column header to sort, a row to open it.")
 table = st.dataframe(
-    shown.drop(columns=["cluster_id", "flagged"]), width="stretch", hide_index=True, height=260, key="ring_table",
+    shown.drop(columns=["cluster_id", "flagged", "verdict"]).assign(status=shown["status"].map(STATUS_LABELS)),
+    width="stretch", hide_index=True, height=260, key="ring_table",
     on_select="rerun", selection_mode="single-row",
     column_config={"risk_score": st.column_config.ProgressColumn("risk score", min_value=0, max_value=1,
                                                                  format="%.3f")},
@@ -61,12 +63,12 @@ cols = st.columns(5)
 cols[0].metric("Risk score", f"{summary['risk_score']:.3f}")
 cols[1].metric("Accounts", f"{summary['size']:,}")
 status = rings.set_index("ring_id")["status"].get(ring_id, "benign")
-cols[2].metric("Status", status.split(" (")[0], help=status)
+cols[2].metric("Status", STATUS_LABELS[status].split(" (")[0], help=STATUS_LABELS[status])
 cols[3].metric("Requests", f"{int(summary['requests']):,}")
 cols[4].metric("Output tokens", f"{int(summary['output_tokens']):,}")
 st.caption(f"First seen {summary['first_seen']} · last seen {summary['last_seen']} · "
            f"evidence kinds: {summary['evidence_kinds'] or 'none'}")
-if status.startswith("held back"):
+if status == "held_back":
     st.info("Held back by a false-positive decision: its accounts are not flagged, and stay off ban lists, "
             "until new evidence appears. See the Decision tab.")
 again = members["reasons"].fillna("").str.startswith("flagged again after being marked false positive")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..engines.base import Engine
+from ..engines import Engine
 
 GENESIS = "0" * 64
 ENTRY_FIELDS = ("action", "ledger", "analyst", "at", "details", "prev_hash")
@@ -41,8 +41,7 @@ def now_text() -> str:
 def record(engine: Engine, ledger: str, action: str, analyst: str, rows: list[dict], at: str | None = None) -> list[dict]:
     """Append rows to ``ledger`` and one chained audit entry per row, all or nothing; returns the rows stored."""
     at = at or now_text()
-    engine.begin()
-    try:
+    with engine.transaction():
         log = engine.records("audit")
         prev = log["hash"].iloc[-1] if len(log) else GENESIS
         next_seq = int(log["seq"].iloc[-1]) + 1 if len(log) else 0
@@ -58,10 +57,6 @@ def record(engine: Engine, ledger: str, action: str, analyst: str, rows: list[di
         seqs = engine.append_records("audit", pd.DataFrame(entries))
         if seqs and seqs[0] != next_seq:
             raise RuntimeError("the audit log moved while appending; nothing was stored")
-    except BaseException:
-        engine.rollback()
-        raise
-    engine.commit()
     return stored
 
 

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..engines import Engine
 from . import audit
-from ..engines.base import Engine
-from .exports import bans_table, csv_bytes
+from .exports import bans_table, csv_bytes, record_export
 
 DEFAULT_APPROVAL_ABOVE = 50
 HISTORY_COLUMNS = ["account_id", "event", "batch_id", "analyst", "at", "note", "audit_seq"]
@@ -100,15 +100,6 @@ def approved_csv(engine: Engine, batch_id: str) -> tuple[bytes, int]:
     if hashlib.sha256(content).hexdigest() != b["content_hash"]:
         raise ValueError(f"batch {batch_id} no longer matches its content hash: run `ringwatch audit verify`")
     return content, int(b["size"])
-
-
-def record_export(engine: Engine, analyst: str, content: bytes, rows: int, destination: str,
-                  batch_id: str | None = None, selection: dict | None = None, what: str = "bans") -> dict:
-    """Append an export to the audit log: of a batch, or of an ad-hoc ``what`` (bans, members) selection."""
-    _need(analyst, "an export")
-    row = {"batch_id": batch_id, "what": "batch" if batch_id else what, "selection": selection,
-           "content_hash": hashlib.sha256(content).hexdigest(), "path": destination, "rows": rows, "analyst": analyst}
-    return audit.record(engine, "exports", "export_batch" if batch_id else f"export_{what}", analyst, [row])[0]
 
 
 def export_batch(engine: Engine, batch_id: str, out, analyst: str) -> dict:

@@ -25,12 +25,12 @@ import logging
 
 import pandas as pd
 
+from ..engines import Engine
 from . import audit
-from ..engines.base import Engine
+from .vocabulary import VERDICTS
 
 log = logging.getLogger(__name__)
 
-VERDICTS = ("confirmed_fraud", "false_positive", "needs_review")
 NEW_EVIDENCE_RISE = 0.1
 DECISION_COLUMNS = ["seq", "target", "target_kind", "verdict", "note", "analyst", "at", "risk_score", "members",
                     "ring_id", "audit_seq"]

@@ -1,13 +1,20 @@
-"""Exports: accounts, rings and the ban list, as CSV safe to open in a spreadsheet."""
+"""Exports: accounts, rings and the ban list, as CSV safe to open in a spreadsheet, and their audit records.
+
+A ban list or a ring's members leaving the store is an analyst action: ``audited_csv``
+records the export (who, what selection, the content's SHA-256) in the audit log before
+the bytes are handed over, for the command line and the dashboard alike.
+"""
 
 from __future__ import annotations
 
 import csv
+import hashlib
 from pathlib import Path
 
 import pandas as pd
 
-from ..engines.base import Engine
+from ..engines import Engine
+from . import audit
 
 ACCOUNT_COLUMNS = ["account_id", "ring_id", "risk_score", "flagged", "reasons"]
 RING_COLUMNS = ["ring_id", "size", "risk_score", "first_seen", "last_seen", "top_evidence"]
@@ -78,3 +85,36 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(csv_bytes(frame))
     return len(frame)
+
+
+def record_export(engine: Engine, analyst: str, content: bytes, rows: int, destination: str,
+                  batch_id: str | None = None, selection: dict | None = None, what: str = "bans") -> dict:
+    """Append an export to the audit log: of a batch, or of an ad-hoc ``what`` (bans, members) selection."""
+    if not analyst:
+        raise ValueError("an export needs an analyst: pass --analyst NAME or set RINGWATCH_ANALYST")
+    row = {"batch_id": batch_id, "what": "batch" if batch_id else what, "selection": selection,
+           "content_hash": hashlib.sha256(content).hexdigest(), "path": destination, "rows": rows, "analyst": analyst}
+    return audit.record(engine, "exports", "export_batch" if batch_id else f"export_{what}", analyst, [row])[0]
+
+
+def audited_csv(engine: Engine, analyst: str, table: pd.DataFrame, what: str, selection: dict,
+                destination: str) -> tuple[bytes, dict]:
+    """A table as formula-safe CSV bytes, recorded in the audit log first; returns (bytes, the export record)."""
+    content = csv_bytes(table)
+    return content, record_export(engine, analyst, content, len(table), destination, selection=selection, what=what)
+
+
+def ban_selection(rings=None, min_score: float | None = None, max_score: float | None = None) -> dict:
+    """A ban-list selection as the audit log records it."""
+    return {"rings": sorted(rings or ()), "min_score": min_score, "max_score": max_score}
+
+
+def export_bans(engine: Engine, analyst: str, out, rings=None, min_score: float | None = None,
+                max_score: float | None = None) -> dict:
+    """Write the ban list for a selection to ``out`` (recorded in the audit log first); returns the export record."""
+    table = bans_table(engine, list(rings or ()) or None, min_score, max_score)
+    content, row = audited_csv(engine, analyst, table, "bans", ban_selection(rings, min_score, max_score), str(out))
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    return row

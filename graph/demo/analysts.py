@@ -24,7 +24,7 @@ import logging
 import pandas as pd
 
 from ..casework import batches, decisions
-from ..engines.base import Engine
+from ..engines import Engine
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ almost nobody outside the ring uses; legitimate groups share only popular SDK te
 
 After the first scoring, flagged clusters are compared by the rare templates they use:
 
-- a template is *rare ring evidence* when at least two accounts use it, it is not a hub
-  (at most ``hub_cap`` accounts) and most of its accounts sit in flagged clusters
+- a template is *rare ring evidence* when at least two accounts use it, it is not popular
+  (at most ``merge_max_template_accounts`` accounts) and most of its accounts sit in flagged clusters
   (at most ``merge_max_outside`` of them elsewhere);
 - each flagged cluster gets a profile over those templates, weighted by the template's
   rarity (the IDF weight of the linking step) times the share of members using it;
@@ -30,8 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..engines import rarity
 from .features import FEATURES, Baselines, all_cluster_features
-from .linking import rarity
 from .params import DetectionParams
 from .scoring import ring_risk
 
@@ -74,7 +74,7 @@ def template_profile(activity: pd.DataFrame, sizes: pd.Series, flagged: set, pro
     use["accounts"] = use["prompt_fingerprint"].map(prompt_accounts).fillna(use["users"]).astype(np.int64)
     inside = use.groupby("prompt_fingerprint")["users"].transform("sum")
     outside = (use["accounts"] - inside).clip(lower=0)
-    rare = ((use["accounts"] >= 2) & (use["accounts"] <= params.hub_cap)
+    rare = ((use["accounts"] >= 2) & (use["accounts"] <= params.merge_max_template_accounts)
             & (outside <= params.merge_max_outside * use["accounts"]))
     use = use[rare].assign(outside=outside[rare])
     use["weight"] = rarity(use["accounts"], total) * use["users"] / use["cluster"].map(sizes).to_numpy()
@@ -162,7 +162,7 @@ def consolidate(acc: pd.DataFrame, use: pd.DataFrame, activity: pd.DataFrame, ta
         return {}, table, {}
     rename = {c: key for key, m in merges.items() for c in m.clusters}
     moved = lambda frame: frame[frame["cluster"].isin(rename)].assign(cluster=lambda f: f["cluster"].map(rename))
-    merged = all_cluster_features(moved(acc), moved(use), moved(activity), base, params.hub_cap, params.pair_cap)
+    merged = all_cluster_features(moved(acc), moved(use), moved(activity), base, params)
     kept = {key: m for key, m in merges.items()
             if ring_risk({k: merged.at[key, k] for k in FEATURES}) >= params.ring_threshold}
     rename = {c: key for key, m in kept.items() for c in m.clusters}

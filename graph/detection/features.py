@@ -14,6 +14,8 @@ import re
 import numpy as np
 import pandas as pd
 
+from .params import DetectionParams
+
 FEATURES = (
     "burst", "shared_payment", "shared_device", "email_pattern", "output_heavy", "volume",
     "template_exclusive", "synchrony", "even_traffic", "rare_client", "org_coherence",
@@ -58,8 +60,7 @@ def all_cluster_features(
     usage: pd.DataFrame,
     activity: pd.DataFrame,
     base: Baselines,
-    hub_cap: int,
-    rare_templates: int = 200,
+    params: DetectionParams,
 ) -> pd.DataFrame:
     """Features of every cluster at once, plus the figures behind them (for explanations).
 
@@ -72,15 +73,27 @@ def all_cluster_features(
     Returns:
         One row per cluster: the FEATURES columns and detail columns (size, cards, ...).
     """
-    g = members.groupby("cluster", sort=True)
-    out = pd.DataFrame({"size": g.size()})
-    n = out["size"]
+    out = pd.DataFrame({"size": members.groupby("cluster", sort=True).size()})
+    _burst(out, members)
+    _shared_instruments(out, members)
+    _email_pattern(out, members)
+    _org_coherence(out, members)
+    _traffic(out, usage, base)
+    _templates_and_synchrony(out, activity, base, params.rare_template_accounts)
+    _rare_client(out, members, base, params.rare_client_max_accounts)
+    out[list(FEATURES)] = out[list(FEATURES)].astype(float).round(4)
+    return out
 
-    # Burst: the share of members created in signup bursts. A burst is a 48-hour window
-    # holding at least BURST_MIN_MEMBERS accounts or BURST_MIN_SHARE of the cluster, so a
-    # ring created in several waves (it grows week after week) counts every wave; the
-    # largest single window's share is the floor, which keeps small rings (three accounts
-    # in one window) where they were.
+
+def _burst(out: pd.DataFrame, members: pd.DataFrame) -> None:
+    """burst: the share of members created in signup bursts.
+
+    A burst is a 48-hour window holding at least BURST_MIN_MEMBERS accounts or
+    BURST_MIN_SHARE of the cluster, so a ring created in several waves (it grows week after
+    week) counts every wave; the largest single window's share is the floor, which keeps
+    small rings (three accounts in one window) where they were.
+    """
+    n = out["size"].to_numpy()
     code = members["cluster"].map(pd.Series(np.arange(len(out)), index=out.index)).to_numpy(np.int64)
     seconds = members["created_at"].to_numpy("datetime64[s]").astype(np.int64)
     key = code * (1 << 40) + (seconds - seconds.min() if len(seconds) else seconds)
@@ -88,37 +101,50 @@ def all_cluster_features(
     key, code = key[order], code[order]
     start = np.arange(len(key))
     inside = np.searchsorted(key, key + int(BURST_WINDOW.total_seconds()), side="right") - start
-    largest = pd.Series(inside).groupby(code).max().to_numpy() / n.to_numpy()
-    needed = np.maximum(BURST_MIN_MEMBERS, np.ceil(BURST_MIN_SHARE * n.to_numpy()))[code]
+    largest = pd.Series(inside).groupby(code).max().to_numpy() / n
+    needed = np.maximum(BURST_MIN_MEMBERS, np.ceil(BURST_MIN_SHARE * n))[code]
     qualifying = inside >= needed
     # Mark the members of every qualifying window: +1 where a window starts, -1 after it ends.
     marks = np.zeros(len(key) + 1, dtype=np.int64)
     np.add.at(marks, start[qualifying], 1)
     np.add.at(marks, (start + inside)[qualifying], -1)
     in_burst = np.cumsum(marks)[:-1] > 0
-    waves = pd.Series(in_burst).groupby(code).sum().reindex(np.arange(len(out)), fill_value=0).to_numpy() / n.to_numpy()
+    waves = pd.Series(in_burst).groupby(code).sum().reindex(np.arange(len(out)), fill_value=0).to_numpy() / n
     out["burst"] = np.maximum(largest, waves)
 
+
+def _shared_instruments(out: pd.DataFrame, members: pd.DataFrame) -> None:
+    """shared_payment, shared_device: 1 - distinct instruments / members holding one."""
+    g = members.groupby("cluster", sort=True)
     for feature, column, present, distinct in (("shared_payment", "payment_id", "with_card", "cards"),
                                                ("shared_device", "device_id", "with_device", "devices")):
         out[present] = g[column].count()
         out[distinct] = g[column].nunique()
         out[feature] = np.where(out[present] >= 2, 1.0 - out[distinct] / out[present].clip(lower=1), 0.0)
 
+
+def _email_pattern(out: pd.DataFrame, members: pd.DataFrame) -> None:
+    """email_pattern: the share of members whose address follows a numbered stem three or more share."""
     stems = members.assign(stem=members["email"].map(_email_stem))
     stem_n = stems.groupby(["cluster", "stem"])["stem"].transform("size")
-    out["email_pattern"] = (stem_n >= 3).groupby(stems["cluster"]).sum().reindex(out.index, fill_value=0) / n
+    out["email_pattern"] = (stem_n >= 3).groupby(stems["cluster"]).sum().reindex(out.index, fill_value=0) / out["size"]
     out["email_stem"] = _top_value(stems, "stem")["stem"].reindex(out.index)
 
+
+def _org_coherence(out: pd.DataFrame, members: pd.DataFrame) -> None:
+    """org_coherence: how much of the group a declared organisation or company email domain explains."""
     org = _top_value(members, "org_id")
     corp = _top_value(members[~members["free_domain"].astype(bool)], "email_domain")
     # A declared organisation explains sharing; a company email domain alone only half does
     # (a farm can register a throwaway domain, but rarely declares a workspace).
     out["org_coherence"] = np.maximum(org["n"].reindex(out.index, fill_value=0),
-                                      0.5 * corp["n"].reindex(out.index, fill_value=0)) / n
+                                      0.5 * corp["n"].reindex(out.index, fill_value=0)) / out["size"]
     out["org"] = org["org_id"].reindex(out.index)
     out["domain"] = corp["email_domain"].reindex(out.index)
 
+
+def _traffic(out: pd.DataFrame, usage: pd.DataFrame, base: Baselines) -> None:
+    """output_heavy, volume and even_traffic, against the population's medians."""
     u = usage.assign(per_day=usage["requests"] / usage["active_days"].clip(lower=1))
     gu = u.groupby("cluster")
     sums = gu[["requests", "input_tokens", "output_tokens"]].sum().reindex(out.index, fill_value=0)
@@ -133,32 +159,38 @@ def all_cluster_features(
     req = u["requests"].astype(float)
     mean = req.groupby(u["cluster"]).mean().reindex(out.index)
     cv = (req.groupby(u["cluster"]).std(ddof=0).reindex(out.index) / mean).where(mean > 0, 1.0).fillna(1.0)
-    out["even_traffic"] = np.where(used >= 3, np.clip(1.0 - cv, 0.0, 1.0) * used / n, 0.0)
+    out["even_traffic"] = np.where(used >= 3, np.clip(1.0 - cv, 0.0, 1.0) * used / out["size"], 0.0)
 
-    if len(activity):
-        total = activity.groupby("cluster")["requests"].sum().reindex(out.index, fill_value=0)
-        fp_members = activity.groupby(["cluster", "prompt_fingerprint"])["account_id"].transform("nunique")
-        fp_all = activity["prompt_fingerprint"].map(base.prompt_accounts).fillna(0)
-        limit = np.maximum(rare_templates, 5 * activity["cluster"].map(n))
-        # A ring's templates are shared inside it and rare outside it; a cluster may be only
-        # part of a ring, so "rare" is relative to the cluster size, not "exclusive".
-        rare = (fp_all <= limit) & (fp_members >= 2)
-        out["templates"] = activity[rare].groupby("cluster")["prompt_fingerprint"].nunique().reindex(out.index, fill_value=0)
-        out["template_exclusive"] = (activity["requests"].where(rare, 0).groupby(activity["cluster"]).sum()
-                                     .reindex(out.index, fill_value=0) / total.clip(lower=1))
-        crowd = np.maximum(3, np.ceil(0.1 * activity["cluster"].map(n)))
-        in_bucket = activity.groupby(["cluster", "bucket"])["account_id"].transform("nunique")
-        out["synchrony"] = (activity["requests"].where(in_bucket >= crowd, 0).groupby(activity["cluster"]).sum()
-                            .reindex(out.index, fill_value=0) / total.clip(lower=1))
-    else:
+
+def _templates_and_synchrony(out: pd.DataFrame, activity: pd.DataFrame, base: Baselines,
+                             rare_template_accounts: int) -> None:
+    """template_exclusive (requests on templates rare outside the group) and synchrony (requests in crowded windows)."""
+    if activity.empty:
         out["templates"], out["template_exclusive"], out["synchrony"] = 0, 0.0, 0.0
+        return
+    n = out["size"]
+    total = activity.groupby("cluster")["requests"].sum().reindex(out.index, fill_value=0)
+    fp_members = activity.groupby(["cluster", "prompt_fingerprint"])["account_id"].transform("nunique")
+    fp_all = activity["prompt_fingerprint"].map(base.prompt_accounts).fillna(0)
+    limit = np.maximum(rare_template_accounts, 5 * activity["cluster"].map(n))
+    # A ring's templates are shared inside it and rare outside it; a cluster may be only
+    # part of a ring, so "rare" is relative to the cluster size, not "exclusive".
+    rare = (fp_all <= limit) & (fp_members >= 2)
+    out["templates"] = activity[rare].groupby("cluster")["prompt_fingerprint"].nunique().reindex(out.index, fill_value=0)
+    out["template_exclusive"] = (activity["requests"].where(rare, 0).groupby(activity["cluster"]).sum()
+                                 .reindex(out.index, fill_value=0) / total.clip(lower=1))
+    crowd = np.maximum(3, np.ceil(0.1 * activity["cluster"].map(n)))
+    in_bucket = activity.groupby(["cluster", "bucket"])["account_id"].transform("nunique")
+    out["synchrony"] = (activity["requests"].where(in_bucket >= crowd, 0).groupby(activity["cluster"]).sum()
+                        .reindex(out.index, fill_value=0) / total.clip(lower=1))
 
+
+def _rare_client(out: pd.DataFrame, members: pd.DataFrame, base: Baselines, max_accounts: int) -> None:
+    """rare_client: the share of members sending the group's most common client string, when that string is uncommon."""
     ua = _top_value(members, "user_agent").reindex(out.index)
     ua_degree = ua["user_agent"].map(base.ua_degree).fillna(ua["n"])
     out["client"] = ua["user_agent"]
-    out["rare_client"] = np.where((ua_degree <= hub_cap) & (ua["n"] >= 2), ua["n"].fillna(0) / n, 0.0)
-    out[list(FEATURES)] = out[list(FEATURES)].astype(float).round(4)
-    return out
+    out["rare_client"] = np.where((ua_degree <= max_accounts) & (ua["n"] >= 2), ua["n"].fillna(0) / out["size"], 0.0)
 
 
 def _log_ratio_v(value: pd.Series, baseline: float) -> np.ndarray:
@@ -167,11 +199,3 @@ def _log_ratio_v(value: pd.Series, baseline: float) -> np.ndarray:
         return np.zeros(len(value))
     x = np.log2(np.maximum(value.to_numpy(dtype=float), 1e-9) / baseline) / 3.0
     return np.nan_to_num(np.clip(x, 0.0, 1.0))
-
-
-def cluster_features(members, usage, activity, base, hub_cap, rare_templates=200):
-    """Features and details of a single cluster (all rows given belong to it)."""
-    one = lambda frame: frame.assign(cluster=0)
-    row = all_cluster_features(one(members), one(usage), one(activity), base, hub_cap, rare_templates).iloc[0]
-    details = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.drop(list(FEATURES)).items()}
-    return {k: float(row[k]) for k in FEATURES}, details

@@ -40,12 +40,11 @@ from collections.abc import Callable, Mapping
 
 import pandas as pd
 
-from ..engines.base import Engine, EngineError
+from ..engines import Engine, EngineError
 
 log = logging.getLogger(__name__)
 
 LINEAGE_COLUMNS = ["event", "ring_id", "related_ids", "size_before", "size_after", "joined", "left"]
-EVENTS = ("new", "grown", "shrunk", "merged", "split", "dissolved", "unchanged")
 SPLIT_SHARE = 0.2
 
 
@@ -80,71 +79,84 @@ def match_rings(previous: Mapping[str, frozenset], current: Mapping, fresh_id: C
     Returns:
         (cluster key -> ring id, lineage events as a DataFrame with ``LINEAGE_COLUMNS``).
     """
-    previous = {r: frozenset(m) for r, m in previous.items()}
-    current = {c: frozenset(m) for c, m in current.items()}
-    ring_of = {a: r for r, members in previous.items() for a in members}
-    overlap: dict = {}
-    for c, members in current.items():
-        for a in members:
-            r = ring_of.get(a)
-            if r is not None:
-                overlap.setdefault(c, {}).setdefault(r, 0)
-                overlap[c][r] += 1
-    sources = overlap
-    destinations: dict = {}
-    for c, per_ring in overlap.items():
-        for r, n in per_ring.items():
-            destinations.setdefault(r, {})[c] = n
-
-    prev_size = {r: len(m) for r, m in previous.items()}
-    cur_size = {c: len(m) for c, m in current.items()}
-    prev_min = {r: min(m) for r, m in previous.items()}
-    cur_min = {c: min(m) for c, m in current.items()}
-    best_dest = {r: _best(d, cur_size, cur_min) for r, d in destinations.items()}
-    best_src = {c: _best(s, prev_size, prev_min) for c, s in sources.items()}
-
-    names, kept = {}, {}
-    for c in sorted(current, key=lambda k: cur_min[k]):
-        r = best_src.get(c)
-        if r is not None and best_dest[r] == c:
-            shared = sources[c][r]
-            if 2 * shared >= prev_size[r] or 2 * shared > cur_size[c]:
-                names[c], kept[r] = r, c
-                continue
-        names[c] = fresh_id(current[c])
-
-    events = []
-    merged_from = {}
-    for r, c in best_dest.items():
-        merged_from.setdefault(c, []).append(r)
-    accounted = set()
-    for c in sorted(current, key=lambda k: names[k]):
-        rid, members = names[c], current[c]
-        before = previous.get(rid, frozenset())
-        joined, left = len(members - before), len(before - members)
-        row = {"ring_id": rid, "size_before": len(before), "size_after": len(members), "joined": joined, "left": left}
-        if len(merged_from.get(c, [])) >= 2:
-            related = sorted(merged_from[c])
-            accounted.update(related)
-            events.append({"event": "merged", "related_ids": related, **row})
-        elif rid in previous:
-            kind = ("unchanged" if not joined and not left else "shrunk" if len(members) < len(before) else "grown")
-            events.append({"event": kind, "related_ids": [], **row})
-        else:
-            events.append({"event": "new", "related_ids": sorted(sources.get(c, {})), **row})
-    for r in sorted(previous):
-        parts = [c for c, n in destinations.get(r, {}).items() if n >= max(2, SPLIT_SHARE * prev_size[r])]
-        row = {"ring_id": r, "size_before": prev_size[r], "size_after": len(previous[r] & current[kept[r]]) if r in kept else 0,
-               "joined": 0, "left": 0}
-        if len(parts) >= 2:
-            accounted.add(r)
-            events.append({"event": "split", "related_ids": sorted(names[c] for c in parts), **row})
-        elif r not in kept and r not in accounted:
-            events.append({"event": "dissolved", "related_ids": [], **row, "left": prev_size[r]})
-    frame = pd.DataFrame(events, columns=LINEAGE_COLUMNS)
+    m = _Matching({r: frozenset(x) for r, x in previous.items()}, {c: frozenset(x) for c, x in current.items()})
+    names, kept = m.names(fresh_id)
+    frame = pd.DataFrame(m.events(names, kept), columns=LINEAGE_COLUMNS)
     frame["related_ids"] = frame["related_ids"].map(lambda ids: ",".join(ids))
     log.info("lineage: %s", frame["event"].value_counts().to_dict())
     return names, frame.reset_index(drop=True)
+
+
+class _Matching:
+    """Overlaps between the previous run's rings and this run's clusters, and each side's best match."""
+
+    def __init__(self, previous: dict[str, frozenset], current: dict):
+        self.previous, self.current = previous, current
+        ring_of = {a: r for r, members in previous.items() for a in members}
+        self.sources: dict = {}  # cluster -> previous ring -> shared members
+        for c, members in current.items():
+            for a in members:
+                r = ring_of.get(a)
+                if r is not None:
+                    self.sources.setdefault(c, {}).setdefault(r, 0)
+                    self.sources[c][r] += 1
+        self.destinations: dict = {}  # previous ring -> cluster -> shared members
+        for c, per_ring in self.sources.items():
+            for r, n in per_ring.items():
+                self.destinations.setdefault(r, {})[c] = n
+        self.prev_size = {r: len(x) for r, x in previous.items()}
+        self.cur_size = {c: len(x) for c, x in current.items()}
+        self.cur_min = {c: min(x) for c, x in current.items()}
+        prev_min = {r: min(x) for r, x in previous.items()}
+        self.best_dest = {r: _best(d, self.cur_size, self.cur_min) for r, d in self.destinations.items()}
+        self.best_src = {c: _best(s, self.prev_size, prev_min) for c, s in self.sources.items()}
+
+    def names(self, fresh_id: Callable) -> tuple[dict, dict]:
+        """(cluster -> ring id, previous ring -> the cluster that kept its id): mutual best matches keep ids."""
+        names, kept = {}, {}
+        for c in sorted(self.current, key=lambda k: self.cur_min[k]):
+            r = self.best_src.get(c)
+            if r is not None and self.best_dest[r] == c:
+                shared = self.sources[c][r]
+                if 2 * shared >= self.prev_size[r] or 2 * shared > self.cur_size[c]:
+                    names[c], kept[r] = r, c
+                    continue
+            names[c] = fresh_id(self.current[c])
+        return names, kept
+
+    def events(self, names: dict, kept: dict) -> list[dict]:
+        """Every lineage event: one per current cluster, then splits and dissolutions of previous rings."""
+        merged_from: dict = {}
+        for r, c in self.best_dest.items():
+            merged_from.setdefault(c, []).append(r)
+        accounted: set = set()
+        events = [self._cluster_event(c, names[c], merged_from.get(c, []), accounted)
+                  for c in sorted(self.current, key=lambda k: names[k])]
+        for r in sorted(self.previous):
+            parts = [c for c, n in self.destinations.get(r, {}).items() if n >= max(2, SPLIT_SHARE * self.prev_size[r])]
+            after = len(self.previous[r] & self.current[kept[r]]) if r in kept else 0
+            row = {"ring_id": r, "size_before": self.prev_size[r], "size_after": after, "joined": 0, "left": 0}
+            if len(parts) >= 2:
+                accounted.add(r)
+                events.append({"event": "split", "related_ids": sorted(names[c] for c in parts), **row})
+            elif r not in kept and r not in accounted:
+                events.append({"event": "dissolved", "related_ids": [], **row, "left": self.prev_size[r]})
+        return events
+
+    def _cluster_event(self, c, rid: str, merged_from: list, accounted: set) -> dict:
+        """A current cluster's event: merged, unchanged, grown, shrunk or new."""
+        members = self.current[c]
+        before = self.previous.get(rid, frozenset())
+        joined, left = len(members - before), len(before - members)
+        row = {"ring_id": rid, "size_before": len(before), "size_after": len(members), "joined": joined, "left": left}
+        if len(merged_from) >= 2:
+            related = sorted(merged_from)
+            accounted.update(related)
+            return {"event": "merged", "related_ids": related, **row}
+        if rid in self.previous:
+            kind = "unchanged" if not joined and not left else "shrunk" if len(members) < len(before) else "grown"
+            return {"event": kind, "related_ids": [], **row}
+        return {"event": "new", "related_ids": sorted(self.sources.get(c, {})), **row}
 
 
 # The ``lineage`` ledger keeps every run's events, so changes can be followed across weeks.
@@ -176,13 +188,7 @@ def record_history(engine: Engine, lineage: pd.DataFrame, rings: pd.DataFrame, p
     flagged = [(r in previously_flagged) if g else (r in now) for r, g in zip(lineage["ring_id"], gone)]
     until = None if data_until is None or pd.isna(data_until) else pd.Timestamp(data_until).isoformat()
     rows = lineage.assign(run_at=pd.Timestamp(run_at).isoformat(), data_until=until, flagged=flagged)
-    engine.begin()
-    try:
-        engine.append_records("lineage", rows[HISTORY_COLUMNS])
-    except BaseException:
-        engine.rollback()
-        raise
-    engine.commit()
+    engine.append_records("lineage", rows[HISTORY_COLUMNS])
 
 
 def history(engine: Engine) -> pd.DataFrame:
@@ -197,3 +203,13 @@ def history(engine: Engine) -> pd.DataFrame:
     frame["flagged"] = frame["flagged"].astype(bool)
     frame["related_ids"] = frame["related_ids"].fillna("").astype(str)
     return frame
+
+
+def latest_events(engine: Engine) -> pd.DataFrame:
+    """The lineage events of the last detection run (``HISTORY_COLUMNS`` plus ``seq``); none before the first run."""
+    events = history(engine)
+    try:
+        finished = pd.to_datetime(engine.results("runs")["finished_at"]).max()
+    except EngineError:
+        return events.iloc[0:0]
+    return events[events["run_at"] == finished].reset_index(drop=True)

@@ -1,4 +1,4 @@
-"""Detection parameters and the evidence kinds the graph links on, declared once."""
+"""Every knob of a detection run, declared once, each with one meaning."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ class DetectionParams:
     # Identifier values shared by more accounts than this are hubs (a university NAT, a
     # popular SDK template): listed as suppressed, never used as links.
     hub_cap: int = 2000
-    # Values shared by more accounts than this link each account to a few anchor accounts
-    # of the value instead of to every other one (bounds the work for large groups).
+    # Values shared by more accounts than this link each account to the value's first
+    # `anchors` accounts instead of to every other one (bounds the work for large groups).
     pair_cap: int = 200
     anchors: int = 50
     # A link between two accounts needs this much evidence from at least `min_families`
@@ -26,6 +26,9 @@ class DetectionParams:
     similarity_top_k: int = 25
     similarity_cutoff: float = 0.1
     similarity_degree_cutoff: int = 3
+    # Templates used by more accounts than this are popular (an SDK's default prompt) and
+    # say nothing about co-activity: they are not compared.
+    similarity_max_template_accounts: int = 2000
     # Lockstep pairs (very similar activity over many buckets) link on behaviour alone.
     lockstep_similarity: float = 0.5
     lockstep_common: int = 6
@@ -36,7 +39,12 @@ class DetectionParams:
     split_min_modularity: float = 0.35
     resolution: float = 1.0
     min_ring_size: int = 3
-    # Consolidation (graph/consolidation.py): flagged clusters that share a ring's own rare
+    # Ring features: a prompt template is rare for a cluster when at most this many
+    # accounts use it (or five times the cluster's size, for large clusters) ...
+    rare_template_accounts: int = 200
+    # ... and a client string is uncommon when at most this many accounts send it.
+    rare_client_max_accounts: int = 2000
+    # Consolidation (detection/consolidation.py): flagged clusters that share a ring's own rare
     # prompt templates are one operation. Two templates at least, as a strong link needs two
     # independent pieces of evidence: one shared template can be a public prompt that two
     # unrelated operators both copied.
@@ -50,45 +58,11 @@ class DetectionParams:
     # templates and a legitimate group's internal templates fail this at once. Half, not
     # zero, because part of a ring may sit below the flagging threshold or in no cluster.
     merge_max_outside: float = 0.5
+    # A template used by more accounts than this is never ring evidence for a merge.
+    merge_max_template_accounts: int = 2000
     ring_threshold: float = 0.5
     account_threshold: float = 0.5
 
     def as_dict(self) -> dict:
         """Plain dict, for storing with the run."""
         return asdict(self)
-
-
-@dataclass(frozen=True)
-class EvidenceKind:
-    """How one kind of shared identifier counts as evidence."""
-
-    family: str
-    weight: float
-    noun: str
-
-
-# Families group kinds that are not independent (a shared IP implies a shared /24), so a
-# pair of accounts needs evidence from two families, not two views of one fact.
-KINDS: dict[str, EvidenceKind] = {
-    "payment": EvidenceKind("payment", 1.0, "payment instrument"),
-    "device": EvidenceKind("device", 1.0, "device"),
-    "phone": EvidenceKind("phone", 1.0, "phone number"),
-    "email": EvidenceKind("email", 1.0, "email address"),
-    "ip": EvidenceKind("network", 0.6, "signup IP"),
-    "ip_net": EvidenceKind("network", 0.25, "signup network"),
-    "request_ip": EvidenceKind("network", 0.35, "request IP"),
-    "user_agent": EvidenceKind("client", 0.5, "client string"),
-    "org": EvidenceKind("org", 0.8, "declared organisation"),
-    "email_domain": EvidenceKind("org", 0.5, "email domain"),
-    "prompt": EvidenceKind("behaviour", 0.5, "prompt template"),
-    "coactivity": EvidenceKind("behaviour", 1.0, "co-activity"),
-}
-
-
-def kind_info(kind: str) -> EvidenceKind:
-    """Evidence settings for a kind; user-declared identifiers count like a device or card."""
-    if kind in KINDS:
-        return KINDS[kind]
-    if kind.startswith("custom:"):
-        return EvidenceKind(kind, 1.0, kind.split(":", 1)[1])
-    return EvidenceKind(kind, 0.5, kind)

@@ -1,27 +1,51 @@
-"""The engine interface: the few primitives the detection pipeline needs from a graph store.
+"""The engine seam: the few primitives an engine must supply, and everything built once on top of them.
 
-The pipeline (`detect.py`, `scoring.py`, `explain.py`) is written once against this class.
-An engine stores accounts, their identifiers and usage, and answers a handful of graph
-questions with DataFrames whose columns are fixed and documented here. A capability an
-engine lacks raises `NotSupported`; callers never branch on engine names.
+The pipeline (``detection``, ``casework``, ``reports``) is written once against ``Engine``.
+An engine subclass supplies:
+
+- a unit of work: ``_begin``, ``_commit``, ``_rollback`` (and ``close``);
+- a record store over the tables of ``columns.TABLES``: ``_insert``, ``_select``, ``_delete``;
+- a result store: ``_write_results``, ``_read_result``, ``_drop_results``.
+
+Everything else is done here once, on top of those: transactions (``transaction()``),
+loading with its idempotency rules, ledgers with their numbering, result tables with their
+names and messages, account numbering, the column contracts of ``columns``, and every
+graph question (identifier degrees, the link rule and co-activity of ``policy``, usage
+sums) in plain pandas, plus connected components and community detection in this process
+(``inprocess``). An engine overrides any of those with a native version when it has one
+(SQL, Cypher, Graph Data Science); the engine contract suite checks each override against
+the answers given here. A capability an engine lacks raises ``NotSupported``.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-
-class NotSupported(Exception):
-    """The engine does not offer this capability."""
-
-
-class EngineError(Exception):
-    """The engine cannot do what was asked (unreachable, misconfigured, no data)."""
+from . import inprocess, usage
+from . import policy as rules
+from .columns import (
+    ACCOUNT_COLUMNS,
+    COUNT_KEYS,
+    DEGREE_COLUMNS,
+    HOLDER_COLUMNS,
+    IDENTIFIER_COLUMNS,
+    LABEL_COLUMNS,
+    LEDGERS,
+    RESULT_TABLES,
+    TABLES,
+    USAGE_COLUMNS,
+    account_columns,
+)
+from .errors import NO_RESULTS, EngineError, NotSupported
+from .policy import LinkPolicy, SimilarityPolicy
 
 
 @dataclass(frozen=True)
@@ -30,12 +54,6 @@ class LoadResult:
 
     loaded: int
     duplicates: int = 0
-
-
-# Append-only ledgers: analysts' decisions, ban batches, their approvals, exports, unbans,
-# and the hash-chained audit log that records all of them (see audit.py); and every
-# detection run's ring lineage events (lineage.py).
-LEDGERS = ("decisions", "batches", "approvals", "exports", "unbans", "audit", "lineage")
 
 
 def ledger_bodies(frame: pd.DataFrame) -> list[str]:
@@ -51,31 +69,35 @@ def ledger_frame(seqs: list[int], bodies: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, dtype=object) if rows else pd.DataFrame({"seq": pd.Series(dtype="int64")})
 
 
+def keys_frame(**columns) -> pd.DataFrame:
+    """A frame of key values for ``_select`` / ``_delete`` (every value as text)."""
+    return pd.DataFrame({name: [str(v) for v in values] for name, values in columns.items()})
+
+
 class Engine(ABC):
-    """A graph store plus the algorithms the pipeline runs on it.
+    """A graph store plus the algorithms the pipeline runs on it (see the module docstring).
 
-    Column contracts (every engine returns exactly these):
-
-    - ``identifier_degrees()``: ``kind, value, accounts`` for every identifier value linked
-      to at least two accounts (signup identifiers plus ``request_ip`` and ``prompt`` from
-      usage).
-    - ``pair_evidence(...)``: ``a, b, family, score, shared`` — evidence between accounts
-      ``a < b`` from the identifier values they share, summed per evidence family.
-    - ``value_degrees(values)``: ``kind, value, accounts`` for the given values.
-    - ``node_similarity(...)``: ``a, b, similarity, common`` — weighted Jaccard between
-      accounts over (prompt fingerprint, time bucket) activity, GDS Node Similarity
-      semantics (see the method).
-    - ``components(edges)`` / ``communities(edges, ...)``: ``account_id, group`` for the
-      accounts in ``edges`` (``a, b, weight``); ``group`` is the smallest member.
-
-    In pair results ``a`` and ``b`` are account numbers: positions in ``accounts()``,
-    which is ordered by account id.
+    In pair results ``a`` and ``b`` are account numbers: positions in ``accounts()``, which
+    is ordered by account id.
     """
 
     name: str = "engine"
 
-    # -- lifecycle -------------------------------------------------------------------------
-    def __enter__(self) -> "Engine":
+    def __init__(self) -> None:
+        self._depth = 0
+
+    @classmethod
+    def open(cls, location) -> Engine:
+        """Open the store at ``location`` (a file path for a file-backed engine; ignored by a server engine)."""
+        return cls(location)
+
+    @classmethod
+    def store_files(cls, location) -> tuple[Path, ...]:
+        """The files holding a store at ``location``; none for an engine whose store lives on a server."""
+        return ()
+
+    # -- lifecycle and units of work -------------------------------------------------------
+    def __enter__(self) -> Engine:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -85,186 +107,161 @@ class Engine(ABC):
     def close(self) -> None:
         """Release connections and temporary graph projections."""
 
+    @abstractmethod
+    def _begin(self) -> None:
+        """Start a unit of work on the store."""
+
+    @abstractmethod
+    def _commit(self) -> None:
+        """Make the unit of work permanent."""
+
+    @abstractmethod
+    def _rollback(self) -> None:
+        """Drop the unit of work."""
+
+    @contextmanager
+    def transaction(self) -> Iterator[Engine]:
+        """A unit of work: everything written inside the block is stored together or not at all.
+
+        A block inside another joins it, so a function that needs a unit of work of its own
+        can also run inside its caller's.
+        """
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self
+            finally:
+                self._depth -= 1
+            return
+        self._begin()
+        self._depth = 1
+        try:
+            yield self
+        except BaseException:
+            self._depth = 0
+            self._rollback()
+            self._changed()
+            raise
+        self._depth = 0
+        self._commit()
+
+    def _changed(self) -> None:
+        """Records changed: an engine drops what it derived from them (account numbers, link tables)."""
+
+    # -- the record store (engines supply these) -------------------------------------------
+    @abstractmethod
+    def _insert(self, table: str, frame: pd.DataFrame) -> None:
+        """Append rows (the table's columns of ``columns.TABLES``, in that order) to a table."""
+
+    @abstractmethod
+    def _select(self, table: str, keys: pd.DataFrame | None = None, columns: list[str] | None = None,
+                order: list[str] | None = None) -> pd.DataFrame:
+        """Rows of a table: all, or those whose ``keys.columns`` values match a row of ``keys``.
+
+        ``columns`` keeps only those columns; ``order`` sorts by those columns (else any order).
+        """
+
+    @abstractmethod
+    def _delete(self, table: str, keys: pd.DataFrame | None = None) -> int:
+        """Delete all rows of a table, or those matching a row of ``keys``; returns how many went."""
+
+    @abstractmethod
+    def _write_results(self, tables: dict[str, pd.DataFrame]) -> None:
+        """Replace these result tables (inside the caller's unit of work)."""
+
+    @abstractmethod
+    def _read_result(self, name: str) -> pd.DataFrame | None:
+        """A stored result table, or None when no run stored it."""
+
+    @abstractmethod
+    def _drop_results(self) -> None:
+        """Delete every stored result table."""
+
+    @staticmethod
+    def _check_table(table: str) -> list[str]:
+        if table not in TABLES:
+            raise EngineError(f"unknown table {table!r}; tables: {', '.join(TABLES)}")
+        return TABLES[table]
+
     # -- loading ---------------------------------------------------------------------------
-    @abstractmethod
-    def begin(self) -> None:
-        """Start a unit of work: loads until ``commit`` are stored all together or not at all."""
-
-    @abstractmethod
-    def commit(self) -> None:
-        """Make the loads since ``begin`` permanent."""
-
-    @abstractmethod
-    def rollback(self) -> None:
-        """Drop the loads since ``begin``."""
-
-    @abstractmethod
     def clear_store(self) -> int:
         """Delete every record and result this engine holds; returns how many records went."""
+        with self.transaction():
+            total = sum(self._delete(table) for table in TABLES)
+            self._drop_results()
+        self._changed()
+        return int(total)
 
-    @abstractmethod
     def seen_file(self, kind: str, digest: str) -> bool:
         """True when a file with this content digest was already loaded as ``kind``."""
+        return len(self._select("loaded_files", keys_frame(kind=[kind], digest=[digest]), ["kind"])) > 0
 
-    @abstractmethod
     def record_file(self, kind: str, digest: str, source: str, rows: int) -> None:
         """Remember that a file was loaded, so a re-run skips it."""
+        if not self.seen_file(kind, digest):
+            self._insert("loaded_files", pd.DataFrame([{"kind": kind, "digest": digest, "source": str(source),
+                                                        "rows": int(rows)}]))
 
-    @abstractmethod
     def load_accounts(self, signups: pd.DataFrame, identifiers: pd.DataFrame) -> LoadResult:
         """Store normalised signups and their identifiers; existing account ids win."""
+        incoming = signups[ACCOUNT_COLUMNS]
+        wanted = keys_frame(account_id=incoming["account_id"].drop_duplicates())
+        stored = set(self._select("accounts", wanted, ["account_id"])["account_id"])
+        fresh = incoming[~incoming["account_id"].isin(stored)].drop_duplicates("account_id")
+        links = identifiers[IDENTIFIER_COLUMNS]
+        self._insert("accounts", fresh)
+        self._insert("identifiers", links[links["account_id"].isin(set(fresh["account_id"]))].drop_duplicates())
+        self._changed()
+        return LoadResult(loaded=len(fresh), duplicates=len(incoming) - len(fresh))
 
-    @abstractmethod
     def load_usage(self, usage: pd.DataFrame) -> LoadResult:
         """Append normalised usage rows."""
+        self._insert("usage", usage[USAGE_COLUMNS])
+        self._changed()
+        return LoadResult(loaded=len(usage))
 
-    @abstractmethod
     def load_labels(self, labels: pd.DataFrame) -> LoadResult:
         """Store labels; a later label for the same account replaces the earlier one."""
+        frame = labels[LABEL_COLUMNS]
+        last = frame.drop_duplicates("account_id", keep="last")
+        self._delete("labels", keys_frame(account_id=last["account_id"]))
+        self._insert("labels", last)
+        return LoadResult(loaded=len(frame))
 
-    @abstractmethod
     def record_quarantine(self, rows: pd.DataFrame) -> None:
         """Keep quarantined rows (source, row, column, value, reason) with the store."""
+        if rows.empty:
+            return
+        frame = rows[TABLES["quarantine"]].copy()
+        frame["value"] = [None if _missing(v) else str(v) for v in frame["value"]]
+        self._insert("quarantine", frame)
 
     # -- reading ---------------------------------------------------------------------------
-    @abstractmethod
     def counts(self) -> dict[str, int]:
         """Row counts: accounts, identifiers, usage_rows, labels, quarantined."""
+        tables = ("accounts", "identifiers", "usage", "labels", "quarantine")
+        return {key: len(self._select(table, columns=TABLES[table][:1])) for key, table in zip(COUNT_KEYS, tables)}
 
-    @abstractmethod
     def accounts(self, account_ids: list[str] | None = None, columns: list[str] | None = None) -> pd.DataFrame:
         """Accounts with their normalised signup columns, in id order: all, or only these ids.
 
-        ``columns`` keeps only these columns (``account_id`` always comes first); an engine may
-        read only those from its store.
+        ``columns`` keeps only these columns (``account_id`` always comes first).
         """
+        picked = account_columns(columns)
+        keys = None if account_ids is None else keys_frame(account_id=list(dict.fromkeys(map(str, account_ids))))
+        frame = self._select("accounts", keys, picked, order=["account_id"])
+        return frame[picked].reset_index(drop=True)
 
-    @abstractmethod
     def labels(self) -> pd.DataFrame:
         """Stored labels: account_id, label, ring_id, attributes."""
+        return self._select("labels", order=["account_id"])[LABEL_COLUMNS].reset_index(drop=True)
 
-    @abstractmethod
-    def usage_summary(self) -> pd.DataFrame:
-        """Per account: requests, input_tokens, output_tokens, first_ts, last_ts, active_days, prompts."""
-
-    @abstractmethod
-    def prompt_summary(self) -> pd.DataFrame:
-        """Per prompt fingerprint: accounts, requests."""
-
-    @abstractmethod
-    def member_usage(self, account_ids: list[str], bucket_minutes: int) -> pd.DataFrame:
-        """Usage of these accounts per bucket: account_id, bucket, prompt_fingerprint, requests, input_tokens, output_tokens."""
-
-    @abstractmethod
-    def usage_by_group(self, groups: pd.DataFrame, bucket_minutes: int, origin: pd.Timestamp) -> pd.DataFrame:
-        """Usage summed per group and time bucket: group, bucket, requests, output_tokens, last_ts.
-
-        ``groups`` (account_id, group) puts accounts in groups (an account listed twice
-        counts in its first group); the usage of every other account is summed under group
-        None. Buckets are ``bucket_minutes`` wide, counted from ``origin`` (naive UTC);
-        ``last_ts`` is the latest usage time in the bucket. Rows are sorted by group (None
-        last), then bucket. The aggregation runs in the store, so a review of a large store
-        never pulls per-account usage into memory.
-        """
-
-    @abstractmethod
     def account_identifiers(self, account_ids: list[str]) -> pd.DataFrame:
         """Identifiers of these accounts: account_id, kind, value (signup identifiers only)."""
+        keys = keys_frame(account_id=sorted(set(map(str, account_ids))))
+        frame = self._select("identifiers", keys, order=IDENTIFIER_COLUMNS)
+        return frame[IDENTIFIER_COLUMNS].reset_index(drop=True)
 
-    # -- graph algorithms ------------------------------------------------------------------
-    @abstractmethod
-    def identifier_degrees(self, min_accounts: int = 2) -> pd.DataFrame:
-        """Accounts per identifier value (kind, value, accounts), for values with at least ``min_accounts``."""
-
-    @abstractmethod
-    def identifier_kinds(self) -> list[str]:
-        """The identifier kinds stored (built-in and user-declared ``custom:<column>``)."""
-
-    @abstractmethod
-    def value_degrees(self, values: pd.DataFrame) -> pd.DataFrame:
-        """Accounts behind each given (kind, value)."""
-
-    @abstractmethod
-    def pair_evidence(
-        self,
-        *,
-        kinds: pd.DataFrame,
-        hub_cap: int,
-        pair_cap: int,
-        anchors: int,
-        total_accounts: int,
-        min_total: float,
-        alone_family: str,
-        alone_score: float,
-        keep_pairs: pd.DataFrame | None = None,
-    ) -> pd.DataFrame:
-        """Evidence per account pair and family from shared identifier values.
-
-        Each value shared by ``n`` accounts (2 <= n <= ``hub_cap``) adds
-        ``weight(kind) * max(0, ln(N/n) / ln(N/2))`` to its family (``kinds``: kind, family,
-        weight). Values with ``n <= pair_cap`` link all their pairs; larger ones link each
-        account to the value's first ``anchors`` accounts (by account number). Only pairs
-        whose family scores, each capped at 1, add up to ``min_total``, whose
-        ``alone_family`` score reaches ``alone_score``, or that are listed in ``keep_pairs``
-        (a, b) are returned.
-        """
-
-    @abstractmethod
-    def node_similarity(
-        self,
-        *,
-        bucket_minutes: int,
-        max_degree: int,
-        top_k: int,
-        similarity_cutoff: float,
-        degree_cutoff: int,
-    ) -> pd.DataFrame:
-        """Weighted Jaccard over (prompt fingerprint, time bucket) activity nodes.
-
-        Semantics follow Neo4j GDS Node Similarity: accounts with fewer than
-        ``degree_cutoff`` activity nodes are skipped; a pair is kept when its similarity is
-        at least ``similarity_cutoff`` and it is among the ``top_k`` most similar for either
-        account (ties broken by account id). Fingerprints used by more than ``max_degree``
-        accounts are popular templates and are not projected.
-        """
-
-    @abstractmethod
-    def components(self, edges: pd.DataFrame) -> pd.DataFrame:
-        """Weakly connected components of the graph given by ``edges`` (a, b, weight)."""
-
-    @abstractmethod
-    def communities(self, edges: pd.DataFrame, *, seed: int, resolution: float) -> tuple[pd.DataFrame, float]:
-        """Seeded community detection (Leiden/Louvain) on ``edges``; returns (account_id, group) and modularity."""
-
-    # -- results ---------------------------------------------------------------------------
-    @abstractmethod
-    def save_results(self, tables: dict[str, pd.DataFrame]) -> None:
-        """Replace the stored detection results with these tables."""
-
-    @abstractmethod
-    def results(self, name: str) -> pd.DataFrame:
-        """A stored result table (accounts, rings, ring_evidence, suppressed_hubs, runs, lineage)."""
-
-    # -- ledgers ---------------------------------------------------------------------------
-    @abstractmethod
-    def append_records(self, ledger: str, frame: pd.DataFrame) -> list[int]:
-        """Append rows to a ledger (one of ``LEDGERS``); returns the sequence numbers given to them.
-
-        A ledger is append-only: rows are never updated or deleted (only ``clear_store``
-        wipes them with the rest of the store). Each row is stored as canonical JSON text
-        (``ledger_bodies``) under ``(ledger, seq)``, ``seq`` counting 0, 1, 2, ... per ledger,
-        so values should be JSON types (timestamps as ISO text).
-        """
-
-    @abstractmethod
-    def records(self, ledger: str) -> pd.DataFrame:
-        """A ledger's rows in append order: ``seq`` plus the columns the rows were appended with."""
-
-    def _check_ledger(self, ledger: str) -> None:
-        if ledger not in LEDGERS:
-            raise EngineError(f"unknown ledger {ledger!r}; ledgers: {', '.join(LEDGERS)}")
-
-    @abstractmethod
     def value_accounts(self, values: pd.DataFrame, per_value: int = 100, limit: int = 1000) -> pd.DataFrame:
         """Accounts holding the given signup identifier values: account_id, kind, value, holders.
 
@@ -272,40 +269,147 @@ class Engine(ABC):
         value in all; at most ``per_value`` of them (lowest account ids) are returned per
         value and at most ``limit`` rows in all, ordered by kind, value and account id.
         """
+        keys = values[["kind", "value"]].astype(str).drop_duplicates()
+        held = self._select("identifiers", keys, order=["kind", "value", "account_id"])
+        held = held.assign(holders=held.groupby(["kind", "value"])["account_id"].transform("size"))
+        held = held[held.groupby(["kind", "value"]).cumcount() < int(per_value)]
+        return held[HOLDER_COLUMNS].head(int(limit)).reset_index(drop=True)
 
-    @abstractmethod
-    def neighbour_edges(self, account_ids: list[str], limit: int) -> pd.DataFrame:
-        """One hop: account_id, kind, value of every account sharing a signup identifier with these, at most ``limit`` rows."""
+    def identifier_kinds(self) -> list[str]:
+        """The identifier kinds stored (built-in and user-declared ``custom:<column>``)."""
+        return sorted(self._select("identifiers", columns=["kind"])["kind"].unique().tolist())
 
-    def neighbourhood(self, account_id: str, hops: int = 1, limit: int = 500) -> pd.DataFrame:
-        """Edges account–identifier around an account, ``hops`` account hops out, at most ``limit`` rows."""
-        frontier, seen, frames = {account_id}, set(), []
-        for _ in range(max(1, hops)):
-            edges = self.neighbour_edges(sorted(frontier), limit)
-            frames.append(edges)
-            seen |= frontier
-            frontier = set(edges["account_id"]) - seen
-            if not frontier:
-                break
-        return pd.concat(frames, ignore_index=True).drop_duplicates().head(limit).reset_index(drop=True)
+    # -- usage sums ------------------------------------------------------------------------
+    def _usage(self, account_ids=None) -> pd.DataFrame:
+        keys = None if account_ids is None else keys_frame(account_id=sorted(set(map(str, account_ids))))
+        return self._select("usage", keys)
+
+    def usage_summary(self) -> pd.DataFrame:
+        """Per account: requests, input_tokens, output_tokens, first_ts, last_ts, active_days, prompts."""
+        return usage.per_account(self._usage())
+
+    def prompt_summary(self) -> pd.DataFrame:
+        """Per prompt fingerprint: accounts, requests."""
+        return usage.per_prompt(self._usage())
+
+    def member_usage(self, account_ids: list[str], bucket_minutes: int) -> pd.DataFrame:
+        """Usage of these accounts per bucket: account_id, bucket, prompt_fingerprint, requests, input_tokens, output_tokens."""
+        return usage.per_bucket(self._usage(account_ids), bucket_minutes)
+
+    def usage_by_group(self, groups: pd.DataFrame, bucket_minutes: int, origin: pd.Timestamp) -> pd.DataFrame:
+        """Usage summed per group and time bucket: group, bucket, requests, output_tokens, last_ts.
+
+        ``groups`` (account_id, group) puts accounts in groups (an account listed twice
+        counts in its first group); the usage of every other account is summed under group
+        None. Buckets are ``bucket_minutes`` wide, counted from ``origin`` (naive UTC);
+        ``last_ts`` is the latest usage time in the bucket. Rows are sorted by group (None
+        last), then bucket. An engine that can should sum in the store, so a review of a
+        large store never pulls per-account usage into memory.
+        """
+        return usage.per_group(self._usage(), groups, bucket_minutes, origin)
+
+    # -- graph questions -------------------------------------------------------------------
+    def account_numbers(self) -> pd.Series:
+        """Each account's number (its position in account-id order), indexed by account id."""
+        ids = self._select("accounts", columns=["account_id"], order=["account_id"])["account_id"]
+        return pd.Series(np.arange(len(ids), dtype=np.int64), index=ids.to_numpy())
+
+    def _links(self) -> pd.DataFrame:
+        """Every account-identifier link the graph uses: idx, kind, value (signup identifiers, request IPs, prompts)."""
+        return rules.links(self._select("identifiers"), self._usage(), self.account_numbers())
+
+    def identifier_degrees(self, min_accounts: int = 2) -> pd.DataFrame:
+        """Accounts per identifier value (kind, value, accounts), for values with at least ``min_accounts``."""
+        deg = rules.degrees(self._links())
+        deg = deg[deg["accounts"] >= min_accounts]
+        return deg.sort_values(["accounts", "kind", "value"], ascending=[False, True, True]).reset_index(drop=True)
+
+    def value_degrees(self, values: pd.DataFrame) -> pd.DataFrame:
+        """Accounts behind each given (kind, value); 0 for a value nobody holds."""
+        wanted = values[["kind", "value"]].drop_duplicates()
+        out = wanted.merge(rules.degrees(self._links()), on=["kind", "value"], how="left").fillna({"accounts": 0})
+        return out.astype({"accounts": np.int64})[DEGREE_COLUMNS].reset_index(drop=True)
+
+    def pair_evidence(self, policy: LinkPolicy, keep_pairs: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Evidence per account pair and family from shared identifier values (``policy.LinkPolicy``).
+
+        Returns a, b, family, score, shared for pairs ``a < b`` the policy keeps, plus any
+        pair listed in ``keep_pairs`` (a, b) that shares evidence.
+        """
+        return rules.pair_evidence(self._links(), policy, keep_pairs)
+
+    def node_similarity(self, policy: SimilarityPolicy) -> pd.DataFrame:
+        """Weighted Jaccard over (prompt fingerprint, time bucket) activity (``policy.SimilarityPolicy``): a, b, similarity, common."""
+        use = self._usage()
+        use = use.assign(idx=use["account_id"].map(self.account_numbers())).dropna(subset=["idx"])
+        return rules.node_similarity(use.astype({"idx": np.int64}), policy)
+
+    def components(self, edges: pd.DataFrame) -> pd.DataFrame:
+        """Weakly connected components of (a, b, weight) edges: account_id, group (the smallest member)."""
+        return inprocess.components(edges)
+
+    def communities(self, edges: pd.DataFrame, *, seed: int, resolution: float) -> tuple[pd.DataFrame, float]:
+        """Seeded community detection on (a, b, weight) edges: (account_id, group) and the modularity."""
+        return inprocess.communities(edges, seed, resolution)
+
+    # -- results ---------------------------------------------------------------------------
+    def save_results(self, tables: dict[str, pd.DataFrame]) -> None:
+        """Replace the stored detection results with these tables, all together."""
+        unknown = set(tables) - set(RESULT_TABLES)
+        if unknown:
+            raise EngineError(f"unknown result tables: {sorted(unknown)}")
+        with self.transaction():
+            self._write_results(tables)
+
+    def results(self, name: str) -> pd.DataFrame:
+        """A stored result table (accounts, rings, ring_evidence, suppressed_hubs, runs)."""
+        if name not in RESULT_TABLES:
+            raise EngineError(f"unknown result table {name!r}")
+        frame = self._read_result(name)
+        if frame is None:
+            raise EngineError(NO_RESULTS)
+        return frame
+
+    # -- ledgers ---------------------------------------------------------------------------
+    @staticmethod
+    def _check_ledger(ledger: str) -> None:
+        if ledger not in LEDGERS:
+            raise EngineError(f"unknown ledger {ledger!r}; ledgers: {', '.join(LEDGERS)}")
+
+    def _next_seq(self, ledger: str) -> int:
+        """The sequence number the ledger's next row gets."""
+        seqs = self._select("ledger", keys_frame(ledger=[ledger]), ["seq"])["seq"]
+        return int(seqs.max()) + 1 if len(seqs) else 0
+
+    def append_records(self, ledger: str, frame: pd.DataFrame) -> list[int]:
+        """Append rows to a ledger (one of ``LEDGERS``); returns the sequence numbers given to them.
+
+        A ledger is append-only: rows are never updated or deleted (only ``clear_store``
+        wipes them with the rest of the store). Each row is stored as canonical JSON text
+        (``ledger_bodies``) under ``(ledger, seq)``, ``seq`` counting 0, 1, 2, ... per ledger,
+        so values should be JSON types (timestamps as ISO text). The store refuses a
+        clashing ``(ledger, seq)``.
+        """
+        self._check_ledger(ledger)
+        bodies = ledger_bodies(frame)
+        if not bodies:
+            return []
+        with self.transaction():
+            start = self._next_seq(ledger)
+            seqs = list(range(start, start + len(bodies)))
+            self._insert("ledger", pd.DataFrame({"ledger": ledger, "seq": seqs, "body": bodies}))
+        return seqs
+
+    def records(self, ledger: str) -> pd.DataFrame:
+        """A ledger's rows in append order: ``seq`` plus the columns the rows were appended with."""
+        self._check_ledger(ledger)
+        rows = self._select("ledger", keys_frame(ledger=[ledger]), ["seq", "body"], order=["seq"])
+        return ledger_frame(rows["seq"].tolist(), rows["body"].tolist())
+
+    def unsupported(self, capability: str) -> NotSupported:
+        """The error for a capability this engine lacks."""
+        return NotSupported(f"the {self.name} engine does not support {capability}")
 
 
-ENGINES = ("embedded", "neo4j")
-
-
-def open_engine(name: str | None = None, db: str | os.PathLike | None = None) -> Engine:
-    """Open the named engine (default: embedded) on the given store.
-
-    ``db`` is the store file of the embedded engine; the neo4j engine ignores it and uses
-    the server and database named by NEO4J_URI / NEO4J_DATABASE.
-    """
-    name = (name or "embedded").lower()
-    if name == "embedded":
-        from .embedded.engine import EmbeddedEngine
-
-        return EmbeddedEngine(db)
-    if name == "neo4j":
-        from .neo4j.engine import Neo4jEngine
-
-        return Neo4jEngine()
-    raise EngineError(f"unknown engine {name!r}; choose one of: {', '.join(ENGINES)}")
+def _missing(value) -> bool:
+    return value is None or (not isinstance(value, (list, dict, str)) and bool(pd.isna(value)))

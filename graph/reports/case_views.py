@@ -11,11 +11,10 @@ import io
 import pandas as pd
 
 from ..casework import audit, batches, decisions
+from ..casework.vocabulary import decision_line, verdict_label
 from ..detection import lineage
-from ..engines.base import Engine
+from ..engines import Engine
 
-VERDICT_LABELS = {"confirmed_fraud": "confirmed fraud", "false_positive": "false positive",
-                  "needs_review": "needs review"}
 DECISION_VIEW_COLUMNS = ["at", "target", "target_kind", "verdict", "analyst", "note", "risk_score", "audit_seq"]
 EARLIER_COLUMNS = ["ring_id", "how", "decision"]
 AUDIT_VIEW_COLUMNS = ["seq", "at", "analyst", "action", "what", "hash"]
@@ -25,24 +24,20 @@ BATCH_VIEW_COLUMNS = ["batch_id", "size", "status", "proposer", "at", "approver"
                       "rings", "min_score", "max_score"]
 
 
-def decision_label(row) -> str:
-    """One line for a decision: verdict, who and the day."""
-    return f"{VERDICT_LABELS.get(row['verdict'], row['verdict'])} · {row['analyst']} · {str(row['at'])[:10]}"
-
-
 def ring_decisions(engine: Engine, rings: pd.DataFrame) -> pd.DataFrame:
-    """``rings`` with two more columns: ``decision`` (the current one on the ring id, as one line, or "")
-    and ``status`` (flagged, held back by a false-positive decision, or benign)."""
+    """``rings`` with three more columns: ``verdict`` (the current decision's code on the ring id, or ""),
+    ``decision`` (that decision as one line, or "") and ``status`` (a code of ``vocabulary.RING_STATUSES``:
+    flagged, held_back by a false-positive decision, or benign)."""
     latest = decisions.current_decisions(decisions.decisions(engine))
     on_ring = latest[latest["target_kind"] == "ring"] if len(latest) else latest
-    labels = {t: decision_label(r) for t, r in on_ring.iterrows()}
+    lines = {t: decision_line(r) for t, r in on_ring.iterrows()}
     verdict = {t: r["verdict"] for t, r in on_ring.iterrows()}
     out = rings.copy()
-    out["decision"] = [labels.get(r, "") for r in out["ring_id"]]
+    out["verdict"] = [verdict.get(r, "") for r in out["ring_id"]]
+    out["decision"] = [lines.get(r, "") for r in out["ring_id"]]
     flagged = out["flagged"].astype(bool)
-    held = ~flagged & (out["ring_id"].map(verdict) == "false_positive")
-    out["status"] = ["flagged" if f else "held back (false positive)" if h else "benign"
-                     for f, h in zip(flagged, held)]
+    held = ~flagged & (out["verdict"] == "false_positive")
+    out["status"] = ["flagged" if f else "held_back" if h else "benign" for f, h in zip(flagged, held)]
     return out
 
 
@@ -88,7 +83,7 @@ def casework_counts(engine: Engine) -> dict:
     listed = batches.batches(engine)
     return {
         "rings awaiting a decision": len(decisions.pending_rings(engine)),
-        "rings held back as false positives": int((rings["status"] == "held back (false positive)").sum()),
+        "rings held back as false positives": int((rings["status"] == "held_back").sum()),
         "batches awaiting approval": int((listed["status"] == "pending approval").sum()) if len(listed) else 0,
         "accounts banned now": len(banned_now(engine)),
     }
@@ -110,7 +105,7 @@ def _summary(action: str, d: dict) -> str:
     """One readable line for an audit entry's details."""
     digest = str(d.get("content_hash") or "")[:12]
     if action == "decision":
-        return f"{VERDICT_LABELS.get(d.get('verdict'), d.get('verdict'))} on {d.get('target_kind')} {d.get('target')}" \
+        return f"{verdict_label(d.get('verdict'))} on {d.get('target_kind')} {d.get('target')}" \
             + (f": {d['note']}" if d.get("note") else "")
     if action == "propose_batch":
         return f"proposed {d.get('batch_id')}: {d.get('size')} accounts, sha256 {digest}…"
@@ -172,6 +167,6 @@ def earlier_rings(engine: Engine, ring_id: str) -> pd.DataFrame:
                 found[earlier] = how
                 frontier.append(earlier)
     latest = decisions.current_decisions(decisions.decisions(engine))
-    labels = {t: decision_label(r) for t, r in latest.iterrows()} if len(latest) else {}
+    labels = {t: decision_line(r) for t, r in latest.iterrows()} if len(latest) else {}
     rows = [{"ring_id": r, "how": how, "decision": labels.get(r, "")} for r, how in sorted(found.items())]
     return pd.DataFrame(rows, columns=EARLIER_COLUMNS)

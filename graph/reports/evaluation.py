@@ -7,6 +7,10 @@ import json
 import numpy as np
 import pandas as pd
 
+from ringwatch.ingest.reader import read_records
+
+from ..engines import Engine
+
 
 def roc_auc(scores: np.ndarray, positive: np.ndarray) -> float:
     """ROC AUC by the rank-sum (Mann-Whitney U) formula, ties counted half."""
@@ -57,3 +61,10 @@ def evaluate(results: pd.DataFrame, labels: pd.DataFrame, recovered_share: float
         "median_ring_purity": round(float(ring_purity.median()), 4) if ring_purity.size else float("nan"),
         "false_positives_by_scenario": fp_by_scenario,
     }
+
+
+def evaluate_against(engine: Engine, labels_path) -> dict:
+    """The last detection run against a labels file (any format the reader takes)."""
+    frames = [batch.rows for batch in read_records("labels", labels_path)]
+    truth = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["account_id", "label", "ring_id"])
+    return evaluate(engine.results("accounts"), truth)

@@ -24,7 +24,7 @@ import pandas as pd
 
 from ..casework import batches, decisions
 from . import review_charts
-from ..engines.base import Engine, EngineError
+from ..engines import Engine, EngineError
 from ..detection.lineage import history as lineage_history
 
 TOP = 10

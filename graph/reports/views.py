@@ -20,11 +20,11 @@ from ringwatch.ingest.normalise import (
 )
 
 from .case_views import ring_decisions
-from ..engines.base import Engine
+from ..engines import Engine
 from ..casework.exports import bans_table
 
 RING_LIST_COLUMNS = ["ring_id", "risk_score", "size", "status", "decision", "evidence_kinds", "first_seen", "last_seen",
-                     "requests", "output_tokens", "top_evidence", "flagged", "cluster_id"]
+                     "requests", "output_tokens", "top_evidence", "flagged", "cluster_id", "verdict"]
 EDGE_COLUMNS = ["account_id", "kind", "value"]
 # Search fields the lookup page offers, and the identifier kinds each one searches.
 SEARCH_FIELDS = {

@@ -1,72 +1,41 @@
-"""The embedded engine: a DuckDB file as the store, networkit for the graph algorithms.
+"""The embedded engine: a DuckDB file as the store, networkit (``engines.inprocess``) for the algorithms.
 
-No server: everything runs in-process. DuckDB builds the account-pair lists (a self-join
-over identifier values, bounded by the hub cap); networkit runs connected components and
-Louvain with refinement (PLM) on the resulting weighted account graph.
+No server: everything runs in-process. DuckDB answers the heavy questions in SQL (``sql``):
+the account-pair lists (a self-join over identifier values, bounded by the hub cap),
+co-activity similarity and every usage sum, so nothing per account pair or per usage row
+is pulled into Python. DuckDB's errors become ``EngineError`` here.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
-import networkit as nk
-import numpy as np
 import pandas as pd
 
-from .sql import (
-    DEGREES_SQL,
-    LEDGER_APPEND_SQL,
-    LEDGER_NEXT_SQL,
-    LINKS_SQL,
-    MEMBER_USAGE_SQL,
-    NEIGHBOUR_ACCOUNTS_SQL,
-    NEIGHBOUR_IDS_SQL,
-    PAIRS_SQL,
-    PROMPT_SUMMARY_SQL,
-    SCHEMA,
-    SIMILARITY_SQL,
-    USAGE_BY_GROUP_SQL,
-    USAGE_SUMMARY_SQL,
-    VALUE_ACCOUNTS_SQL,
-    VALUE_DEGREES_SQL,
-)
-from ..base import Engine, EngineError, LoadResult, ledger_bodies, ledger_frame
+from ringwatch.settings import SETTINGS
+
+from ..base import Engine, LoadResult
+from ..columns import ACCOUNT_COLUMNS, COUNT_KEYS, IDENTIFIER_COLUMNS, RESULT_TABLES
+from ..errors import EngineError
+from ..policy import LinkPolicy, SimilarityPolicy
+from . import sql
 
 log = logging.getLogger(__name__)
 
-DEFAULT_DB = "ringwatch.duckdb"
-
-ACCOUNT_COLUMNS = [
-    "account_id", "created_at", "email", "email_domain", "phone", "ip", "ip_net", "device_id",
-    "user_agent", "payment_id", "country", "org_id", "attributes",
-]
-USAGE_COLUMNS = [
-    "account_id", "ts", "ip", "model", "prompt_fingerprint", "input_tokens", "output_tokens",
-    "requests", "user_agent",
-]
-RESULT_TABLES = ("accounts", "rings", "ring_evidence", "suppressed_hubs", "runs", "lineage")
-
-
-def account_columns(columns: list[str] | None) -> list[str]:
-    """The account columns asked for, account_id first; refuses a name that is not an account column."""
-    if columns is None:
-        return list(ACCOUNT_COLUMNS)
-    unknown = sorted(set(columns) - set(ACCOUNT_COLUMNS))
-    if unknown:
-        raise EngineError(f"unknown account columns {unknown}; account columns: {', '.join(ACCOUNT_COLUMNS)}")
-    return ["account_id", *[c for c in ACCOUNT_COLUMNS[1:] if c in set(columns)]]
-
 
 class EmbeddedEngine(Engine):
-    """DuckDB store plus networkit algorithms, in this process."""
+    """DuckDB store plus in-process algorithms."""
 
     name = "embedded"
 
     def __init__(self, db: str | os.PathLike | None = None):
-        path = Path(db or os.environ.get("RINGWATCH_DB") or DEFAULT_DB)
+        super().__init__()
+        path = Path(db or SETTINGS["db"].value())
         if path.parent and not path.parent.exists():
             raise EngineError(f"cannot open store {path}: folder {path.parent} does not exist")
         try:
@@ -75,315 +44,181 @@ class EmbeddedEngine(Engine):
             raise EngineError(f"cannot open store {path}: {exc}") from exc
         self.path = path
         # Bounded so the pair joins spill to disk instead of growing with the data.
-        self.con.execute("SET memory_limit = ?", [os.environ.get("RINGWATCH_MEMORY_LIMIT", "3GB")])
-        self.con.execute("SET preserve_insertion_order = false")
-        self.con.execute(SCHEMA)
+        self._run("SET memory_limit = ?", [SETTINGS["memory_limit"].value()])
+        self._run("SET preserve_insertion_order = false")
+        self._run(sql.SCHEMA)
         self._links_ready = False
+
+    @classmethod
+    def store_files(cls, location) -> tuple[Path, ...]:
+        path = Path(location or SETTINGS["db"].value())
+        return path, Path(f"{path}.wal")
 
     def close(self) -> None:
         self.con.close()
 
-    # -- loading ---------------------------------------------------------------------------
-    def begin(self) -> None:
-        self.con.execute("BEGIN TRANSACTION")
+    # -- running SQL -----------------------------------------------------------------------
+    def _run(self, query: str, params=None) -> duckdb.DuckDBPyConnection:
+        """Run one statement; DuckDB's errors become EngineError with DuckDB's first line."""
+        try:
+            return self.con.execute(query, params) if params is not None else self.con.execute(query)
+        except duckdb.Error as exc:
+            raise EngineError(f"store {self.path}: {str(exc).splitlines()[0]}") from exc
 
-    def commit(self) -> None:
-        self.con.execute("COMMIT")
+    def _df(self, query: str, params=None, **frames: pd.DataFrame) -> pd.DataFrame:
+        """Run a query with DataFrames registered under the given names; the rows as a DataFrame."""
+        with self._registered(**frames):
+            return self._run(query, params).df()
 
-    def rollback(self) -> None:
-        self.con.execute("ROLLBACK")
+    @contextmanager
+    def _registered(self, **frames: pd.DataFrame) -> Iterator[None]:
+        """DataFrames visible to SQL under these names for the block (values travel as data, never as text)."""
+        for name, frame in frames.items():
+            self.con.register(name, frame)
+        try:
+            yield
+        finally:
+            for name in frames:
+                self.con.unregister(name)
 
-    def clear_store(self) -> int:
-        total = 0
-        for table in ("accounts", "identifiers", "usage", "labels", "quarantine", "loaded_files", "ledger"):
-            total += self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
-            self.con.execute(f"DELETE FROM {table}")  # fixed table names, never input
-        for name in RESULT_TABLES:
-            self.con.execute(f"DROP TABLE IF EXISTS result_{name}")
+    def _begin(self) -> None:
+        self._run("BEGIN TRANSACTION")
+
+    def _commit(self) -> None:
+        self._run("COMMIT")
+
+    def _rollback(self) -> None:
+        self._run("ROLLBACK")
+
+    def _changed(self) -> None:
         self._links_ready = False
-        return int(total)
 
-    def seen_file(self, kind: str, digest: str) -> bool:
-        row = self.con.execute(
-            "SELECT count(*) FROM loaded_files WHERE kind = ? AND digest = ?", [kind, digest]
-        ).fetchall()
-        return bool(row[0][0])
+    # -- the record store ------------------------------------------------------------------
+    # Table and column names below come only from the fixed lists in ``columns``, never from input.
+    def _insert(self, table: str, frame: pd.DataFrame) -> None:
+        columns = self._check_table(table)
+        if frame.empty:
+            return
+        names = ", ".join(_q(c) for c in columns)
+        with self._registered(incoming=frame[columns]):
+            self._run(f"INSERT INTO {table} ({names}) SELECT {names} FROM incoming")
 
-    def record_file(self, kind: str, digest: str, source: str, rows: int) -> None:
-        self.con.execute(
-            'INSERT OR IGNORE INTO loaded_files (kind, digest, source, "rows") VALUES (?, ?, ?, ?)',
-            [kind, digest, source, rows],
-        )
+    def _select(self, table, keys=None, columns=None, order=None):
+        known = self._check_table(table)
+        picked = columns or known
+        for name in [*picked, *(order or []), *([] if keys is None else keys.columns)]:
+            if name not in known:
+                raise EngineError(f"unknown column {name!r} of table {table}")
+        text = f"SELECT {', '.join(f't.{_q(c)}' for c in picked)} FROM {table} t"
+        frames = {}
+        if keys is not None:
+            match = " AND ".join(f"t.{_q(c)} = k.{_q(c)}" for c in keys.columns)
+            text += f" SEMI JOIN wanted_keys k ON {match}"
+            frames["wanted_keys"] = keys
+        if order:
+            text += " ORDER BY " + ", ".join(f"t.{_q(c)}" for c in order)
+        return self._df(text, **frames)
 
+    def _delete(self, table, keys=None) -> int:
+        known = self._check_table(table)
+        if keys is None:
+            return int(self._run(f"DELETE FROM {table}").fetchall()[0][0])
+        for name in keys.columns:
+            if name not in known:
+                raise EngineError(f"unknown column {name!r} of table {table}")
+        match = " AND ".join(f"{table}.{_q(c)} = k.{_q(c)}" for c in keys.columns)
+        with self._registered(wanted_keys=keys):
+            return int(self._run(f"DELETE FROM {table} USING wanted_keys k WHERE {match}").fetchall()[0][0])
+
+    def _write_results(self, tables: dict[str, pd.DataFrame]) -> None:
+        for name, frame in tables.items():
+            with self._registered(incoming=frame):
+                self._run(f"CREATE OR REPLACE TABLE result_{name} AS SELECT * FROM incoming")
+
+    def _read_result(self, name: str) -> pd.DataFrame | None:
+        exists = self._run(sql.TABLE_EXISTS, [f"result_{name}"]).fetchall()[0][0]
+        return self._run(f"SELECT * FROM result_{name}").df() if exists else None
+
+    def _drop_results(self) -> None:
+        for name in RESULT_TABLES:
+            self._run(f"DROP TABLE IF EXISTS result_{name}")
+
+    def _next_seq(self, ledger: str) -> int:
+        return int(self._run(sql.LEDGER_NEXT, [ledger]).fetchall()[0][0])
+
+    # -- loading and counting in SQL -------------------------------------------------------
     def load_accounts(self, signups: pd.DataFrame, identifiers: pd.DataFrame) -> LoadResult:
         incoming = signups[ACCOUNT_COLUMNS]
-        self.con.register("incoming", incoming)
-        self.con.register("incoming_ids", identifiers[["account_id", "kind", "value"]])
-        try:
-            self.con.execute(
-                "CREATE OR REPLACE TEMP TABLE new_ids AS SELECT DISTINCT account_id FROM incoming "
-                "ANTI JOIN accounts USING (account_id)"
-            )
-            new = self.con.execute("SELECT count(*) FROM new_ids").fetchall()[0][0]
-            self.con.execute(
-                "INSERT INTO accounts SELECT i.* FROM incoming i SEMI JOIN new_ids n USING (account_id)"
-            )
-            self.con.execute(
-                "INSERT INTO identifiers SELECT DISTINCT i.account_id, i.kind, i.value "
-                "FROM incoming_ids i SEMI JOIN new_ids n USING (account_id)"
-            )
-        finally:
-            self.con.unregister("incoming")
-            self.con.unregister("incoming_ids")
-        self._links_ready = False
+        with self._registered(incoming=incoming, incoming_ids=identifiers[IDENTIFIER_COLUMNS]):
+            self._run(sql.NEW_ACCOUNT_IDS)
+            new = self._run("SELECT count(*) FROM new_ids").fetchall()[0][0]
+            self._run(sql.INSERT_NEW_ACCOUNTS)
+            self._run(sql.INSERT_NEW_IDENTIFIERS)
+        self._changed()
         return LoadResult(loaded=int(new), duplicates=len(incoming) - int(new))
 
-    def load_usage(self, usage: pd.DataFrame) -> LoadResult:
-        self.con.register("incoming", usage[USAGE_COLUMNS])
-        try:
-            self.con.execute("INSERT INTO usage SELECT * FROM incoming")
-        finally:
-            self.con.unregister("incoming")
-        self._links_ready = False
-        return LoadResult(loaded=len(usage))
-
-    def load_labels(self, labels: pd.DataFrame) -> LoadResult:
-        frame = labels[["account_id", "label", "ring_id", "attributes"]]
-        self.con.register("incoming", frame)
-        try:
-            self.con.execute(
-                "INSERT OR REPLACE INTO labels SELECT account_id, label, ring_id, attributes FROM incoming"
-            )
-        finally:
-            self.con.unregister("incoming")
-        return LoadResult(loaded=len(frame))
-
-    def record_quarantine(self, rows: pd.DataFrame) -> None:
-        if rows.empty:
-            return
-        frame = rows[["source", "row", "column", "value"]].copy()
-        frame["reason"] = rows["reason"]
-        frame["value"] = frame["value"].astype("string")
-        self.con.register("incoming", frame)
-        try:
-            self.con.execute(
-                'INSERT INTO quarantine (source, "row", "column", value, reason) '
-                "SELECT source, \"row\", \"column\", value, reason FROM incoming"
-            )
-        finally:
-            self.con.unregister("incoming")
-
-    # -- reading ---------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
-        out = {}
-        for key, table in (
-            ("accounts", "accounts"), ("identifiers", "identifiers"), ("usage_rows", "usage"),
-            ("labels", "labels"), ("quarantined", "quarantine"),
-        ):
-            out[key] = int(self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
-        return out
+        tables = ("accounts", "identifiers", "usage", "labels", "quarantine")
+        return {key: int(self._run(f"SELECT count(*) FROM {table}").fetchall()[0][0])
+                for key, table in zip(COUNT_KEYS, tables)}
 
-    def accounts(self, account_ids: list[str] | None = None, columns: list[str] | None = None) -> pd.DataFrame:
-        # Column names come only from the fixed ACCOUNT_COLUMNS list, never from input.
-        picked = ", ".join(f"a.{c}" for c in account_columns(columns))
-        if account_ids is None:
-            return self.con.execute(f"SELECT {picked} FROM accounts a ORDER BY a.account_id").df()
-        self.con.register("wanted_accounts", pd.DataFrame({"account_id": [str(a) for a in account_ids]}))
-        try:
-            return self.con.execute(f"SELECT {picked} FROM accounts a SEMI JOIN wanted_accounts w "
-                                    "ON a.account_id = w.account_id ORDER BY a.account_id").df()
-        finally:
-            self.con.unregister("wanted_accounts")
+    def identifier_kinds(self) -> list[str]:
+        return [r[0] for r in self._run("SELECT DISTINCT kind FROM identifiers ORDER BY 1").fetchall()]
 
-    def labels(self) -> pd.DataFrame:
-        return self.con.execute("SELECT * FROM labels ORDER BY account_id").df()
+    def value_accounts(self, values: pd.DataFrame, per_value: int = 100, limit: int = 1000) -> pd.DataFrame:
+        return self._df(sql.VALUE_ACCOUNTS, [int(per_value), int(limit)],
+                        wanted_values=values[["kind", "value"]].astype("str"))
 
+    # -- usage sums in SQL -----------------------------------------------------------------
     def usage_summary(self) -> pd.DataFrame:
-        return self.con.execute(USAGE_SUMMARY_SQL).df()
+        return self._df(sql.USAGE_SUMMARY)
 
     def prompt_summary(self) -> pd.DataFrame:
-        return self.con.execute(PROMPT_SUMMARY_SQL).df()
+        return self._df(sql.PROMPT_SUMMARY)
 
     def member_usage(self, account_ids: list[str], bucket_minutes: int) -> pd.DataFrame:
-        self.con.register("wanted", pd.DataFrame({"account_id": list(account_ids)}))
-        try:
-            return self.con.execute(MEMBER_USAGE_SQL, [bucket_minutes]).df()
-        finally:
-            self.con.unregister("wanted")
+        return self._df(sql.MEMBER_USAGE, [bucket_minutes], wanted=pd.DataFrame({"account_id": list(account_ids)}))
 
     def usage_by_group(self, groups: pd.DataFrame, bucket_minutes: int, origin: pd.Timestamp) -> pd.DataFrame:
         grouping = pd.DataFrame({"account_id": groups["account_id"].astype(str).to_numpy(),
                                  "grp": groups["group"].astype(str).to_numpy()}).drop_duplicates("account_id")
-        self.con.register("grouping", grouping)
-        try:
-            frame = self.con.execute(USAGE_BY_GROUP_SQL, [int(bucket_minutes), pd.Timestamp(origin).to_pydatetime()]).df()
-        finally:
-            self.con.unregister("grouping")
+        frame = self._df(sql.USAGE_BY_GROUP, [int(bucket_minutes), pd.Timestamp(origin).to_pydatetime()],
+                         grouping=grouping)
         frame["group"] = frame["group"].astype(object).where(frame["group"].notna(), None)
         return frame
 
-    def account_identifiers(self, account_ids: list[str]) -> pd.DataFrame:
-        self.con.register("wanted", pd.DataFrame({"account_id": list(account_ids)}))
-        try:
-            return self.con.execute(
-                "SELECT i.* FROM identifiers i SEMI JOIN wanted w USING (account_id) "
-                "ORDER BY account_id, kind, value"
-            ).df()
-        finally:
-            self.con.unregister("wanted")
-
-    # -- graph algorithms ------------------------------------------------------------------
-    def _links(self) -> None:
+    # -- graph questions in SQL ------------------------------------------------------------
+    def _build_links(self) -> None:
         if not self._links_ready:
-            self.con.execute(LINKS_SQL)
+            self._run(sql.LINKS)
             self._links_ready = True
 
     def identifier_degrees(self, min_accounts: int = 2) -> pd.DataFrame:
-        self._links()
-        return self.con.execute(DEGREES_SQL, [min_accounts]).df()
-
-    def identifier_kinds(self) -> list[str]:
-        return [r[0] for r in self.con.execute("SELECT DISTINCT kind FROM identifiers ORDER BY 1").fetchall()]
+        self._build_links()
+        return self._df(sql.DEGREES, [min_accounts])
 
     def value_degrees(self, values: pd.DataFrame) -> pd.DataFrame:
-        self._links()
-        self.con.register("wanted_values", values[["kind", "value"]].drop_duplicates())
-        try:
-            return self.con.execute(VALUE_DEGREES_SQL).df()
-        finally:
-            self.con.unregister("wanted_values")
+        self._build_links()
+        return self._df(sql.VALUE_DEGREES, wanted_values=values[["kind", "value"]].drop_duplicates())
 
-    def pair_evidence(self, *, kinds, hub_cap, pair_cap, anchors, total_accounts, min_total,
-                      alone_family, alone_score, keep_pairs=None):
-        self._links()
-        self.con.register("kind_weights", kinds[["kind", "family", "weight"]])
+    def pair_evidence(self, policy: LinkPolicy, keep_pairs: pd.DataFrame | None = None) -> pd.DataFrame:
+        self._build_links()
         keep = keep_pairs[["a", "b"]] if keep_pairs is not None else pd.DataFrame({"a": [], "b": []}, dtype="int32")
-        self.con.register("keep_pairs", keep)
-        try:
-            return self.con.execute(PAIRS_SQL, {
-                "hub_cap": hub_cap, "pair_cap": pair_cap, "anchors": anchors,
-                "total": float(max(total_accounts, 3)), "min_total": min_total,
-                "alone_family": alone_family, "alone_score": alone_score,
-            }).df()
-        finally:
-            self.con.unregister("kind_weights")
-            self.con.unregister("keep_pairs")
+        return self._df(sql.PAIRS, {
+            "hub_cap": policy.hub_cap, "pair_cap": policy.pair_cap, "anchors": policy.anchors,
+            "total": policy.total, "min_total": policy.min_total,
+            "alone_family": policy.alone_family, "alone_score": policy.alone_score,
+        }, kind_weights=policy.kinds[["kind", "family", "weight"]], keep_pairs=keep)
 
-    def node_similarity(self, *, bucket_minutes, max_degree, top_k, similarity_cutoff, degree_cutoff):
-        self._links()
-        return self.con.execute(SIMILARITY_SQL, {
-            "max_degree": max_degree, "bucket": bucket_minutes, "degree_cutoff": degree_cutoff,
-            "cutoff": similarity_cutoff, "top_k": top_k,
-        }).df()
-
-    def components(self, edges: pd.DataFrame) -> pd.DataFrame:
-        ids, graph = _build_graph(edges)
-        if graph is None:
-            return pd.DataFrame({"account_id": [], "group": []})
-        cc = nk.components.ConnectedComponents(graph)
-        cc.run()
-        return _groups(ids, np.asarray(cc.getPartition().getVector()))
-
-    def communities(self, edges: pd.DataFrame, *, seed: int, resolution: float):
-        ids, graph = _build_graph(edges)
-        if graph is None:
-            return pd.DataFrame({"account_id": [], "group": []}), 0.0
-        # One thread plus a fixed seed makes PLM reproducible run to run.
-        threads = nk.getMaxNumberOfThreads()
-        nk.setNumberOfThreads(1)
-        try:
-            nk.engineering.setSeed(seed, False)
-            plm = nk.community.PLM(graph, refine=True, gamma=resolution)
-            plm.run()
-            partition = plm.getPartition()
-            modularity = nk.community.Modularity().getQuality(partition, graph)
-        finally:
-            nk.setNumberOfThreads(threads)
-        return _groups(ids, np.asarray(partition.getVector())), float(modularity)
-
-    # -- results ---------------------------------------------------------------------------
-    def save_results(self, tables: dict[str, pd.DataFrame]) -> None:
-        unknown = set(tables) - set(RESULT_TABLES)
-        if unknown:
-            raise EngineError(f"unknown result tables: {sorted(unknown)}")
-        self.con.execute("BEGIN")
-        try:
-            for name, frame in tables.items():
-                self.con.register("incoming", frame)
-                # Table names come from the fixed RESULT_TABLES list, never from input.
-                self.con.execute(f"CREATE OR REPLACE TABLE result_{name} AS SELECT * FROM incoming")
-                self.con.unregister("incoming")
-            self.con.execute("COMMIT")
-        except duckdb.Error:
-            self.con.execute("ROLLBACK")
-            raise
-
-    def results(self, name: str) -> pd.DataFrame:
-        if name not in RESULT_TABLES:
-            raise EngineError(f"unknown result table {name!r}")
-        exists = self.con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [f"result_{name}"]
-        ).fetchall()[0][0]
-        if not exists:
-            raise EngineError("no detection results in this store yet: run `ringwatch detect` first")
-        return self.con.execute(f"SELECT * FROM result_{name}").df()
-
-    # -- ledgers ---------------------------------------------------------------------------
-    def append_records(self, ledger: str, frame: pd.DataFrame) -> list[int]:
-        self._check_ledger(ledger)
-        bodies = ledger_bodies(frame)
-        if not bodies:
-            return []
-        # One statement numbers and inserts the rows; the primary key refuses a clashing seq.
-        self.con.register("incoming", pd.DataFrame({"i": range(len(bodies)), "body": bodies}))
-        try:
-            start = self.con.execute(LEDGER_NEXT_SQL, [ledger]).fetchall()[0][0]
-            self.con.execute(LEDGER_APPEND_SQL, [ledger, start])
-        finally:
-            self.con.unregister("incoming")
-        return list(range(int(start), int(start) + len(bodies)))
-
-    def records(self, ledger: str) -> pd.DataFrame:
-        self._check_ledger(ledger)
-        rows = self.con.execute("SELECT seq, body FROM ledger WHERE ledger = ? ORDER BY seq", [ledger]).fetchall()
-        return ledger_frame([r[0] for r in rows], [r[1] for r in rows])
-
-    def value_accounts(self, values: pd.DataFrame, per_value: int = 100, limit: int = 1000) -> pd.DataFrame:
-        self.con.register("wanted_values", values[["kind", "value"]].astype("str"))
-        try:
-            return self.con.execute(VALUE_ACCOUNTS_SQL, [int(per_value), int(limit)]).df()
-        finally:
-            self.con.unregister("wanted_values")
-
-    def neighbour_edges(self, account_ids: list[str], limit: int) -> pd.DataFrame:
-        self.con.register("frontier", pd.DataFrame({"account_id": list(account_ids)}))
-        try:
-            hop_ids = self.con.execute(NEIGHBOUR_IDS_SQL).df()
-        finally:
-            self.con.unregister("frontier")
-        self.con.register("hop_ids", hop_ids)
-        try:
-            return self.con.execute(NEIGHBOUR_ACCOUNTS_SQL, [limit]).df()
-        finally:
-            self.con.unregister("hop_ids")
+    def node_similarity(self, policy: SimilarityPolicy) -> pd.DataFrame:
+        self._build_links()
+        return self._df(sql.SIMILARITY, {
+            "max_degree": policy.max_template_accounts, "bucket": policy.bucket_minutes,
+            "degree_cutoff": policy.degree_cutoff, "cutoff": policy.cutoff, "top_k": policy.top_k,
+        })
 
 
-def _build_graph(edges: pd.DataFrame):
-    """Weighted undirected networkit graph from (a, b, weight); ids sorted so numbering is stable."""
-    if edges.empty:
-        return np.array([]), None
-    ends = np.concatenate([edges["a"].to_numpy(), edges["b"].to_numpy()])
-    ids, inverse = np.unique(ends if ends.dtype.kind in "iu" else ends.astype(object), return_inverse=True)
-    n = len(edges)
-    src, dst = inverse[:n].astype(np.uint64), inverse[n:].astype(np.uint64)
-    weight = edges["weight"].to_numpy(dtype=np.float64) if "weight" in edges else np.ones(n)
-    graph = nk.Graph(len(ids), weighted=True, directed=False)
-    graph.addEdges((weight, (src, dst)))
-    return ids, graph
 
-
-def _groups(ids: np.ndarray, membership: np.ndarray) -> pd.DataFrame:
-    """Name each group after its smallest account id, so labels do not depend on the algorithm's numbering."""
-    frame = pd.DataFrame({"account_id": ids, "raw": membership})
-    frame["group"] = frame.groupby("raw")["account_id"].transform("min")
-    return frame[["account_id", "group"]].sort_values(["group", "account_id"]).reset_index(drop=True)
+def _q(column: str) -> str:
+    """A column name of ``columns.TABLES`` as a quoted SQL identifier (``row`` and ``column`` are keywords)."""
+    return f'"{column}"'

@@ -27,7 +27,7 @@ CREATE TABLE IF NOT EXISTS loaded_files (
 # Every account-identifier link the graph uses: signup identifiers plus two kinds derived
 # from usage (request IPs and prompt fingerprints). Accounts are numbered by their
 # position in account-id order, so the big pair tables hold integers, not strings.
-LINKS_SQL = """
+LINKS = """
 CREATE OR REPLACE TEMP TABLE account_index AS
 SELECT account_id, CAST(row_number() OVER (ORDER BY account_id) - 1 AS INTEGER) AS idx FROM accounts;
 CREATE OR REPLACE TEMP TABLE links AS
@@ -38,12 +38,12 @@ SELECT DISTINCT x.idx, l.kind, l.value FROM (
 ) l JOIN account_index x USING (account_id);
 """
 
-DEGREES_SQL = """
+DEGREES = """
 SELECT kind, value, count(*) AS accounts FROM links GROUP BY kind, value
 HAVING count(*) >= ? ORDER BY accounts DESC, kind, value
 """
 
-VALUE_DEGREES_SQL = """
+VALUE_DEGREES = """
 SELECT w.kind, w.value, count(l.idx) AS accounts
 FROM wanted_values w LEFT JOIN links l ON l.kind = w.kind AND l.value = w.value
 GROUP BY ALL
@@ -54,7 +54,7 @@ GROUP BY ALL
 # accounts only, which keeps connectivity and per-pair evidence for large groups without
 # enumerating n^2 pairs. Evidence is summed per family in the engine: each value adds
 # weight(kind) * idf, idf = max(0, ln(N/n) / ln(N/2)).
-PAIRS_SQL = """
+PAIRS = """
 WITH deg AS (
     SELECT kind, value, count(*) AS n FROM links GROUP BY kind, value HAVING n BETWEEN 2 AND $hub_cap
 ), l AS (
@@ -83,7 +83,7 @@ ORDER BY f.a, f.b, f.family
 """
 
 # Weighted Jaccard, sum(min) / sum(max), with sum(max) = total_a + total_b - sum(min).
-SIMILARITY_SQL = """
+SIMILARITY = """
 WITH fp AS (
     SELECT prompt_fingerprint FROM usage WHERE prompt_fingerprint IS NOT NULL
     GROUP BY 1 HAVING count(DISTINCT account_id) <= $max_degree
@@ -115,7 +115,7 @@ SELECT k.a, k.b, k.similarity, k.common FROM kept k JOIN ranked r USING (a, b)
 WHERE r.ra <= $top_k OR r.rb <= $top_k ORDER BY k.a, k.b
 """
 
-USAGE_SUMMARY_SQL = """
+USAGE_SUMMARY = """
 SELECT account_id, sum(requests) AS requests, sum(input_tokens) AS input_tokens,
        sum(output_tokens) AS output_tokens, min(ts) AS first_ts, max(ts) AS last_ts,
        count(DISTINCT CAST(ts AS DATE)) AS active_days,
@@ -123,12 +123,12 @@ SELECT account_id, sum(requests) AS requests, sum(input_tokens) AS input_tokens,
 FROM usage GROUP BY account_id
 """
 
-PROMPT_SUMMARY_SQL = """
+PROMPT_SUMMARY = """
 SELECT prompt_fingerprint, count(DISTINCT account_id) AS accounts, sum(requests) AS requests
 FROM usage WHERE prompt_fingerprint IS NOT NULL GROUP BY 1
 """
 
-MEMBER_USAGE_SQL = """
+MEMBER_USAGE = """
 SELECT u.account_id, time_bucket(to_minutes(CAST(? AS BIGINT)), u.ts) AS bucket,
        u.prompt_fingerprint, sum(u.requests) AS requests,
        sum(u.input_tokens) AS input_tokens, sum(u.output_tokens) AS output_tokens
@@ -136,7 +136,7 @@ FROM usage u SEMI JOIN wanted w ON u.account_id = w.account_id
 GROUP BY ALL
 """
 
-USAGE_BY_GROUP_SQL = """
+USAGE_BY_GROUP = """
 SELECT g.grp AS "group", time_bucket(to_minutes(CAST(? AS BIGINT)), u.ts, CAST(? AS TIMESTAMP)) AS bucket,
        CAST(coalesce(sum(u.requests), 0) AS BIGINT) AS requests,
        CAST(coalesce(sum(u.output_tokens), 0) AS BIGINT) AS output_tokens, max(u.ts) AS last_ts
@@ -145,24 +145,26 @@ GROUP BY ALL
 ORDER BY "group" NULLS LAST, bucket
 """
 
-NEIGHBOUR_IDS_SQL = """
-SELECT l.account_id, l.kind, l.value FROM identifiers l
-SEMI JOIN frontier f ON l.account_id = f.account_id
-"""
 
-NEIGHBOUR_ACCOUNTS_SQL = """
-SELECT l.account_id, l.kind, l.value FROM identifiers l
-JOIN (SELECT DISTINCT kind, value FROM hop_ids) h USING (kind, value)
-ORDER BY l.kind, l.value, l.account_id LIMIT ?
-"""
-
-
-VALUE_ACCOUNTS_SQL = """
+VALUE_ACCOUNTS = """
 SELECT i.account_id, i.kind, i.value, count(*) OVER (PARTITION BY i.kind, i.value) AS holders
 FROM identifiers i JOIN (SELECT DISTINCT kind, value FROM wanted_values) w USING (kind, value)
 QUALIFY row_number() OVER (PARTITION BY i.kind, i.value ORDER BY i.account_id) <= ?
 ORDER BY i.kind, i.value, i.account_id LIMIT ?
 """
 
-LEDGER_NEXT_SQL = "SELECT coalesce(max(seq), -1) + 1 FROM ledger WHERE ledger = ?"
-LEDGER_APPEND_SQL = "INSERT INTO ledger SELECT ?, ? + i, body FROM incoming ORDER BY i"
+LEDGER_NEXT = "SELECT coalesce(max(seq), -1) + 1 FROM ledger WHERE ledger = ?"
+
+TABLE_EXISTS = "SELECT count(*) FROM information_schema.tables WHERE table_name = ?"
+
+# Signups keyed by account id: the first stored version wins; a later copy, in this batch
+# or in the store, is a duplicate and brings no identifiers.
+NEW_ACCOUNT_IDS = """
+CREATE OR REPLACE TEMP TABLE new_ids AS
+SELECT DISTINCT account_id FROM incoming ANTI JOIN accounts USING (account_id)
+"""
+INSERT_NEW_ACCOUNTS = "INSERT INTO accounts SELECT i.* FROM incoming i SEMI JOIN new_ids n USING (account_id)"
+INSERT_NEW_IDENTIFIERS = """
+INSERT INTO identifiers SELECT DISTINCT i.account_id, i.kind, i.value
+FROM incoming_ids i SEMI JOIN new_ids n USING (account_id)
+"""

@@ -4,26 +4,26 @@
 ``GdsRunner`` makes the Graph Data Science client calls; tests substitute recording doubles
 for both, so the engine's queries and parameters are checked without a server.
 
-Connection settings come from the environment: ``NEO4J_URI`` (default
-``bolt://localhost:7687``, the compose file's server), ``NEO4J_USER`` (default ``neo4j``),
-``NEO4J_PASSWORD``, optional ``NEO4J_DATABASE``. The password is never logged, shown or
-put into a message.
+Connection settings come from the settings table (``ringwatch.settings``): ``NEO4J_URI``
+(default ``bolt://localhost:7687``, the compose file's server), ``NEO4J_USER`` (default
+``neo4j``), ``NEO4J_PASSWORD``, optional ``NEO4J_DATABASE``. The password is never logged,
+shown or put into a message. The driver's errors become ``EngineError`` here, so nothing
+outside the engine sees them.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 
 import neo4j
-from neo4j.exceptions import AuthError, ClientError, ServiceUnavailable
+from neo4j.exceptions import AuthError, ClientError, DatabaseError, DriverError, Neo4jError, ServiceUnavailable
 
+from ringwatch.settings import SETTINGS
+
+from ..errors import EngineError
 from . import queries as q
-from ..base import EngineError
 
-DEFAULT_BATCH = 10_000
-DEFAULT_URI = "bolt://localhost:7687"  # where `docker compose up -d --wait` puts it
 START_HINT = "start it with `docker compose up -d --wait`"
 
 
@@ -35,34 +35,20 @@ class Neo4jSettings:
     user: str = "neo4j"
     password: str | None = field(default=None, repr=False)
     database: str | None = None
-    batch_size: int = DEFAULT_BATCH
+    batch_size: int = 10_000
     stale_minutes: int = 60
 
     @classmethod
     def from_env(cls, env=None) -> Neo4jSettings:
-        """Settings from NEO4J_* and RINGWATCH_NEO4J_* variables."""
-        env = os.environ if env is None else env
-        return cls(
-            uri=env.get("NEO4J_URI") or DEFAULT_URI,
-            user=env.get("NEO4J_USER") or "neo4j",
-            password=env.get("NEO4J_PASSWORD") or None,
-            database=env.get("NEO4J_DATABASE") or None,
-            batch_size=_positive_int(env, "RINGWATCH_NEO4J_BATCH", DEFAULT_BATCH),
-            stale_minutes=_positive_int(env, "RINGWATCH_NEO4J_STALE_MINUTES", 60),
-        )
-
-
-def _positive_int(env, name: str, default: int) -> int:
-    raw = env.get(name)
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise EngineError(f"{name} must be a positive integer, got {raw!r}")
-    return value
+        """Settings from the NEO4J_* and RINGWATCH_NEO4J_* variables (``env``, else the environment)."""
+        value = lambda name: SETTINGS[name].value(env) or None
+        try:
+            batch = SETTINGS["neo4j_batch"].integer(env, minimum=1)
+            stale = SETTINGS["neo4j_stale_minutes"].integer(env, minimum=1)
+        except ValueError as exc:
+            raise EngineError(str(exc)) from None
+        return cls(uri=value("neo4j_uri"), user=value("neo4j_user"), password=value("neo4j_password"),
+                   database=value("neo4j_database"), batch_size=batch, stale_minutes=stale)
 
 
 def connect(settings: Neo4jSettings) -> neo4j.Driver:
@@ -102,7 +88,10 @@ def check_gds(runner: CypherRunner, uri: str) -> str:
 
     try:
         rows = runner.run(q.GDS_VERSION, {}, read_only=True)
-    except ClientError:
+    except EngineError as exc:
+        # Servers report the unknown function as a client error or a database error.
+        if not isinstance(exc.__cause__, (ClientError, DatabaseError)):
+            raise
         raise EngineError(
             f"Neo4j at {uri} has no Graph Data Science library (gds.version() is unknown); "
             f"ringwatch needs GDS >= {__min_server_version__}: install the plugin with "
@@ -140,11 +129,16 @@ class CypherRunner:
     def run(self, query: str, params: dict | None = None, *, read_only: bool = False) -> list[dict]:
         """Run one statement; rows as dicts."""
         params = params or {}
-        if self._tx is not None:
-            records = list(self._tx.run(query, params))
-        else:
-            routing = neo4j.RoutingControl.READ if read_only else neo4j.RoutingControl.WRITE
-            records = self._driver.execute_query(query, params, database_=self._database, routing_=routing).records
+        try:
+            if self._tx is not None:
+                records = list(self._tx.run(query, params))
+            else:
+                routing = neo4j.RoutingControl.READ if read_only else neo4j.RoutingControl.WRITE
+                records = self._driver.execute_query(query, params, database_=self._database,
+                                                     routing_=routing).records
+        except (Neo4jError, DriverError) as exc:
+            message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+            raise EngineError(f"Neo4j: {message.splitlines()[0]}") from exc
         return [{k: _native(v) for k, v in record.items()} for record in records]
 
     @property
@@ -174,6 +168,9 @@ class CypherRunner:
             return
         try:
             tx.commit() if commit else tx.rollback()
+        except (Neo4jError, DriverError) as exc:
+            message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+            raise EngineError(f"Neo4j: {message.splitlines()[0]}") from exc
         finally:
             session.close()
 

@@ -1,22 +1,19 @@
 """The Neo4j engine: a shared Neo4j database as the store, Graph Data Science for the algorithms.
 
-The same primitives as the embedded engine (its SQL defines the semantics), in Cypher
-(``neo4j_queries.py``) and GDS: pair evidence and lookups run as parameterised Cypher;
-connected components (WCC), community detection (Leiden, seeded) and Node Similarity run in
-GDS on projections built from DataFrames, each a context manager with a unique
-``ringwatch_`` name that is always dropped. Writes are batched ``UNWIND $rows ... MERGE``
-over uniqueness constraints, so a re-run is idempotent.
+The same questions as the embedded engine (its SQL and ``engines.policy`` define the
+semantics), in Cypher (``queries``) and GDS (``gds``): pair evidence and lookups run as
+parameterised Cypher; connected components (WCC), community detection (Leiden, seeded) and
+Node Similarity run in GDS on projections built from DataFrames. Writes are batched
+``UNWIND $rows ... MERGE`` over uniqueness constraints, so a re-run is idempotent.
 
-``open_engine("neo4j", db)`` ignores ``db`` (a file path for the embedded engine): the
-database is the one NEO4J_DATABASE names, or the server's default.
+The store is the database NEO4J_DATABASE names, or the server's default; a store location
+(``--db``) is ignored.
 """
 
 from __future__ import annotations
 
 import io
 import logging
-import uuid
-from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -24,17 +21,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
+from ..base import Engine, LoadResult
+from ..columns import ACCOUNT_COLUMNS, COUNT_KEYS, IDENTIFIER_COLUMNS, LABEL_COLUMNS, RESULT_TABLES, USAGE_COLUMNS
+from ..errors import EngineError
+from ..policy import BUCKET_ORIGIN, LinkPolicy, SimilarityPolicy
+from . import gds as algorithms
 from . import queries as q
-from ..embedded.engine import ACCOUNT_COLUMNS, RESULT_TABLES, USAGE_COLUMNS, _groups, account_columns
-from ..base import Engine, EngineError, LoadResult, ledger_bodies, ledger_frame
 from .connection import CypherRunner, GdsRunner, Neo4jSettings, check_gds, connect
+from .gds import PROJECTION_PREFIX, modularity  # noqa: F401  (modularity: part of this engine's API)
 
 log = logging.getLogger(__name__)
 
-PROJECTION_PREFIX = "ringwatch_"
-# DuckDB's time_bucket counts minute buckets from this origin; the same origin keeps the
-# buckets of both engines identical.
-BUCKET_ORIGIN = pd.Timestamp("2000-01-03")
 EPOCH = pd.Timestamp("1970-01-01")
 ORIGIN_SECONDS = int((BUCKET_ORIGIN - EPOCH).total_seconds())
 RESULT_CHUNK_ROWS = 50_000
@@ -46,6 +43,7 @@ class Neo4jEngine(Engine):
     name = "neo4j"
 
     def __init__(self, settings: Neo4jSettings | None = None, *, runner=None, gds=None):
+        super().__init__()
         self.settings = settings or Neo4jSettings.from_env()
         if runner is None:
             driver = connect(self.settings)
@@ -63,12 +61,97 @@ class Neo4jEngine(Engine):
             self.cypher.run(statement)
         self._sweep_projections()
 
+    @classmethod
+    def open(cls, location) -> Neo4jEngine:
+        return cls()
+
     def close(self) -> None:
         try:
             if self.gds is not None:
                 self.gds.close()
         finally:
             self.cypher.close()
+
+    def _sweep_projections(self) -> None:
+        rows = self.cypher.run(q.SWEEP_PROJECTIONS, {"prefix": PROJECTION_PREFIX, "minutes": self.settings.stale_minutes})
+        if rows:
+            log.info("dropped %d stale graph projections", len(rows))
+
+    # -- units of work and the record store ------------------------------------------------
+    def _begin(self) -> None:
+        self.cypher.begin()
+
+    def _commit(self) -> None:
+        self.cypher.commit()
+
+    def _rollback(self) -> None:
+        self.cypher.rollback()
+
+    def _changed(self) -> None:
+        self._numbered = False
+
+    def _write(self, query: str, rows: list, what: str, key: str = "rows") -> None:
+        """Send rows in batches of the configured size, with a progress bar on a terminal."""
+        size = self.settings.batch_size
+        batches = range(0, len(rows), size)
+        for start in tqdm(batches, desc=f"neo4j {what}", unit="batch", disable=None if len(batches) > 1 else True):
+            self.cypher.run(query, {key: rows[start:start + size]})
+
+    def _read(self, query: str, key: str, values: list, **params) -> list[dict]:
+        """Run a read query over ``values`` in batches of the configured size; all rows."""
+        rows, size = [], self.settings.batch_size
+        for start in range(0, len(values), size):
+            rows += self.cypher.run(query, {key: values[start:start + size], **params}, read_only=True)
+        return rows
+
+    def _insert(self, table: str, frame: pd.DataFrame) -> None:
+        self._check_table(table)
+        if frame.empty:
+            return
+        if table == "quarantine":
+            self._write(q.CREATE_QUARANTINE, _records(frame), "quarantine")
+        elif table == "loaded_files":
+            for row in _records(frame):
+                self.cypher.run(q.RECORD_FILE, row)
+        elif table == "ledger":
+            for ledger, rows in frame.groupby("ledger", sort=False):
+                self.cypher.run(q.APPEND_LEDGER, {"ledger": ledger, "rows": _records(rows[["seq", "body"]])})
+        else:
+            raise self.unsupported(f"inserting into {table} other than through its load method")
+
+    def _select(self, table, keys=None, columns=None, order=None):
+        self._check_table(table)
+        by = () if keys is None else tuple(keys.columns)
+        if (table, by) == ("accounts", ()):
+            frame = self._account_frame(self.cypher.run(q.ACCOUNTS, read_only=True))
+        elif (table, by) == ("accounts", ("account_id",)):
+            frame = self._account_frame(self._read(q.ACCOUNTS_BY_ID, "ids", keys["account_id"].tolist()))
+        elif (table, by) == ("identifiers", ("account_id",)):
+            ids = sorted(set(keys["account_id"]))
+            frame = _frame(self._read(q.ACCOUNT_IDENTIFIERS, "account_ids", ids), IDENTIFIER_COLUMNS)
+        elif (table, by) == ("labels", ()):
+            frame = _frame(self.cypher.run(q.LABELS_ALL, read_only=True), LABEL_COLUMNS)
+        elif (table, by) == ("loaded_files", ("kind", "digest")):
+            frame = _frame(self._read(q.LOADED_FILES, "files", _records(keys)), ["kind", "digest", "source", "rows"])
+        elif (table, by) == ("ledger", ("ledger",)):
+            frame = pd.concat([_frame(self.cypher.run(q.LEDGER_ENTRIES, {"ledger": name}, read_only=True),
+                                      ["seq", "body"]).assign(ledger=name) for name in keys["ledger"]])
+        else:
+            raise self.unsupported(f"reading {table}" + (f" by {', '.join(by)}" if by else ""))
+        if order:
+            frame = frame.sort_values(order, kind="stable")
+        return frame[columns or list(frame.columns)].reset_index(drop=True)
+
+    def _account_frame(self, rows: list[dict]) -> pd.DataFrame:
+        frame = pd.DataFrame([r["account"] for r in rows]).reindex(columns=ACCOUNT_COLUMNS)
+        frame["created_at"] = pd.to_datetime(frame["created_at"])
+        return frame
+
+    def _delete(self, table, keys=None) -> int:
+        raise self.unsupported(f"deleting from {table} (clear_store deletes everything)")
+
+    def _next_seq(self, ledger: str) -> int:
+        return int(self.cypher.run(q.LEDGER_NEXT_SEQ, {"ledger": ledger})[0]["next"])
 
     def clear_store(self) -> int:
         """Delete every ringwatch node in the database (tests and fresh demos); returns how many."""
@@ -78,55 +161,26 @@ class Neo4jEngine(Engine):
             total += deleted
             if deleted == 0:
                 break
-        self._numbered = False
+        self._changed()
         return total
-
-    def _sweep_projections(self) -> None:
-        rows = self.cypher.run(q.SWEEP_PROJECTIONS, {"prefix": PROJECTION_PREFIX, "minutes": self.settings.stale_minutes})
-        if rows:
-            log.info("dropped %d stale graph projections", len(rows))
-
-    # -- loading ---------------------------------------------------------------------------
-    def begin(self) -> None:
-        self.cypher.begin()
-
-    def commit(self) -> None:
-        self.cypher.commit()
-
-    def rollback(self) -> None:
-        self.cypher.rollback()
-        self._numbered = False
 
     def seen_file(self, kind: str, digest: str) -> bool:
         rows = self.cypher.run(q.SEEN_FILE, {"kind": kind, "digest": digest}, read_only=True)
         return bool(rows and rows[0]["n"])
 
-    def record_file(self, kind: str, digest: str, source: str, rows: int) -> None:
-        self.cypher.run(q.RECORD_FILE, {"kind": kind, "digest": digest, "source": str(source), "rows": int(rows)})
-
-    def _write(self, query: str, rows: list[dict], what: str, key: str = "rows") -> None:
-        """Send rows in batches of the configured size, with a progress bar on a terminal."""
-        size = self.settings.batch_size
-        batches = range(0, len(rows), size)
-        for start in tqdm(batches, desc=f"neo4j {what}", unit="batch", disable=None if len(batches) > 1 else True):
-            self.cypher.run(query, {key: rows[start:start + size]})
-
+    # -- loading ---------------------------------------------------------------------------
     def load_accounts(self, signups: pd.DataFrame, identifiers: pd.DataFrame) -> LoadResult:
         incoming = signups[ACCOUNT_COLUMNS]
         ids = incoming["account_id"].drop_duplicates().astype(str).tolist()
-        new: list[str] = []
-        size = self.settings.batch_size
-        for start in range(0, len(ids), size):
-            found = self.cypher.run(q.NEW_ACCOUNT_IDS, {"ids": ids[start:start + size]}, read_only=True)
-            new.extend(r["id"] for r in found)
+        new = [r["id"] for r in self._read(q.NEW_ACCOUNT_IDS, "ids", ids)]
         fresh = set(new)
         accounts = incoming[incoming["account_id"].isin(fresh)].drop_duplicates("account_id")
         self._write(q.MERGE_ACCOUNTS, _records(accounts), "accounts")
-        links = identifiers[["account_id", "kind", "value"]]
+        links = identifiers[IDENTIFIER_COLUMNS]
         links = links[links["account_id"].isin(fresh)].drop_duplicates()
         self._write(q.MERGE_IDENTIFIERS, _records(links), "identifiers")
         self._write(q.LINK_EARLIER_USAGE, new, "usage links", key="ids")
-        self._numbered = False
+        self._changed()
         return LoadResult(loaded=len(new), duplicates=len(incoming) - len(new))
 
     def load_usage(self, usage: pd.DataFrame) -> LoadResult:
@@ -143,41 +197,19 @@ class Neo4jEngine(Engine):
             pd.DataFrame({"account_id": frame["account_id"], "kind": "prompt", "value": frame["prompt_fingerprint"]}),
         ]).dropna(subset=["value"]).drop_duplicates()
         self._write(q.MERGE_USAGE_LINKS, _records(links), "usage links")
+        self._changed()
         return LoadResult(loaded=len(usage))
 
     def load_labels(self, labels: pd.DataFrame) -> LoadResult:
-        frame = labels[["account_id", "label", "ring_id", "attributes"]]
-        # The last label for an account wins, as INSERT OR REPLACE does.
+        frame = labels[LABEL_COLUMNS]
+        # The last label for an account wins; MERGE ... SET replaces an earlier one.
         self._write(q.MERGE_LABELS, _records(frame.drop_duplicates("account_id", keep="last")), "labels")
         return LoadResult(loaded=len(frame))
-
-    def record_quarantine(self, rows: pd.DataFrame) -> None:
-        if rows.empty:
-            return
-        frame = rows[["source", "row", "column", "value", "reason"]].copy()
-        frame["value"] = frame["value"].map(lambda v: None if _missing(v) else str(v))
-        self._write(q.CREATE_QUARANTINE, _records(frame), "quarantine")
 
     # -- reading ---------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
         row = self.cypher.run(q.COUNTS, read_only=True)[0]
-        return {k: int(row[k]) for k in ("accounts", "identifiers", "usage_rows", "labels", "quarantined")}
-
-    def accounts(self, account_ids: list[str] | None = None, columns: list[str] | None = None) -> pd.DataFrame:
-        if account_ids is None:
-            result = self.cypher.run(q.ACCOUNTS, read_only=True)
-        else:
-            result = self.cypher.run(q.ACCOUNTS_BY_ID, {"ids": [str(a) for a in account_ids]}, read_only=True)
-        rows = [r["account"] for r in result]
-        frame = pd.DataFrame(rows).reindex(columns=ACCOUNT_COLUMNS)
-        frame["created_at"] = pd.to_datetime(frame["created_at"])
-        # The nodes come whole; the columns are picked here.
-        return frame.sort_values("account_id").reset_index(drop=True)[account_columns(columns)]
-
-    def labels(self) -> pd.DataFrame:
-        rows = self.cypher.run(q.LABELS_ALL, read_only=True)
-        cols = ["account_id", "label", "ring_id", "attributes"]
-        return _frame(rows, cols).sort_values("account_id").reset_index(drop=True)
+        return {k: int(row[k]) for k in COUNT_KEYS}
 
     def usage_summary(self) -> pd.DataFrame:
         cols = ["account_id", "requests", "input_tokens", "output_tokens", "first_ts", "last_ts", "active_days", "prompts"]
@@ -190,13 +222,9 @@ class Neo4jEngine(Engine):
         return _frame(self.cypher.run(q.PROMPT_SUMMARY, read_only=True), ["prompt_fingerprint", "accounts", "requests"])
 
     def member_usage(self, account_ids: list[str], bucket_minutes: int) -> pd.DataFrame:
-        ids = sorted(set(map(str, account_ids)))
         width = int(bucket_minutes) * 60
-        rows = []
-        for start in range(0, len(ids), self.settings.batch_size):
-            rows += self.cypher.run(q.MEMBER_USAGE, {
-                "account_ids": ids[start:start + self.settings.batch_size], "origin": ORIGIN_SECONDS, "width": width,
-            }, read_only=True)
+        rows = self._read(q.MEMBER_USAGE, "account_ids", sorted(set(map(str, account_ids))),
+                          origin=ORIGIN_SECONDS, width=width)
         frame = _frame(rows, ["account_id", "slot", "prompt_fingerprint", "requests", "input_tokens", "output_tokens"])
         frame.insert(1, "bucket", _bucket_start(frame.pop("slot"), width))
         return frame
@@ -205,12 +233,7 @@ class Neo4jEngine(Engine):
         grouping = pd.DataFrame({"account_id": groups["account_id"].astype(str).to_numpy(),
                                  "grp": groups["group"].astype(str).to_numpy()}).drop_duplicates("account_id")
         width, start = int(bucket_minutes) * 60, int((pd.Timestamp(origin) - EPOCH) // pd.Timedelta(seconds=1))
-        rows = grouping.to_dict("records")
-        parts = []
-        for first in range(0, len(rows), self.settings.batch_size):
-            parts += self.cypher.run(q.USAGE_BY_GROUP, {
-                "rows": rows[first:first + self.settings.batch_size], "origin": start, "width": width,
-            }, read_only=True)
+        parts = self._read(q.USAGE_BY_GROUP, "rows", grouping.to_dict("records"), origin=start, width=width)
         others = self.cypher.run(q.USAGE_OUTSIDE_GROUPS, {
             "account_ids": grouping["account_id"].tolist(), "origin": start, "width": width,
         }, read_only=True)
@@ -226,14 +249,11 @@ class Neo4jEngine(Engine):
         frame[["requests", "output_tokens"]] = frame[["requests", "output_tokens"]].astype("int64")
         return frame[["group", "bucket", "requests", "output_tokens", "last_ts"]].reset_index(drop=True)
 
-    def account_identifiers(self, account_ids: list[str]) -> pd.DataFrame:
-        ids = sorted(set(map(str, account_ids)))
-        rows = []
-        for start in range(0, len(ids), self.settings.batch_size):
-            rows += self.cypher.run(q.ACCOUNT_IDENTIFIERS, {"account_ids": ids[start:start + self.settings.batch_size]},
-                                    read_only=True)
-        frame = _frame(rows, ["account_id", "kind", "value"])
-        return frame.sort_values(["account_id", "kind", "value"]).reset_index(drop=True)
+    def value_accounts(self, values: pd.DataFrame, per_value: int = 100, limit: int = 1000) -> pd.DataFrame:
+        wanted = _records(values[["kind", "value"]].astype("str"))
+        rows = self.cypher.run(q.VALUE_ACCOUNTS, {"values": wanted, "per_value": int(per_value), "limit": int(limit)},
+                               read_only=True)
+        return _frame(rows, ["account_id", "kind", "value", "holders"])
 
     # -- graph questions -------------------------------------------------------------------
     def _number_accounts(self) -> None:
@@ -256,130 +276,47 @@ class Neo4jEngine(Engine):
         return [r["kind"] for r in self.cypher.run(q.IDENTIFIER_KINDS, read_only=True)]
 
     def value_degrees(self, values: pd.DataFrame) -> pd.DataFrame:
-        wanted = _records(values[["kind", "value"]].drop_duplicates())
-        rows = []
-        for start in range(0, len(wanted), self.settings.batch_size):
-            rows += self.cypher.run(q.VALUE_DEGREES, {"values": wanted[start:start + self.settings.batch_size]},
-                                    read_only=True)
+        rows = self._read(q.VALUE_DEGREES, "values", _records(values[["kind", "value"]].drop_duplicates()))
         return _frame(rows, ["kind", "value", "accounts"])
 
-    def pair_evidence(self, *, kinds, hub_cap, pair_cap, anchors, total_accounts, min_total,
-                      alone_family, alone_score, keep_pairs=None):
+    def pair_evidence(self, policy: LinkPolicy, keep_pairs: pd.DataFrame | None = None) -> pd.DataFrame:
         self._number_accounts()
         keep = {}
         if keep_pairs is not None and len(keep_pairs):
             keep = {f"{int(a)},{int(b)}": True for a, b in zip(keep_pairs["a"], keep_pairs["b"])}
         rows = self.cypher.run(q.PAIR_EVIDENCE, {
-            "kinds": _records(kinds[["kind", "family", "weight"]]),
-            "hub_cap": int(hub_cap), "pair_cap": int(pair_cap), "anchors": int(anchors),
-            "total": float(max(total_accounts, 3)), "min_total": float(min_total),
-            "alone_family": alone_family, "alone_score": float(alone_score), "keep": keep,
+            "kinds": policy.kind_rows(),
+            "hub_cap": int(policy.hub_cap), "pair_cap": int(policy.pair_cap), "anchors": int(policy.anchors),
+            "total": policy.total, "min_total": float(policy.min_total),
+            "alone_family": policy.alone_family, "alone_score": float(policy.alone_score), "keep": keep,
         }, read_only=True)
         frame = _frame(rows, ["a", "b", "family", "score", "shared"])
         return frame.astype({"a": "int32", "b": "int32", "score": "float64", "shared": "int64"})
 
-    def node_similarity(self, *, bucket_minutes, max_degree, top_k, similarity_cutoff, degree_cutoff):
+    def node_similarity(self, policy: SimilarityPolicy) -> pd.DataFrame:
         self._number_accounts()
         rows = self.cypher.run(q.SIMILARITY_ACTIVITY, {
-            "max_degree": int(max_degree), "origin": ORIGIN_SECONDS, "width": int(bucket_minutes) * 60,
+            "max_degree": int(policy.max_template_accounts), "origin": ORIGIN_SECONDS,
+            "width": int(policy.bucket_minutes) * 60,
         }, read_only=True)
-        act = _frame(rows, ["idx", "fp", "slot", "weight"])
-        empty = pd.DataFrame({"a": pd.Series(dtype="int32"), "b": pd.Series(dtype="int32"),
-                              "similarity": pd.Series(dtype="float64"), "common": pd.Series(dtype="int64")})
-        if act.empty:
-            return empty
-        act["idx"] = act["idx"].astype(np.int64)
-        # A usage row without a time never matches another account's bucket: its own node.
-        slot = act["slot"].astype("string").fillna("none:" + act["idx"].astype("string"))
-        act["activity"] = pd.factorize(act["fp"].astype("string") + "\x1f" + slot)[0] + int(act["idx"].max()) + 1
-        accounts = act["idx"].drop_duplicates()
-        nodes = pd.concat([
-            pd.DataFrame({"nodeId": accounts.to_numpy(), "labels": "Account"}),
-            pd.DataFrame({"nodeId": act["activity"].drop_duplicates().to_numpy(), "labels": "Activity"}),
-        ], ignore_index=True)
-        rels = pd.DataFrame({"sourceNodeId": act["idx"], "targetNodeId": act["activity"],
-                             "relationshipType": "ACTED", "weight": act["weight"].astype(float)})
-        with self.projection("similarity", nodes, rels) as graph:
-            sim = self.gds.stream(
-                "node_similarity", graph, top_k=int(top_k), similarity_cutoff=max(float(similarity_cutoff), 1e-42),
-                degree_cutoff=max(int(degree_cutoff), 1), relationship_weight_property="weight",
-                similarity_metric="JACCARD",
-            )
-        if sim is None or sim.empty:
-            return empty
-        # The stream lists a pair from both ends (kept when in either account's top k).
-        a = np.minimum(sim["node1"].to_numpy(), sim["node2"].to_numpy())
-        b = np.maximum(sim["node1"].to_numpy(), sim["node2"].to_numpy())
-        pairs = pd.DataFrame({"a": a, "b": b, "similarity": sim["similarity"].to_numpy(dtype=float)})
-        pairs = pairs.drop_duplicates(["a", "b"])
-        pairs = pairs[pairs["similarity"] >= similarity_cutoff]
-        pairs["common"] = _common_activity(act, pairs)
-        pairs = pairs[pairs["common"] > 0]
-        out = pairs.astype({"a": "int32", "b": "int32", "common": "int64"})
-        return out.sort_values(["a", "b"]).reset_index(drop=True)
-
-    @contextmanager
-    def projection(self, purpose: str, nodes: pd.DataFrame, relationships: pd.DataFrame, undirected=()):
-        """A GDS graph built from DataFrames under a unique name, dropped when the block ends."""
-        name = f"{PROJECTION_PREFIX}{purpose}_{uuid.uuid4().hex[:12]}"
-        try:
-            yield self.gds.construct(name, nodes, relationships, tuple(undirected))
-        finally:
-            self.gds.drop(name)
-
-    def _edge_projection(self, purpose: str, edges: pd.DataFrame):
-        """Number the edge ends (sorted ids) and project them as an undirected weighted graph."""
-        ends = np.concatenate([edges["a"].to_numpy(), edges["b"].to_numpy()])
-        ids, inverse = np.unique(ends if ends.dtype.kind in "iu" else ends.astype(str), return_inverse=True)
-        n = len(edges)
-        weight = edges["weight"].to_numpy(dtype=float) if "weight" in edges else np.ones(n)
-        nodes = pd.DataFrame({"nodeId": np.arange(len(ids), dtype=np.int64), "labels": "Account"})
-        rels = pd.DataFrame({"sourceNodeId": inverse[:n].astype(np.int64), "targetNodeId": inverse[n:].astype(np.int64),
-                             "relationshipType": "LINK", "weight": weight})
-        return ids, rels, self.projection(purpose, nodes, rels, undirected=("LINK",))
+        return algorithms.node_similarity(self.gds, _frame(rows, ["idx", "fp", "slot", "weight"]), policy)
 
     def components(self, edges: pd.DataFrame) -> pd.DataFrame:
-        if edges.empty:
-            return pd.DataFrame({"account_id": [], "group": []})
-        ids, _, projection = self._edge_projection("wcc", edges)
-        with projection as graph:
-            result = self.gds.stream("wcc", graph)
-        return _groups(ids, _by_node(result, "componentId", len(ids)))
+        return algorithms.components(self.gds, edges)
 
     def communities(self, edges: pd.DataFrame, *, seed: int, resolution: float):
-        if edges.empty:
-            return pd.DataFrame({"account_id": [], "group": []}), 0.0
-        ids, rels, projection = self._edge_projection("leiden", edges)
-        # Leiden takes a random seed; one thread makes the seeded run reproducible.
-        with projection as graph:
-            result = self.gds.stream("leiden", graph, random_seed=int(seed), gamma=float(resolution),
-                                     relationship_weight_property="weight", concurrency=1)
-        membership = _by_node(result, "communityId", len(ids))
-        return _groups(ids, membership), modularity(rels, membership)
+        return algorithms.communities(self.gds, edges, seed, resolution)
 
     # -- results ---------------------------------------------------------------------------
-    def save_results(self, tables: dict[str, pd.DataFrame]) -> None:
-        unknown = set(tables) - set(RESULT_TABLES)
-        if unknown:
-            raise EngineError(f"unknown result tables: {sorted(unknown)}")
-        own = not self.cypher.in_transaction
-        if own:
-            self.cypher.begin()
-        try:
-            self.cypher.run(q.DELETE_RESULT_CHUNKS, {"tables": sorted(tables)})
-            for name, frame in tables.items():
-                for seq, start in enumerate(range(0, max(len(frame), 1), RESULT_CHUNK_ROWS)):
-                    chunk = frame.iloc[start:start + RESULT_CHUNK_ROWS]
-                    row = {"table": name, "seq": seq, "rows": len(chunk), "parquet": _to_parquet(chunk)}
-                    self.cypher.run(q.MERGE_RESULT_CHUNKS, {"rows": [row]})
-            if "accounts" in tables:
-                self._mark_rings(tables["accounts"])
-        except BaseException:
-            if own:
-                self.cypher.rollback()
-            raise
-        if own:
-            self.cypher.commit()
+    def _write_results(self, tables: dict[str, pd.DataFrame]) -> None:
+        self.cypher.run(q.DELETE_RESULT_CHUNKS, {"tables": sorted(tables)})
+        for name, frame in tables.items():
+            for seq, start in enumerate(range(0, max(len(frame), 1), RESULT_CHUNK_ROWS)):
+                chunk = frame.iloc[start:start + RESULT_CHUNK_ROWS]
+                row = {"table": name, "seq": seq, "rows": len(chunk), "parquet": _to_parquet(chunk)}
+                self.cypher.run(q.MERGE_RESULT_CHUNKS, {"rows": [row]})
+        if "accounts" in tables:
+            self._mark_rings(tables["accounts"])
 
     def _mark_rings(self, accounts: pd.DataFrame) -> None:
         """Ring membership onto the account nodes, for Neo4j Browser and Bloom."""
@@ -390,84 +327,21 @@ class Neo4jEngine(Engine):
         members = accounts.loc[accounts["cluster_id"].notna(), cols]
         self._write(q.MARK_RINGS, _records(members), "ring marks")
 
-    def results(self, name: str) -> pd.DataFrame:
-        if name not in RESULT_TABLES:
-            raise EngineError(f"unknown result table {name!r}")
+    def _read_result(self, name: str) -> pd.DataFrame | None:
         rows = self.cypher.run(q.RESULT_CHUNKS, {"table": name}, read_only=True)
         if not rows:
-            raise EngineError("no detection results in this store yet: run `ringwatch detect` first")
+            return None
         frames = [pq.read_table(io.BytesIO(r["parquet"])).to_pandas() for r in rows]
         return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
-    # -- ledgers ---------------------------------------------------------------------------
-    def append_records(self, ledger: str, frame: pd.DataFrame) -> list[int]:
-        self._check_ledger(ledger)
-        bodies = ledger_bodies(frame)
-        if not bodies:
-            return []
-        start = int(self.cypher.run(q.LEDGER_NEXT_SEQ, {"ledger": ledger})[0]["next"])
-        rows = [{"seq": start + i, "body": body} for i, body in enumerate(bodies)]
-        self.cypher.run(q.APPEND_LEDGER, {"ledger": ledger, "rows": rows})
-        return [r["seq"] for r in rows]
-
-    def records(self, ledger: str) -> pd.DataFrame:
-        self._check_ledger(ledger)
-        rows = self.cypher.run(q.LEDGER_ENTRIES, {"ledger": ledger}, read_only=True)
-        return ledger_frame([r["seq"] for r in rows], [r["body"] for r in rows])
-
-    def value_accounts(self, values: pd.DataFrame, per_value: int = 100, limit: int = 1000) -> pd.DataFrame:
-        wanted = _records(values[["kind", "value"]].astype("str"))
-        rows = self.cypher.run(q.VALUE_ACCOUNTS, {"values": wanted, "per_value": int(per_value), "limit": int(limit)},
-                               read_only=True)
-        return _frame(rows, ["account_id", "kind", "value", "holders"])
-
-    def neighbour_edges(self, account_ids: list[str], limit: int) -> pd.DataFrame:
-        rows = self.cypher.run(q.NEIGHBOURHOOD_HOP, {"frontier": list(account_ids), "limit": int(limit)},
-                               read_only=True)
-        return _frame(rows, ["account_id", "kind", "value"])
-
-
-def modularity(rels: pd.DataFrame, membership: np.ndarray) -> float:
-    """Weighted Newman modularity of a partition of an undirected graph (as networkit computes it)."""
-    src, dst = rels["sourceNodeId"].to_numpy(), rels["targetNodeId"].to_numpy()
-    w = rels["weight"].to_numpy(dtype=float)
-    total = w.sum()
-    if total <= 0:
-        return 0.0
-    comm_src, comm_dst = membership[src], membership[dst]
-    inside = w[comm_src == comm_dst].sum()
-    strength = np.bincount(np.concatenate([comm_src, comm_dst]), weights=np.concatenate([w, w]))
-    return float(inside / total - ((strength / (2 * total)) ** 2).sum())
-
-
-def _by_node(result: pd.DataFrame, column: str, n: int) -> np.ndarray:
-    """Algorithm output (nodeId, column) as an array indexed by node id, communities renumbered 0..k-1."""
-    out = np.full(n, -1, dtype=np.int64)
-    out[result["nodeId"].to_numpy(dtype=np.int64)] = pd.factorize(result[column])[0]
-    if (out < 0).any():
-        raise EngineError("Graph Data Science returned no group for some nodes of the projection")
-    return out
-
-
-def _common_activity(act: pd.DataFrame, pairs: pd.DataFrame) -> np.ndarray:
-    """Activity nodes each pair shares (GDS streams only the similarity)."""
-    if pairs.empty:
-        return np.zeros(0, dtype=np.int64)
-    slim = act[["idx", "activity"]]
-    left = pairs[["a", "b"]].reset_index(drop=True).reset_index().merge(slim, left_on="a", right_on="idx")
-    both = left.merge(slim, left_on=["b", "activity"], right_on=["idx", "activity"])
-    counts = both.groupby("index").size()
-    return counts.reindex(range(len(pairs)), fill_value=0).to_numpy(dtype=np.int64)
+    def _drop_results(self) -> None:
+        self.cypher.run(q.DELETE_RESULT_CHUNKS, {"tables": list(RESULT_TABLES)})
 
 
 def _bucket_start(slot: pd.Series, width: int, origin: pd.Timestamp = BUCKET_ORIGIN) -> pd.Series:
     """Bucket numbers back to bucket start times."""
     seconds = pd.to_numeric(slot, errors="coerce") * width
     return origin + pd.to_timedelta(seconds, unit="s")
-
-
-def _missing(value) -> bool:
-    return value is None or (not isinstance(value, (list, dict, str)) and bool(pd.isna(value)))
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:

@@ -79,6 +79,12 @@ RETURN count(*) AS deleted
 # -- loading -----------------------------------------------------------------------------
 SEEN_FILE = "MATCH (f:LoadedFile {kind: $kind, digest: $digest}) RETURN count(f) AS n"
 
+LOADED_FILES = """
+UNWIND $files AS file
+MATCH (f:LoadedFile {kind: file.kind, digest: file.digest})
+RETURN f.kind AS kind, f.digest AS digest, f.source AS source, f.rows AS rows
+"""
+
 RECORD_FILE = """
 MERGE (f:LoadedFile {kind: $kind, digest: $digest})
 ON CREATE SET f.source = $source, f.rows = $rows, f.loaded_at = localdatetime()
@@ -338,16 +344,6 @@ WITH v, a.account_id AS account_id ORDER BY account_id
 WITH v, collect(account_id) AS holder_ids
 UNWIND holder_ids[0..$per_value] AS account_id
 RETURN account_id, v.kind AS kind, v.value AS value, size(holder_ids) AS holders
-ORDER BY kind, value, account_id
-LIMIT $limit
-"""
-
-NEIGHBOURHOOD_HOP = """
-UNWIND $frontier AS id
-MATCH (:Account {account_id: id})-[:HAS]->(v:Identifier)
-WITH DISTINCT v
-MATCH (v)<-[:HAS]-(a:Account)
-RETURN a.account_id AS account_id, v.kind AS kind, v.value AS value
 ORDER BY kind, value, account_id
 LIMIT $limit
 """

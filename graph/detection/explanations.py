@@ -1,0 +1,185 @@
+"""Scores and the words behind them: every cluster's risk and top evidence, every member's reasons.
+
+The ring score comes from the ring features (``scoring``); its explanation lists the
+features that moved it most, the merge that joined its fragments (``consolidation``) and
+the identifier values its members share, rarest first. Each member's reasons start with
+its ring's and add what the account itself shows: the values it shares with other
+members, output-heavy traffic, requests in the ring's crowded windows, its strong links.
+Everything said here was counted on the way (no text is written that no feature saw).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..engines import rarity
+from .features import FEATURES, Baselines
+from .kinds import kind_info
+from .scoring import account_risk, contributions, describe, ring_risk
+
+CLUSTER_COLUMNS = ["cluster_id", "ring_id", "size", "risk_score", "flagged"]
+MEMBER_COLUMNS = ["account_id", "cluster_id", "risk_score", "reasons"]
+EVIDENCE_COLUMNS = ["ring_id", "kind", "value", "members", "accounts", "rarity"]
+# A member's own evidence: shared values of these signup columns, named as these kinds.
+OWN_EVIDENCE = (("payment", "payment_id"), ("device", "device_id"), ("phone", "phone"), ("ip", "ip"),
+                ("user_agent", "user_agent"), ("email_domain", "email_domain"))
+# How many of the ring's sentences and shared values head its top evidence.
+TOP_SENTENCES, TOP_SHARED, OWN_REASONS = 3, 2, 4
+
+
+@dataclass
+class Clustered:
+    """The clustered accounts of a run and everything scoring and explaining them reads.
+
+    ``acc`` (signup rows), ``use`` (usage summary rows) and ``activity`` (usage per bucket
+    and template) carry each member's ``cluster``; ``links`` are the strong links between
+    account ids; ``identifiers`` the members' signup identifiers and ``degrees`` how many
+    accounts hold each of those values in the whole store.
+    """
+
+    acc: pd.DataFrame
+    use: pd.DataFrame
+    activity: pd.DataFrame
+    links: pd.DataFrame
+    identifiers: pd.DataFrame
+    degrees: pd.DataFrame
+    base: Baselines
+    total: int
+
+    def rename(self, mapping: dict) -> None:
+        """Move clusters to new keys (fragments merged into one ring)."""
+        for frame in (self.acc, self.use, self.activity):
+            frame["cluster"] = frame["cluster"].map(mapping).fillna(frame["cluster"])
+
+
+def score_clusters(found: Clustered, table: pd.DataFrame | None, names: dict, merges: dict,
+                   ring_threshold: float) -> dict:
+    """Scores, explanations and evidence for every cluster (vectorised over clusters).
+
+    Returns ``clusters`` (one row per cluster), ``members`` (per account: score and
+    reasons) and ``evidence`` (shared values per ring).
+    """
+    if found.acc.empty:
+        return {"clusters": pd.DataFrame(columns=CLUSTER_COLUMNS), "members": pd.DataFrame(columns=MEMBER_COLUMNS),
+                "evidence": pd.DataFrame(columns=EVIDENCE_COLUMNS)}
+    cluster_of = found.acc.set_index("account_id")["cluster"]
+    shared = shared_identifiers(found.identifiers.assign(cluster=found.identifiers["account_id"].map(cluster_of)),
+                                found.degrees, found.total)
+    ring_ids = pd.Series(names).reindex(table.index)
+    evidence = pd.concat([merge_evidence(merges, found.total), shared], ignore_index=True)
+    clusters, ring_text = _cluster_rows(found, table, ring_ids, merges, shared, evidence, ring_threshold)
+    evidence = evidence.assign(ring_id=evidence["cluster"].map(ring_ids))[EVIDENCE_COLUMNS]
+    members = member_reasons(found, clusters.set_index("cluster_id"), ring_text)
+    return {"clusters": clusters, "members": members, "evidence": evidence.reset_index(drop=True)}
+
+
+def _cluster_rows(found: Clustered, table, ring_ids, merges, shared, evidence, ring_threshold):
+    """One row per cluster (score, flag, explanation, features) and each cluster's ring text."""
+    spans = pd.concat([found.acc[["cluster", "created_at"]].rename(columns={"created_at": "t"}),
+                       found.use[["cluster", "first_ts"]].rename(columns={"first_ts": "t"}),
+                       found.use[["cluster", "last_ts"]].rename(columns={"last_ts": "t"})]).groupby("cluster")["t"]
+    first_seen, last_seen = spans.min(), spans.max()
+    top_shared = shared.groupby("cluster").head(TOP_SHARED).groupby("cluster")["text"].agg(list)
+    kinds = evidence.groupby("cluster")["kind"].agg(lambda k: ", ".join(sorted(set(k))))
+    rows, ring_text = [], {}
+    for cluster, f in zip(table.index, table.to_dict("records")):
+        feats = {k: f[k] for k in FEATURES}
+        risk = ring_risk(feats)
+        sentences = describe(feats, f)
+        positive = [s for v, s in sentences if v > 0][:TOP_SENTENCES]
+        if cluster in merges:
+            # Weight 0: the merge explains the ring's extent and adds nothing to its score.
+            sentences = [(0.0, merges[cluster].sentence())] + sentences
+            positive = [merges[cluster].sentence()] + positive
+        ring_text[cluster] = "; ".join(positive)
+        rows.append({
+            "cluster_id": cluster, "ring_id": ring_ids[cluster], "size": int(f["size"]), "risk_score": risk,
+            "flagged": bool(risk >= ring_threshold),
+            "first_seen": first_seen[cluster], "last_seen": last_seen[cluster],
+            "top_evidence": "; ".join(positive + top_shared.get(cluster, [])),
+            "explanation": json.dumps([{"weight": v, "text": s} for v, s in sentences]),
+            "features": json.dumps(feats), "contributions": json.dumps(contributions(feats)),
+            "evidence_kinds": kinds.get(cluster, ""),
+            "requests": int(f["requests"]), "output_tokens": int(f["output_tokens"]),
+        })
+    return pd.DataFrame(rows), ring_text
+
+
+def merge_evidence(merges: dict, total: int) -> pd.DataFrame:
+    """Evidence rows for the rare prompt templates that joined a ring's fragments."""
+    ev = pd.DataFrame([{"cluster": cluster, "kind": "prompt", "value": fp, "members": u, "accounts": a}
+                       for cluster, m in sorted(merges.items())
+                       for fp, u, a in zip(m.templates, m.users, m.accounts)],
+                      columns=["cluster", "kind", "value", "members", "accounts"])
+    return ev.assign(rarity=rarity(ev["accounts"], total).round(3))
+
+
+def shared_identifiers(ids: pd.DataFrame, degrees: pd.DataFrame, total: int) -> pd.DataFrame:
+    """Identifier values shared by at least two members of a cluster, ranked by rarity and coverage."""
+    sh = ids.groupby(["cluster", "kind", "value"])["account_id"].nunique().rename("members").reset_index()
+    sh = sh[sh["members"] >= 2].merge(degrees, on=["kind", "value"], how="left")
+    sh["accounts"] = sh["accounts"].fillna(sh["members"]).astype(np.int64)
+    sh["rarity"] = rarity(sh["accounts"], total).round(3)
+    info = sh["kind"].map(kind_info)
+    sh["rank"] = sh["members"] * sh["rarity"] * info.map(lambda k: k.weight)
+    sh["text"] = [f"{k.noun} {v} shared by {m} accounts here ({a} overall)"
+                  for k, v, m, a in zip(info, sh["value"], sh["members"], sh["accounts"])]
+    sh = sh.sort_values(["cluster", "rank", "kind", "value"], ascending=[True, False, True, True])
+    return sh.reset_index(drop=True)
+
+
+def _own_shares(acc: pd.DataFrame) -> list[list[str]]:
+    """Per evidence kind, per member: "shares <kind> <value> with N other members", or ""."""
+    parts = []
+    for kind, column in OWN_EVIDENCE:
+        n = acc.groupby(["cluster", column])[column].transform("size")
+        noun = kind_info(kind).noun
+        parts.append([f"shares {noun} {v} with {int(k) - 1} other members" if k >= 2 else ""
+                      for v, k in zip(acc[column], n.fillna(0))])
+    return parts
+
+
+def _in_crowded_windows(activity: pd.DataFrame, sizes: pd.Series) -> set:
+    """Members that sent requests in a window where at least max(3, 10%) of their cluster did."""
+    if activity.empty:
+        return set()
+    crowd = np.maximum(3, np.ceil(0.1 * activity["cluster"].map(sizes)))
+    in_bucket = activity.groupby(["cluster", "bucket"])["account_id"].transform("nunique")
+    return set(activity.loc[in_bucket >= crowd, "account_id"])
+
+
+def member_reasons(found: Clustered, clusters: pd.DataFrame, ring_text: dict) -> pd.DataFrame:
+    """Per-member score and reasons: the ring's evidence plus what this account itself shows."""
+    acc, base = found.acc.reset_index(drop=True), found.base
+    parts = _own_shares(acc)
+    shares = np.array([any(p[i] for p in parts) for i in range(len(acc))], dtype=bool)
+    own = found.use.set_index("account_id")
+    ratio = (own["output_tokens"] / own["input_tokens"].clip(lower=1)).reindex(acc["account_id"]).to_numpy()
+    heavy = (ratio >= 2 * base.output_ratio) if base.output_ratio > 0 else np.zeros(len(acc), bool)
+    heavy = np.nan_to_num(heavy, nan=0).astype(bool)
+    size = acc["cluster"].map(clusters["size"])
+    in_sync = acc["account_id"].isin(_in_crowded_windows(found.activity, clusters["size"])).to_numpy()
+    link_count = pd.concat([found.links["a"], found.links["b"]]).value_counts()
+    strong = acc["account_id"].map(link_count).fillna(0).astype(int).to_numpy()
+    fit = (shares.astype(float) + heavy + in_sync + (strong >= 2)) / 4.0
+    risk = acc["cluster"].map(clusters["risk_score"]).to_numpy()
+    flagged = acc["cluster"].map(clusters["flagged"]).to_numpy(dtype=bool)
+    rid = acc["cluster"].map(clusters["ring_id"]).to_numpy()
+    reasons = []
+    for i in range(len(acc)):
+        own_text = [p[i] for p in parts if p[i]]
+        if heavy[i]:
+            own_text.append(f"output/input ratio {ratio[i] / base.output_ratio:.1f}x median")
+        if in_sync[i]:
+            own_text.append("sent requests in the same windows as other members")
+        cluster = acc.at[i, "cluster"]
+        head = (f"ring {rid[i]} (risk {risk[i]:.2f}): {ring_text[cluster]}" if flagged[i]
+                else f"linked to {int(size.iat[i]) - 1} accounts, not scored as a ring (risk {risk[i]:.2f})")
+        reasons.append(head + (" | this account: " + "; ".join(own_text[:OWN_REASONS]) if own_text else "")
+                       + f" | strong links: {strong[i]}")
+    return pd.DataFrame({"account_id": acc["account_id"], "cluster_id": acc["cluster"],
+                         "risk_score": [account_risk(r, f) for r, f in zip(risk, fit)], "reasons": reasons})

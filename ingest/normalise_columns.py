@@ -1,0 +1,112 @@
+"""The normalisers of ``normalise`` applied to whole columns.
+
+Each ``*_series`` function runs the scalar normaliser once per distinct value of a column
+and broadcasts the results back, which is what makes million-row columns fast (identifier
+columns repeat a lot, and pandas' factorize is C-speed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from .normalise import normalise_country, normalise_email, normalise_ip, normalise_phone, normalise_text_id
+
+# A cache maps raw value -> normalised result across the chunks of one ingest call, since
+# the same IPs and account_ids recur chunk after chunk. Past this many entries it stops
+# growing (memory stays bounded; the values seen first are usually the common ones).
+CACHE_LIMIT = 500_000
+_MISS = object()
+
+
+def _apply(keys: list, func: Callable, cache: dict | None) -> list:
+    if cache is None:
+        return [func(k) for k in keys]
+    get = cache.get
+    results = [get(k, _MISS) for k in keys]
+    room = CACHE_LIMIT - len(cache)
+    for i, result in enumerate(results):
+        if result is _MISS:
+            result = results[i] = func(keys[i])
+            if room > 0:
+                cache[keys[i]] = result
+                room -= 1
+    return results
+
+
+def _broadcast(results: list, codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """str Series with results[code] per row; code -1 (missing) gives null."""
+    # Arrow's take is several times faster than building a str column from objects.
+    table = pa.array(results + [None], type=pa.string())
+    taken = table.take(pa.array(np.where(codes < 0, len(results), codes)))
+    return pd.Series(pd.array(taken, dtype="str"), index=index)
+
+
+def map_unique(values: pd.Series, func: Callable[[object], str | None],
+               cache: dict | None = None) -> pd.Series:
+    """Apply `func` once per distinct value of `values` and broadcast back (str Series)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return _broadcast(_apply(uniques.tolist(), func, cache), codes, values.index)
+
+
+def map_unique_pair(
+    values: pd.Series, func: Callable[[object], tuple[str | None, str | None]],
+    cache: dict | None = None,
+) -> tuple[pd.Series, pd.Series]:
+    """Like map_unique for a function returning two values; returns two Series."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    pairs = _apply(uniques.tolist(), func, cache)
+    return (_broadcast([p[0] for p in pairs], codes, values.index),
+            _broadcast([p[1] for p in pairs], codes, values.index))
+
+
+def normalise_email_series(values: pd.Series, cache: dict | None = None
+                           ) -> tuple[pd.Series, pd.Series]:
+    """Vectorised normalise_email: (address Series, domain Series)."""
+    return map_unique_pair(values, normalise_email, cache)
+
+
+def normalise_ip_series(values: pd.Series, cache: dict | None = None
+                        ) -> tuple[pd.Series, pd.Series]:
+    """Vectorised normalise_ip: (ip Series, network Series)."""
+    return map_unique_pair(values, normalise_ip, cache)
+
+
+def normalise_text_id_series(values: pd.Series, cache: dict | None = None) -> pd.Series:
+    """Vectorised normalise_text_id."""
+    return map_unique(values, normalise_text_id, cache)
+
+
+def normalise_country_series(values: pd.Series, cache: dict | None = None) -> pd.Series:
+    """Vectorised normalise_country."""
+    return map_unique(values, normalise_country, cache)
+
+
+def _phone_pair(pair: tuple[object, object]) -> str | None:
+    return normalise_phone(*pair)
+
+
+def normalise_phone_series(values: pd.Series, regions: pd.Series | None = None,
+                           cache: dict | None = None) -> pd.Series:
+    """Vectorised normalise_phone; `regions` (aligned with `values`) gives each row's region."""
+    if regions is None:
+        regions = pd.Series(None, index=values.index, dtype="str")
+    value_codes, value_uniques = pd.factorize(values, use_na_sentinel=True)
+    region_codes, region_uniques = pd.factorize(regions, use_na_sentinel=True)
+    value_list = value_uniques.tolist()
+    region_list = region_uniques.tolist() + [None]  # index -1 is a missing region
+    # One code per distinct (value, region) pair; the region is irrelevant to a missing value.
+    width = len(region_list)
+    pair_codes = np.where(value_codes < 0, -1,
+                          value_codes.astype(np.int64) * width + (region_codes % width))
+    codes, pairs = pd.factorize(pair_codes, use_na_sentinel=False)
+    pairs = np.asarray(pairs)
+    present = pairs >= 0
+    keys = [(value_list[p // width], region_list[p % width]) for p in pairs[present].tolist()]
+    results: list = [None] * len(pairs)  # pair code -1 (missing value) stays None
+    for i, result in zip(np.flatnonzero(present).tolist(), _apply(keys, _phone_pair, cache)):
+        results[i] = result
+    return _broadcast(results, codes, values.index)

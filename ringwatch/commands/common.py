@@ -1,0 +1,92 @@
+"""What every command shares: store and analyst options, one-line errors, progress bars, tables."""
+
+from __future__ import annotations
+
+import functools
+import sys
+
+import click
+from tqdm import tqdm
+
+from ringwatch.dashboard.launch import LaunchError
+from ringwatch.graph.demo.pipeline import Progress
+from ringwatch.graph.detection.pipeline import DETECTION_STEPS
+from ringwatch.graph.engines import EngineError
+from ringwatch.ingest.errors import ContractError
+from ringwatch.settings import SETTINGS
+
+EXPECTED_ERRORS = (ContractError, EngineError, LaunchError, FileNotFoundError, PermissionError, ValueError)
+
+
+def clear_errors(func):
+    """Turn expected failures into one clear line instead of a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except EXPECTED_ERRORS as exc:
+            raise click.ClickException(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
+
+    return wrapper
+
+
+def store_options(func):
+    """--db and --engine, shared by every command that touches the store."""
+    func = click.option("--engine", "engine_name", default=SETTINGS["engine"].value,
+                        show_default="embedded, env RINGWATCH_ENGINE", help=SETTINGS["engine"].help)(func)
+    return click.option("--db", default=SETTINGS["db"].value, show_default="ringwatch.duckdb, env RINGWATCH_DB",
+                        type=click.Path(dir_okay=False), help=SETTINGS["db"].help)(func)
+
+
+def analyst_option(func):
+    """--analyst, shared by every command that records an action."""
+    return click.option("--analyst", default=SETTINGS["analyst"].value, show_default="env RINGWATCH_ANALYST",
+                        help=SETTINGS["analyst"].help)(func)
+
+
+def selection_options(func):
+    """--ring, --min-score, --max-score: a selection of the ban list."""
+    func = click.option("--max-score", type=float, default=None, help="Only accounts scoring at most this.")(func)
+    func = click.option("--min-score", type=float, default=None, help="Only accounts scoring at least this.")(func)
+    return click.option("--ring", multiple=True, help="Only these ring ids (repeatable).")(func)
+
+
+class _Bars:
+    """Progress bars on a terminal, made when first needed (none when output is redirected)."""
+
+    def __init__(self):
+        self._rows = self._steps = None
+
+    def rows(self, n: int) -> None:
+        if self._rows is None:
+            self._rows = tqdm(desc="ingest", unit=" rows", unit_scale=True, file=sys.stderr, disable=None, leave=False)
+        self._rows.update(n)
+
+    def step(self, label: str) -> None:
+        if self._steps is None:
+            self._steps = tqdm(total=len(DETECTION_STEPS), desc="detect", file=sys.stderr, disable=None, leave=False)
+        self._steps.set_postfix_str(label)
+        self._steps.update(1)
+        if label == DETECTION_STEPS[-1]:
+            self._steps.close()
+            self._steps = None
+
+
+def progress() -> Progress:
+    bars = _Bars()
+    return Progress(rows=bars.rows, step=bars.step)
+
+
+def echo_table(rows: list[dict]) -> None:
+    if not rows:
+        return
+    widths = {c: max(len(str(c)), *(len(str(r[c])) for r in rows)) for c in rows[0]}
+    for line in [{c: c for c in widths}, *rows]:
+        click.echo("  ".join(str(line[c]).ljust(widths[c]) for c in widths).rstrip())
+
+
+def require_analyst(analyst):
+    if not analyst:
+        raise click.ClickException("who is acting? pass --analyst NAME or set RINGWATCH_ANALYST")
+    return analyst
