@@ -266,11 +266,37 @@ def validate_chunk(kind: str, chunk: RawChunk, *, extra_identifiers: tuple[str, 
     contract = [c.name for c in DATA_CONTRACT[kind]]
     frame = _with_columns(chunk.frame.reset_index(drop=True), contract + list(extra_identifiers))
     problems = _Problems(frame)
+
     def cache(column: str) -> dict | None:
         return None if caches is None else caches.setdefault(column, {})
 
-    checked: dict[str, pd.Series] = {"account_id": _check_account_id(problems,
-                                                                      cache("account_id"))}
+    checked = _check_required(kind, frame, problems, now, cache)
+    good = ~problems.bad
+    quarantine = problems.quarantine(chunk.source, chunk.rows)
+    frame, rows = frame.loc[good].reset_index(drop=True), chunk.rows[good]
+    out = {name: series.loc[good].reset_index(drop=True) for name, series in checked.items()}
+    rejected = _normalise_optional(kind, frame, out, contract, extra_identifiers, cache)
+    columns = list(OUTPUT_COLUMNS[kind]) + (list(extra_identifiers) if kind == "signups" else [])
+    result = pd.DataFrame(out)[columns]
+    if not chunk.errors.empty:
+        errors = chunk.errors
+        quarantine = pd.concat([
+            _quarantine_frame(chunk.source, errors["row"], errors["column"], errors["value"],
+                              errors["reason"]),
+            quarantine,
+        ], ignore_index=True)
+    duplicates = 0
+    if tracker is not None and kind != "usage" and len(result):
+        result, quarantine, rejected, duplicates = _drop_duplicates(tracker, chunk.source, rows, result, quarantine,
+                                                                    rejected)
+    counts = {col: int(mask.sum()) for col, mask in rejected.items() if mask.any()}
+    return Validated(result, quarantine, duplicates, counts)
+
+
+def _check_required(kind: str, frame: pd.DataFrame, problems: _Problems, now: pd.Timestamp,
+                    cache) -> dict[str, pd.Series]:
+    """The required columns checked (bad rows flagged in ``problems``): account_id plus the kind's own."""
+    checked: dict[str, pd.Series] = {"account_id": _check_account_id(problems, cache("account_id"))}
     if kind == "signups":
         checked["created_at"] = _check_timestamp(problems, "created_at", now)
     elif kind == "usage":
@@ -284,38 +310,23 @@ def validate_chunk(kind: str, chunk: RawChunk, *, extra_identifiers: tuple[str, 
         problems.flag(~label.isin(LABEL_VALUES).to_numpy(), "label",
                       "label is not 'fraud' or 'legit'")
         checked["label"] = label
-    good = ~problems.bad
-    quarantine = problems.quarantine(chunk.source, chunk.rows)
-    frame, rows = frame.loc[good].reset_index(drop=True), chunk.rows[good]
-    out = {name: series.loc[good].reset_index(drop=True) for name, series in checked.items()}
-    rejected = _normalise_optional(kind, frame, out, contract, extra_identifiers, cache)
-    result = pd.DataFrame(out)
-    columns = list(OUTPUT_COLUMNS[kind]) + (list(extra_identifiers) if kind == "signups" else [])
-    result = result[columns]
-    if not chunk.errors.empty:
-        errors = chunk.errors
-        quarantine = pd.concat([
-            _quarantine_frame(chunk.source, errors["row"], errors["column"], errors["value"],
-                              errors["reason"]),
-            quarantine,
-        ], ignore_index=True)
-    duplicates = 0
-    if tracker is not None and kind != "usage" and len(result):
-        hashes = pd.util.hash_pandas_object(result, index=False).to_numpy()
-        identical, conflict, refs = tracker.classify(result["account_id"], hashes,
-                                                     chunk.source, rows)
-        duplicates = int(identical.sum())
-        if conflict.any():
-            reasons = [f"duplicate account_id with different values (first occurrence kept: "
-                       f"{ref})" for ref in refs]
-            quarantine = pd.concat([quarantine, _quarantine_frame(
-                chunk.source, rows[conflict], ["account_id"] * len(refs),
-                result["account_id"][conflict].tolist(), reasons)], ignore_index=True)
-        keep = ~identical & ~conflict
-        result = result.loc[keep].reset_index(drop=True)
-        rejected = {col: mask[keep] for col, mask in rejected.items()}
-    counts = {col: int(mask.sum()) for col, mask in rejected.items() if mask.any()}
-    return Validated(result, quarantine, duplicates, counts)
+    return checked
+
+
+def _drop_duplicates(tracker: DuplicateTracker, source, rows, result: pd.DataFrame, quarantine: pd.DataFrame,
+                     rejected: dict):
+    """Identical repeats of an account leave as duplicates; conflicting ones go to quarantine."""
+    hashes = pd.util.hash_pandas_object(result, index=False).to_numpy()
+    identical, conflict, refs = tracker.classify(result["account_id"], hashes, source, rows)
+    if conflict.any():
+        reasons = [f"duplicate account_id with different values (first occurrence kept: "
+                   f"{ref})" for ref in refs]
+        quarantine = pd.concat([quarantine, _quarantine_frame(
+            source, rows[conflict], ["account_id"] * len(refs),
+            result["account_id"][conflict].tolist(), reasons)], ignore_index=True)
+    keep = ~identical & ~conflict
+    rejected = {col: mask[keep] for col, mask in rejected.items()}
+    return result.loc[keep].reset_index(drop=True), quarantine, rejected, int(identical.sum())
 
 
 def _normalise_optional(kind: str, frame: pd.DataFrame, out: dict[str, pd.Series],

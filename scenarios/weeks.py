@@ -47,7 +47,6 @@ from .population_model import DAY, END
 
 log = logging.getLogger(__name__)
 
-FATES = ("steady", "grow", "split", "new", "quiet")
 # Share of rings per fate, in order of assignment; the split group overrides these, the rest stay steady.
 FATE_SHARES = (("grow", 0.3), ("new", 0.2), ("quiet", 0.15))
 JOINER_SHARE = 0.4

@@ -117,3 +117,11 @@ def test_errors_are_one_clear_line(tmp_path):
     assert result.exit_code == 1 and "account_id" in result.output and "signups.csv" in result.output
     result = CliRunner().invoke(main, ["export", "rings", "--db", str(tmp_path / "empty.duckdb"), "--out", str(tmp_path / "r.csv")])
     assert result.exit_code == 1 and "ringwatch detect" in result.output
+
+
+def test_every_setting_is_in_the_readme():
+    from ringwatch.settings import SETTINGS
+
+    settings = README[README.index("## Settings"):README.index("## Data contract")]
+    for setting in SETTINGS.values():
+        assert f"| `{setting.env}` |" in settings and setting.help in settings, setting.env

@@ -1,28 +1,33 @@
 """The embedded engine's SQL: the store's schema and every statement the engine runs.
 
-Values always travel as parameters or registered frames, never formatted into the text.
+Values always travel as parameters or registered frames, never formatted into the text;
+table and column names come only from the fixed lists of ``columns``.
 """
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS accounts (
-    account_id VARCHAR PRIMARY KEY, created_at TIMESTAMP, email VARCHAR, email_domain VARCHAR,
-    phone VARCHAR, ip VARCHAR, ip_net VARCHAR, device_id VARCHAR, user_agent VARCHAR,
-    payment_id VARCHAR, country VARCHAR, org_id VARCHAR, attributes VARCHAR);
-CREATE TABLE IF NOT EXISTS identifiers (account_id VARCHAR, kind VARCHAR, value VARCHAR);
-CREATE TABLE IF NOT EXISTS usage (
-    account_id VARCHAR, ts TIMESTAMP, ip VARCHAR, model VARCHAR, prompt_fingerprint VARCHAR,
-    input_tokens BIGINT, output_tokens BIGINT, requests BIGINT, user_agent VARCHAR);
-CREATE TABLE IF NOT EXISTS labels (
-    account_id VARCHAR PRIMARY KEY, label VARCHAR, ring_id VARCHAR, attributes VARCHAR);
-CREATE TABLE IF NOT EXISTS quarantine (
-    source VARCHAR, "row" BIGINT, "column" VARCHAR, value VARCHAR, reason VARCHAR,
-    recorded_at TIMESTAMP DEFAULT current_timestamp);
-CREATE TABLE IF NOT EXISTS ledger (
-    ledger VARCHAR, seq BIGINT, body VARCHAR, PRIMARY KEY (ledger, seq));
-CREATE TABLE IF NOT EXISTS loaded_files (
-    kind VARCHAR, digest VARCHAR, source VARCHAR, "rows" BIGINT,
-    loaded_at TIMESTAMP DEFAULT current_timestamp, PRIMARY KEY (kind, digest));
-"""
+from __future__ import annotations
+
+from ..columns import TABLES
+
+# The store's tables take their columns from the seam's contract (``columns.TABLES``, itself
+# from the data contract), so a column added there needs no change here. Columns not
+# listed are text.
+COLUMN_TYPES = {"created_at": "TIMESTAMP", "ts": "TIMESTAMP", "input_tokens": "BIGINT", "output_tokens": "BIGINT",
+                "requests": "BIGINT", "row": "BIGINT", "rows": "BIGINT", "seq": "BIGINT"}
+PRIMARY_KEYS = {"accounts": "account_id", "labels": "account_id", "ledger": "ledger, seq",
+                "loaded_files": "kind, digest"}
+RECORDED_AT = {"quarantine": "recorded_at", "loaded_files": "loaded_at"}
+
+
+def _create(table: str) -> str:
+    columns = [f'"{c}" {COLUMN_TYPES.get(c, "VARCHAR")}' for c in TABLES[table]]
+    if table in RECORDED_AT:
+        columns.append(f"{RECORDED_AT[table]} TIMESTAMP DEFAULT current_timestamp")
+    if table in PRIMARY_KEYS:
+        columns.append(f"PRIMARY KEY ({PRIMARY_KEYS[table]})")
+    return f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(columns)});"
+
+
+SCHEMA = "\n".join(_create(table) for table in TABLES)
 
 # Every account-identifier link the graph uses: signup identifiers plus two kinds derived
 # from usage (request IPs and prompt fingerprints). Accounts are numbered by their
