@@ -1,1 +1,1 @@
-"""Build the account graph, detect rings, score and explain them; engines live here."""
+"""The library: engines, loading, detection, casework, reports and the demo (see the README's Layout)."""

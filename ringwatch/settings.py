@@ -42,7 +42,8 @@ class Setting:
 
 SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("db", "ringwatch.duckdb", "RINGWATCH_DB", "Store path (embedded engine: a DuckDB file)."),
-    Setting("engine", "embedded", "RINGWATCH_ENGINE", "Graph engine: embedded (default) or neo4j."),
+    Setting("engine", "embedded", "RINGWATCH_ENGINE",
+            "Graph engine: embedded (the default, no server) or another registered engine, such as neo4j."),
     Setting("analyst", "", "RINGWATCH_ANALYST", "Who is acting (recorded in the audit log)."),
     Setting("approval_above", "50", "RINGWATCH_APPROVAL_ABOVE",
             "Batches of more accounts need approval by a second analyst (four-eyes)."),

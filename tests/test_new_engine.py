@@ -51,3 +51,22 @@ def test_the_same_commands_give_the_same_rings_on_a_new_engine(memory_engine, tm
     assert not at.exception and not at.error
     rings = int(next(m.value for m in at.metric if m.label == "Rings").replace(",", ""))
     assert rings == sum(1 for _ in (runs["embedded"][1] / "rings.csv").open()) - 1
+
+
+def test_the_demo_never_deletes_files_for_an_engine_that_keeps_no_store_files(memory_engine, tmp_path):
+    # A file at the --db path, even one an earlier demo marked as its own, is not this engine's store.
+    db = tmp_path / "not-the-store.duckdb"
+    db.write_bytes(b"someone's data")
+    (tmp_path / "not-the-store.duckdb.demo").write_text("created by ringwatch demo\n")
+    _run("demo", "--engine", memory_engine, "--db", str(db), "--out", str(tmp_path / "demo"), "--accounts", "600")
+    assert db.read_bytes() == b"someone's data"
+
+
+def test_detection_reports_each_of_its_steps_once_in_order(memory_engine, tmp_path):
+    from ringwatch.graph.demo.pipeline import Progress, run_demo
+    from ringwatch.graph.detection.pipeline import DETECTION_STEPS
+
+    steps = []
+    run_demo(memory_engine, tmp_path / "store", tmp_path / "demo", accounts=600, seed=1,
+             progress=Progress(step=steps.append))
+    assert steps == list(DETECTION_STEPS)

@@ -1,0 +1,1 @@
+"""Detection: from shared identifiers and co-activity to scored, explained rings (``pipeline.detect``)."""

@@ -1,0 +1,1 @@
+"""The embedded engine: a DuckDB file and in-process algorithms."""

@@ -1,0 +1,1 @@
+"""The Neo4j engine: Cypher over Bolt and Graph Data Science."""
