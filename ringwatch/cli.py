@@ -20,7 +20,7 @@ from ringwatch.graph.reports.review import build_review, render_html
 from ringwatch.scenarios.generate import generate as run_generate
 
 from .commands import casework
-from .commands.common import clear_errors, echo_table, progress, selection_options, store_options
+from .commands.common import clear_errors, echo_table, progress, selection_options, shown, store_options
 from .settings import SETTINGS
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -109,7 +109,7 @@ _table_export("rings", exports.rings_table, "One row per ring: ring_id, size, ri
 @export.command(name="bans")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="CSV file to write.")
 @selection_options
-@click.option("--analyst", default=SETTINGS["analyst"].value, show_default="env RINGWATCH_ANALYST, else your login",
+@click.option("--analyst", default=SETTINGS["analyst"].value, show_default=shown("analyst", "else your login"),
               help="Who is exporting (recorded in the audit log).")
 @store_options
 @clear_errors

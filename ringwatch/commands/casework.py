@@ -9,7 +9,7 @@ from ringwatch.graph.casework.vocabulary import VERDICT_OPTIONS
 from ringwatch.graph.engines import open_engine
 from ringwatch.settings import SETTINGS
 
-from .common import analyst_option, clear_errors, require_analyst, selection_options, store_options
+from .common import analyst_option, clear_errors, require_analyst, selection_options, shown, store_options
 
 
 @click.command()
@@ -46,7 +46,7 @@ def batch():
 @batch.command(name="propose")
 @selection_options
 @click.option("--approval-above", type=int, default=lambda: SETTINGS["approval_above"].integer(),
-              show_default="50, env RINGWATCH_APPROVAL_ABOVE", help=SETTINGS["approval_above"].help)
+              show_default=shown("approval_above"), help=SETTINGS["approval_above"].help)
 @click.option("--no-four-eyes", is_flag=True, help="Approve on proposal whatever the size.")
 @analyst_option
 @store_options

@@ -31,17 +31,23 @@ def clear_errors(func):
     return wrapper
 
 
+def shown(name: str, extra: str = "") -> str:
+    """A setting's default and environment variable, as an option's help shows them."""
+    setting = SETTINGS[name]
+    return ", ".join(part for part in (setting.default, f"env {setting.env}", extra) if part)
+
+
 def store_options(func):
     """--db and --engine, shared by every command that touches the store."""
     func = click.option("--engine", "engine_name", default=SETTINGS["engine"].value,
-                        show_default="embedded, env RINGWATCH_ENGINE", help=SETTINGS["engine"].help)(func)
-    return click.option("--db", default=SETTINGS["db"].value, show_default="ringwatch.duckdb, env RINGWATCH_DB",
+                        show_default=shown("engine"), help=SETTINGS["engine"].help)(func)
+    return click.option("--db", default=SETTINGS["db"].value, show_default=shown("db"),
                         type=click.Path(dir_okay=False), help=SETTINGS["db"].help)(func)
 
 
 def analyst_option(func):
     """--analyst, shared by every command that records an action."""
-    return click.option("--analyst", default=SETTINGS["analyst"].value, show_default="env RINGWATCH_ANALYST",
+    return click.option("--analyst", default=SETTINGS["analyst"].value, show_default=shown("analyst"),
                         help=SETTINGS["analyst"].help)(func)
 
 
