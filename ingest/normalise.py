@@ -214,30 +214,64 @@ def _phone_region(region: object) -> str | None:
     return code if code in phonenumbers.SUPPORTED_REGIONS else None
 
 
+# Fewer digits than this is no phone number anywhere; more than 15 is beyond E.164.
+_MIN_PHONE_DIGITS, _MAX_PHONE_DIGITS = 6, 15
+
+
 def normalise_phone(raw: object, region: str | None = None) -> str | None:
-    """E.164 form of a phone number, or None if invalid or a placeholder.
+    """E.164 form of a phone number (or its digits when it cannot be validated), or None.
 
     `region` (ISO alpha-2, usually the account's country) is used for numbers written
-    without a +country prefix. A leading 00 is read as the international prefix.
+    without a +country prefix. A leading 00 is read as the international prefix. See
+    ``normalise_phone_checked`` for which numbers are kept unvalidated.
+    """
+    return normalise_phone_checked(raw, region)[0]
+
+
+def normalise_phone_checked(raw: object, region: str | None = None) -> tuple[str | None, bool]:
+    """(normalised phone or None, whether ``phonenumbers`` validated it).
+
+    A number that cannot be validated is kept, not dropped: test, synthetic and many real
+    data sets use unallocated ranges, and two accounts giving the same unallocated number
+    still share it. It is kept as E.164 when it parses for a country, else as its digits
+    (with a leading + when written internationally). Placeholders (one repeated digit,
+    all zeros) and strings too short or too long to be a phone number are dropped.
     """
     if is_placeholder(raw):
-        return None
+        return None, False
     text = str(raw).strip()
     if len(text) > _MAX_PHONE_TEXT:
-        return None
+        return None, False
     region = _phone_region(region)
-    candidates = [text]
-    if text.startswith("00"):
-        candidates.append("+" + text[2:])
+    international = text.startswith(("+", "00"))
+    digits = text.translate(_DIGIT_SEPARATORS)
+    digits = digits[2:] if text.startswith("00") else digits
+    candidates = ["+" + text[2:], text] if text.startswith("00") else [text]
+    if digits.isdigit():
+        # The digits alone are what an unvalidated number is kept as: reading them the same
+        # way keeps normalising idempotent.
+        candidates.append(("+" if international else "") + digits)
+    parsed = None
     for candidate in candidates:
         try:
             number = phonenumbers.parse(candidate, region)
         except phonenumbers.NumberParseException:
             continue
+        e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
         if phonenumbers.is_valid_number(number):
-            e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-            return None if is_placeholder(e164) else e164
-    return None
+            return (None, False) if is_placeholder(e164) else (e164, True)
+        parsed = parsed or e164
+    kept = parsed or (("+" if international else "") + digits)
+    national = kept.lstrip("+")
+    if (not national.isdigit() or not _MIN_PHONE_DIGITS <= len(national) <= _MAX_PHONE_DIGITS
+            or _is_placeholder_number(national)):
+        return None, False
+    return kept, False
+
+
+def _is_placeholder_number(digits: str) -> bool:
+    """A number made of one repeated digit, or of zeros after its first digits, stands for no number."""
+    return len(set(digits)) == 1 or set(digits[-7:]) == {"0"}
 
 
 # ---------------------------------------------------------------------------- IP

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .normalise import normalise_country, normalise_email, normalise_ip, normalise_phone, normalise_text_id
+from .normalise import normalise_country, normalise_email, normalise_ip, normalise_phone_checked, normalise_text_id
 
 # A cache maps raw value -> normalised result across the chunks of one ingest call, since
 # the same IPs and account_ids recur chunk after chunk. Past this many entries it stops
@@ -85,13 +85,19 @@ def normalise_country_series(values: pd.Series, cache: dict | None = None) -> pd
     return map_unique(values, normalise_country, cache)
 
 
-def _phone_pair(pair: tuple[object, object]) -> str | None:
-    return normalise_phone(*pair)
+def _phone_pair(pair: tuple[object, object]) -> tuple[str | None, bool]:
+    return normalise_phone_checked(*pair)
 
 
 def normalise_phone_series(values: pd.Series, regions: pd.Series | None = None,
                            cache: dict | None = None) -> pd.Series:
     """Vectorised normalise_phone; `regions` (aligned with `values`) gives each row's region."""
+    return normalise_phone_series_checked(values, regions, cache)[0]
+
+
+def normalise_phone_series_checked(values: pd.Series, regions: pd.Series | None = None,
+                                   cache: dict | None = None) -> tuple[pd.Series, np.ndarray]:
+    """Vectorised normalise_phone_checked: (phones, validated mask)."""
     if regions is None:
         regions = pd.Series(None, index=values.index, dtype="str")
     value_codes, value_uniques = pd.factorize(values, use_na_sentinel=True)
@@ -107,6 +113,7 @@ def normalise_phone_series(values: pd.Series, regions: pd.Series | None = None,
     present = pairs >= 0
     keys = [(value_list[p // width], region_list[p % width]) for p in pairs[present].tolist()]
     results: list = [None] * len(pairs)  # pair code -1 (missing value) stays None
-    for i, result in zip(np.flatnonzero(present).tolist(), _apply(keys, _phone_pair, cache)):
-        results[i] = result
-    return _broadcast(results, codes, values.index)
+    validated = np.zeros(len(pairs) + 1, dtype=bool)
+    for i, (phone, valid) in zip(np.flatnonzero(present).tolist(), _apply(keys, _phone_pair, cache)):
+        results[i], validated[i] = phone, valid
+    return _broadcast(results, codes, values.index), validated[np.where(codes < 0, len(pairs), codes)]

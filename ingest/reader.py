@@ -44,6 +44,7 @@ class Batch:
     rows_read: int
     duplicates: int = 0
     identifiers_rejected: dict[str, int] = field(default_factory=dict)
+    identifiers_unvalidated: dict[str, int] = field(default_factory=dict)
 
 
 def _check_columns(kind: str, source: SourceFile, extra: tuple[str, ...]) -> None:
@@ -91,7 +92,7 @@ def _batches(kind: str, sources: list[SourceFile], extra: tuple[str, ...],
                                     now=now, caches=caches)
             yielded = True
             yield Batch(kind, source.name, result.rows, result.quarantine, chunk.rows_read,
-                        result.duplicates, result.identifiers_rejected)
+                        result.duplicates, result.identifiers_rejected, result.identifiers_unvalidated)
         if not yielded:
             empty = validate_chunk(kind, RawChunk.empty(source), extra_identifiers=extra, now=now)
             yield Batch(kind, source.name, empty.rows, empty.quarantine, 0)
@@ -106,6 +107,7 @@ class SourceCounts:
     rows_quarantined: int = 0
     duplicates: int = 0
     identifiers_rejected: dict[str, int] = field(default_factory=dict)
+    identifiers_unvalidated: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -125,6 +127,8 @@ class IngestSummary:
         entry.duplicates += batch.duplicates
         for column, n in batch.identifiers_rejected.items():
             entry.identifiers_rejected[column] = entry.identifiers_rejected.get(column, 0) + n
+        for column, n in batch.identifiers_unvalidated.items():
+            entry.identifiers_unvalidated[column] = entry.identifiers_unvalidated.get(column, 0) + n
 
     def record_loaded(self, kind: str, source: str, n: int, duplicates: int = 0) -> None:
         """Count `n` rows stored, and `duplicates` the store found from earlier runs."""
@@ -155,12 +159,15 @@ class IngestSummary:
                 for column, n in c.identifiers_rejected.items():
                     total.identifiers_rejected[column] = (
                         total.identifiers_rejected.get(column, 0) + n)
+                for column, n in c.identifiers_unvalidated.items():
+                    total.identifiers_unvalidated[column] = (
+                        total.identifiers_unvalidated.get(column, 0) + n)
         return total
 
     def as_rows(self) -> list[dict[str, object]]:
         """One dict per (kind, source), in reading order, for printing a table.
 
-        identifiers_rejected is rendered as text: "email 3, phone 1".
+        identifiers_rejected and identifiers_unvalidated are rendered as text: "email 3, phone 1".
         """
         return [
             {
@@ -172,6 +179,8 @@ class IngestSummary:
                 "duplicates": c.duplicates,
                 "identifiers_rejected": ", ".join(
                     f"{col} {n}" for col, n in sorted(c.identifiers_rejected.items())),
+                "identifiers_unvalidated": ", ".join(
+                    f"{col} {n}" for col, n in sorted(c.identifiers_unvalidated.items())),
             }
             for (kind, source), c in self.counts.items()
         ]

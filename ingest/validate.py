@@ -4,7 +4,8 @@ A row is quarantined when it breaks the contract: missing or placeholder account
 unparseable or absurd timestamp, non-integer/negative/absurd counts, label other than
 fraud/legit. Each quarantined row appears once, with the first failing check in column
 order. A bad *optional* identifier never quarantines its row: the value is nulled (so it
-never links accounts) and counted in `identifiers_rejected` under its column.
+never links accounts) and counted in `identifiers_rejected` under its column. A phone that
+cannot be validated is kept as its digits and counted in `identifiers_unvalidated`.
 
 Timestamps are stored as UTC, timezone-naive `datetime64[us]`: a zone-less input is read
 as UTC, a zoned one converted to UTC.
@@ -28,7 +29,7 @@ from .normalise_columns import (
     normalise_country_series,
     normalise_email_series,
     normalise_ip_series,
-    normalise_phone_series,
+    normalise_phone_series_checked,
     normalise_text_id_series,
 )
 from .schema import (
@@ -60,6 +61,8 @@ class Validated:
     quarantine: pd.DataFrame
     duplicates: int = 0
     identifiers_rejected: dict[str, int] = field(default_factory=dict)
+    # Values kept although they could not be validated (phones in unallocated ranges).
+    identifiers_unvalidated: dict[str, int] = field(default_factory=dict)
 
 
 def check_extra_identifiers(extra_identifiers: tuple[str, ...] | list[str]) -> tuple[str, ...]:
@@ -275,7 +278,7 @@ def validate_chunk(kind: str, chunk: RawChunk, *, extra_identifiers: tuple[str, 
     quarantine = problems.quarantine(chunk.source, chunk.rows)
     frame, rows = frame.loc[good].reset_index(drop=True), chunk.rows[good]
     out = {name: series.loc[good].reset_index(drop=True) for name, series in checked.items()}
-    rejected = _normalise_optional(kind, frame, out, contract, extra_identifiers, cache)
+    rejected, unvalidated = _normalise_optional(kind, frame, out, contract, extra_identifiers, cache)
     columns = list(OUTPUT_COLUMNS[kind]) + (list(extra_identifiers) if kind == "signups" else [])
     result = pd.DataFrame(out)[columns]
     if not chunk.errors.empty:
@@ -287,10 +290,11 @@ def validate_chunk(kind: str, chunk: RawChunk, *, extra_identifiers: tuple[str, 
         ], ignore_index=True)
     duplicates = 0
     if tracker is not None and kind != "usage" and len(result):
-        result, quarantine, rejected, duplicates = _drop_duplicates(tracker, chunk.source, rows, result, quarantine,
-                                                                    rejected)
+        result, quarantine, (rejected, unvalidated), duplicates = _drop_duplicates(
+            tracker, chunk.source, rows, result, quarantine, (rejected, unvalidated))
     counts = {col: int(mask.sum()) for col, mask in rejected.items() if mask.any()}
-    return Validated(result, quarantine, duplicates, counts)
+    kept = {col: int(mask.sum()) for col, mask in unvalidated.items() if mask.any()}
+    return Validated(result, quarantine, duplicates, counts, kept)
 
 
 def _check_required(kind: str, frame: pd.DataFrame, problems: _Problems, now: pd.Timestamp,
@@ -314,7 +318,7 @@ def _check_required(kind: str, frame: pd.DataFrame, problems: _Problems, now: pd
 
 
 def _drop_duplicates(tracker: DuplicateTracker, source, rows, result: pd.DataFrame, quarantine: pd.DataFrame,
-                     rejected: dict):
+                     masks: tuple[dict, ...]):
     """Identical repeats of an account leave as duplicates; conflicting ones go to quarantine."""
     hashes = pd.util.hash_pandas_object(result, index=False).to_numpy()
     identical, conflict, refs = tracker.classify(result["account_id"], hashes, source, rows)
@@ -325,19 +329,21 @@ def _drop_duplicates(tracker: DuplicateTracker, source, rows, result: pd.DataFra
             source, rows[conflict], ["account_id"] * len(refs),
             result["account_id"][conflict].tolist(), reasons)], ignore_index=True)
     keep = ~identical & ~conflict
-    rejected = {col: mask[keep] for col, mask in rejected.items()}
-    return result.loc[keep].reset_index(drop=True), quarantine, rejected, int(identical.sum())
+    masks = tuple({col: mask[keep] for col, mask in per_column.items()} for per_column in masks)
+    return result.loc[keep].reset_index(drop=True), quarantine, masks, int(identical.sum())
 
 
 def _normalise_optional(kind: str, frame: pd.DataFrame, out: dict[str, pd.Series],
                         contract: list[str], extra_identifiers: tuple[str, ...], cache
-                        ) -> dict[str, np.ndarray]:
-    """Fill `out` with normalised optional columns; return per-column rejected masks."""
+                        ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Fill `out` with normalised optional columns; return per-column rejected and unvalidated masks."""
     rejected: dict[str, np.ndarray] = {}
+    unvalidated: dict[str, np.ndarray] = {}
     if kind == "signups":
         out["email"], out["email_domain"] = normalise_email_series(frame["email"], cache("email"))
         out["country"] = normalise_country_series(frame["country"], cache("country"))
-        out["phone"] = normalise_phone_series(frame["phone"], out["country"], cache("phone"))
+        out["phone"], validated = normalise_phone_series_checked(frame["phone"], out["country"], cache("phone"))
+        unvalidated["phone"] = out["phone"].notna().to_numpy() & ~validated
         out["ip"], out["ip_net"] = normalise_ip_series(frame["ip"], cache("ip"))
         text_ids = _SIGNUP_TEXT_IDS + tuple(extra_identifiers)
         for column in ("email", "country", "phone", "ip"):
@@ -354,4 +360,4 @@ def _normalise_optional(kind: str, frame: pd.DataFrame, out: dict[str, pd.Series
     if kind != "usage":
         others = [c for c in frame.columns if c not in contract and c not in extra_identifiers]
         out["attributes"] = _attributes(frame, others)
-    return rejected
+    return rejected, unvalidated

@@ -118,3 +118,63 @@ def test_declared_identifier_columns_link_accounts_like_built_in_ones(tmp_path):
     assert linked.notna().all() and linked.nunique() == 1
     assert accounts["cluster_id"].notna().sum() == 5
     assert "custom:address" in set(evidence["kind"])
+
+
+def _group(n, prefix, **columns):
+    frame = pd.DataFrame({
+        "account_id": [f"{prefix}{i:03d}" for i in range(n)],
+        "created_at": [(T0 + pd.Timedelta(days=59, minutes=37 * i)).isoformat() + "Z" for i in range(n)],
+        "email": [f"person.{prefix}{i}@example-mail.com" for i in range(n)],
+        "ip": [f"203.0.{i}.{7 * i + 1}" for i in range(n)],
+        "device_id": [f"dev-{prefix}-{i}" for i in range(n)],
+        "payment_id": [f"pm-{prefix}-{i}" for i in range(n)],
+        "user_agent": [f"client-{prefix}-{i}" for i in range(n)],
+    })
+    return frame.assign(**columns)
+
+
+def test_a_ring_is_flagged_exactly_when_its_members_are(tmp_path):
+    rng = np.random.default_rng(8)
+    background = _individuals(400, rng)
+    # Four accounts on one card and one phone, created together with numbered emails: enough to
+    # score as a ring (about 0.53), not enough for any member to score as flagged on its own.
+    group = _group(4, "grp", payment_id="pm-shared", phone="+14155550123",
+                   email=[f"data.worker.{i:04d}@gmail.com" for i in range(4)])
+    signups = pd.concat([background, group], ignore_index=True)
+    summary, accounts, rings, _ = _run(tmp_path, signups, _usage(background["account_id"], rng, per_account=3))
+    row = rings[rings["size"] == 4].iloc[0]
+    assert 0.5 <= row["risk_score"] < 0.625
+    members = accounts[accounts["cluster_id"] == row["cluster_id"]]
+    assert len(members) == 4 and (members["risk_score"] < 0.5).all()
+    assert not row["flagged"] and not members["flagged"].any() and members["ring_id"].isna().all()
+    assert summary.rings == int(rings["flagged"].sum())
+    for _, ring in rings.iterrows():
+        flags = accounts.loc[accounts["cluster_id"] == ring["cluster_id"], "flagged"]
+        assert flags.all() if ring["flagged"] else not flags.any()
+
+
+def test_explanations_never_cite_a_hub_a_free_mail_domain_or_a_stock_client(tmp_path):
+    rng = np.random.default_rng(9)
+    background = _individuals(400, rng)
+    background["ip"] = [f"100.64.0.{i % 2}" for i in range(400)]  # two carrier NAT addresses
+    farm = _individuals(25, rng, prefix="farm")
+    farm["created_at"] = [(T0 + pd.Timedelta(days=59, minutes=7 * i)).isoformat() + "Z" for i in range(25)]
+    farm["payment_id"] = [f"pm-farm-{i % 3}" for i in range(25)]
+    farm["device_id"] = [f"dev-farm-{i % 4}" for i in range(25)]
+    farm["email"] = [f"data.worker.{i:04d}@gmail.com" for i in range(25)]
+    farm["ip"] = "100.64.0.1"
+    farm_usage = _usage(farm["account_id"], rng, output_ratio=10.0)
+    farm_usage["prompt_fingerprint"] = [f"ringfp{i % 4}" for i in range(len(farm_usage))]
+    usage = pd.concat([_usage(background["account_id"], rng), farm_usage], ignore_index=True)
+    params = DetectionParams(hub_cap=150, rare_client_max_accounts=100)
+    _, accounts, rings, hubs = _run(tmp_path, pd.concat([background, farm], ignore_index=True), usage, params)
+    assert "100.64.0.1" in set(hubs["value"])  # the NAT address is a hub ...
+    flagged = accounts[accounts["flagged"]]
+    assert set(flagged["account_id"]) == set(farm["account_id"])
+    ring = rings[rings["flagged"]].iloc[0]
+    # ... and neither it, the free-mail domain nor the stock browser string is cited anywhere
+    text = "\n".join([*flagged["reasons"], ring["top_evidence"], ring["explanation"]])
+    for discounted in ("100.64.0.1", "email domain gmail.com", "Mozilla/5.0 browser"):
+        assert discounted not in text
+    assert "shares payment instrument pm-farm-" in flagged["reasons"].iloc[0]
+    assert flagged["reasons"].str.startswith("this account: ").all()  # its own evidence leads

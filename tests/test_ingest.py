@@ -190,6 +190,23 @@ def test_identifiers_rejected_are_counted(tmp_path):
         "country 1, device_id 1, email 2, ip 2, phone 1")
 
 
+def test_phones_that_cannot_be_validated_are_kept_and_counted(tmp_path):
+    path = write_csv(tmp_path / "s.csv", SIGNUP_HEADER, [
+        ["a", "2024-03-01", "", "+1 555 010 0123", "", "", "US"],
+        ["b", "2024-03-01", "", "(555) 010-0123", "", "", "US"],  # the same unallocated number
+        ["c", "2024-03-01", "", "+1 (202) 555-0143", "", "", ""],
+        ["d", "2024-03-01", "", "12", "", "", ""],
+    ])
+    (batch,) = read_records("signups", path)
+    assert batch.rows["phone"].tolist()[:3] == ["+15550100123", "+15550100123", "+12025550143"]
+    assert batch.identifiers_unvalidated == {"phone": 2} and batch.identifiers_rejected == {"phone": 1}
+    phones = melt_identifiers(batch.rows).query("kind == 'phone'")
+    assert phones.groupby("value")["account_id"].nunique().max() == 2  # still links a and b
+    summary = IngestSummary()
+    summary.add(batch)
+    assert summary.as_rows()[0]["identifiers_unvalidated"] == "phone 2"
+
+
 # ---------------------------------------------------------------- whole-file failures
 
 
@@ -472,7 +489,7 @@ def test_summary_accounting(tmp_path):
     summary.check()
     (row,) = summary.as_rows()
     assert row == {"kind": "signups", "source": str(path), "rows_read": 4, "rows_loaded": 0,
-                   "rows_quarantined": 2, "duplicates": 2, "identifiers_rejected": ""}
+                   "rows_quarantined": 2, "duplicates": 2, "identifiers_rejected": "", "identifiers_unvalidated": ""}
     assert summary.totals("signups").rows_read == 4
 
 

@@ -16,6 +16,7 @@ from ringwatch.ingest.normalise import (
     normalise_email,
     normalise_ip,
     normalise_phone,
+    normalise_phone_checked,
     normalise_text_id,
 )
 from ringwatch.ingest.normalise_columns import (
@@ -110,13 +111,11 @@ def test_phone_formats(raw, region, expected):
 @pytest.mark.parametrize(
     "raw, region",
     [
-        ("020 7946 0958", None),  # national number, no region to read it with
         ("12", "US"),
         ("+1 000 000 0000", None),
         ("555-555-5555", "US"),  # all-same-digit placeholder
         ("0000000000", "US"),
         ("not a phone", "US"),
-        ("+999 12345", None),
         ("1" * 300, "US"),
         ("", "US"),
         (None, "US"),
@@ -127,8 +126,22 @@ def test_invalid_phones(raw, region):
 
 
 def test_unknown_region_is_ignored_not_fatal():
-    assert normalise_phone("(415) 555-0123", "ZZ") is None
-    assert normalise_phone("+14155550123", "ZZ") == "+14155550123"
+    assert normalise_phone_checked("(415) 555-0123", "ZZ") == ("4155550123", False)  # kept, unvalidated
+    assert normalise_phone_checked("+14155550123", "ZZ") == ("+14155550123", True)
+
+
+@pytest.mark.parametrize(
+    "raw, region, expected",
+    [
+        ("020 7946 0958", None, "02079460958"),  # national number, no region to read it with
+        ("+999 12345", None, "+99912345"),  # no such country code
+        ("+1 555 010 0123", None, "+15550100123"),  # the unallocated 555-01xx range
+        ("07700 900123", "GB", "+447700900123"),  # a range reserved for drama and tests
+    ],
+)
+def test_phones_that_cannot_be_validated_are_kept_not_dropped(raw, region, expected):
+    assert normalise_phone_checked(raw, region) == (expected, False)
+    assert normalise_phone(raw, region) == expected
 
 
 # ---------------------------------------------------------------- IP
@@ -231,7 +244,7 @@ def test_phone_series_uses_each_rows_region():
     regions = pd.Series(["GB", None, "US", "US", None])
     out = normalise_phone_series(phones, regions)
     assert out.iloc[0] == "+442079460958"
-    assert pd.isna(out.iloc[1])  # same number, no region: unreadable
+    assert out.iloc[1] == "02079460958"  # same number, no region: kept as its digits, unvalidated
     assert out.iloc[2] == "+14155550123"
     assert pd.isna(out.iloc[3])
     assert out.iloc[4] == "+14155550123"
@@ -278,9 +291,9 @@ def test_normalisers_are_idempotent(text, region):
         assert not is_placeholder(address)
     phone = normalise_phone(text, region)
     if phone is not None:
-        assert phone.startswith("+")
+        assert phone.lstrip("+").isdigit()
         assert normalise_phone(phone, region) == phone
-        assert normalise_phone(phone) == phone  # E.164 needs no region
+        assert normalise_phone(phone) == phone  # E.164 (or kept digits) needs no region
     ip, net = normalise_ip(text)
     if ip is not None:
         assert normalise_ip(ip) == (ip, net)

@@ -3,9 +3,15 @@
 The ring score comes from the ring features (``scoring``); its explanation lists the
 features that moved it most, the merge that joined its fragments (``consolidation``) and
 the identifier values its members share, rarest first. Each member's reasons start with
-its ring's and add what the account itself shows: the values it shares with other
-members, output-heavy traffic, requests in the ring's crowded windows, its strong links.
-Everything said here was counted on the way (no text is written that no feature saw).
+what the account itself shows (the values it shares with other members, output-heavy
+traffic, requests in the ring's crowded windows), then its ring's, then its strong links.
+
+Everything said here was counted on the way, and nothing the detector discounts is cited:
+no hub value, no free-mail domain, no client string too common to be uncommon.
+
+A cluster is a ring only when its members are flagged: it must score as a ring and its
+strongest member must score as flagged too, and then every member is flagged (an
+analyst's decision on one account can still hold that account back).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import pandas as pd
 from ..engines import rarity
 from .features import FEATURES, Baselines
 from .kinds import kind_info
+from .params import DetectionParams
 from .scoring import account_risk, contributions, describe, ring_risk
 
 CLUSTER_COLUMNS = ["cluster_id", "ring_id", "size", "risk_score", "flagged"]
@@ -57,7 +64,7 @@ class Clustered:
 
 
 def score_clusters(found: Clustered, table: pd.DataFrame | None, names: dict, merges: dict,
-                   ring_threshold: float) -> dict:
+                   params: DetectionParams) -> dict:
     """Scores, explanations and evidence for every cluster (vectorised over clusters).
 
     Returns ``clusters`` (one row per cluster), ``members`` (per account: score and
@@ -67,14 +74,29 @@ def score_clusters(found: Clustered, table: pd.DataFrame | None, names: dict, me
         return {"clusters": pd.DataFrame(columns=CLUSTER_COLUMNS), "members": pd.DataFrame(columns=MEMBER_COLUMNS),
                 "evidence": pd.DataFrame(columns=EVIDENCE_COLUMNS)}
     cluster_of = found.acc.set_index("account_id")["cluster"]
-    shared = shared_identifiers(found.identifiers.assign(cluster=found.identifiers["account_id"].map(cluster_of)),
-                                found.degrees, found.total)
+    ids = found.identifiers.assign(cluster=found.identifiers["account_id"].map(cluster_of))
+    shared = shared_identifiers(ids[~discounted(ids, found.degrees, params)], found.degrees, found.total)
     ring_ids = pd.Series(names).reindex(table.index)
     evidence = pd.concat([merge_evidence(merges, found.total), shared], ignore_index=True)
-    clusters, ring_text = _cluster_rows(found, table, ring_ids, merges, shared, evidence, ring_threshold)
+    clusters, ring_text = _cluster_rows(found, table, ring_ids, merges, shared, evidence, params.ring_threshold)
+    own = member_evidence(found, clusters.set_index("cluster_id"), params)
+    strongest = own.groupby("cluster")["risk_score"].max()
+    clusters["flagged"] &= clusters["cluster_id"].map(strongest).fillna(0.0).to_numpy() >= params.account_threshold
     evidence = evidence.assign(ring_id=evidence["cluster"].map(ring_ids))[EVIDENCE_COLUMNS]
-    members = member_reasons(found, clusters.set_index("cluster_id"), ring_text)
+    members = member_reasons(own, clusters.set_index("cluster_id"), ring_text)
     return {"clusters": clusters, "members": members, "evidence": evidence.reset_index(drop=True)}
+
+
+def discounted(ids: pd.DataFrame, degrees: pd.DataFrame, params: DetectionParams) -> pd.Series:
+    """Identifier rows (account_id, kind, value) whose value the detector does not count as evidence.
+
+    Hubs link no one; a client string sent by more than ``rare_client_max_accounts``
+    accounts is a stock browser or SDK, not a shared tool; free-mail domains never reach
+    the identifiers at all (``load.linkable_identifiers``).
+    """
+    held = ids[["kind", "value"]].merge(degrees, on=["kind", "value"], how="left")["accounts"].fillna(0).to_numpy()
+    common_client = (ids["kind"] == "user_agent").to_numpy() & (held > params.rare_client_max_accounts)
+    return pd.Series((held > params.hub_cap) | common_client, index=ids.index)
 
 
 def _cluster_rows(found: Clustered, table, ring_ids, merges, shared, evidence, ring_threshold):
@@ -132,14 +154,18 @@ def shared_identifiers(ids: pd.DataFrame, degrees: pd.DataFrame, total: int) -> 
     return sh.reset_index(drop=True)
 
 
-def _own_shares(acc: pd.DataFrame) -> list[list[str]]:
-    """Per evidence kind, per member: "shares <kind> <value> with N other members", or ""."""
+def _own_shares(acc: pd.DataFrame, degrees: pd.DataFrame, params: DetectionParams) -> list[list[str]]:
+    """Per evidence kind, per member: "shares <kind> <value> with N other members", or "" (also for discounted values)."""
     parts = []
     for kind, column in OWN_EVIDENCE:
         n = acc.groupby(["cluster", column])[column].transform("size")
+        rows = pd.DataFrame({"kind": kind, "value": acc[column]})
+        skip = discounted(rows, degrees, params).to_numpy()
+        if kind == "email_domain":
+            skip = skip | acc["free_domain"].astype(bool).to_numpy()
         noun = kind_info(kind).noun
-        parts.append([f"shares {noun} {v} with {int(k) - 1} other members" if k >= 2 else ""
-                      for v, k in zip(acc[column], n.fillna(0))])
+        parts.append([f"shares {noun} {v} with {int(k) - 1} other members" if k >= 2 and not s else ""
+                      for v, k, s in zip(acc[column], n.fillna(0), skip)])
     return parts
 
 
@@ -152,34 +178,48 @@ def _in_crowded_windows(activity: pd.DataFrame, sizes: pd.Series) -> set:
     return set(activity.loc[in_bucket >= crowd, "account_id"])
 
 
-def member_reasons(found: Clustered, clusters: pd.DataFrame, ring_text: dict) -> pd.DataFrame:
-    """Per-member score and reasons: the ring's evidence plus what this account itself shows."""
+def member_evidence(found: Clustered, clusters: pd.DataFrame, params: DetectionParams) -> pd.DataFrame:
+    """Per member: its cluster, risk score and what the account itself shows (account_id, cluster, risk_score, own, strong).
+
+    A member's score is its ring's, scaled by how much of the ring's evidence the member
+    itself shows (``scoring.account_risk``): shared values, output-heavy traffic, requests
+    in crowded windows, two or more strong links.
+    """
     acc, base = found.acc.reset_index(drop=True), found.base
-    parts = _own_shares(acc)
+    parts = _own_shares(acc, found.degrees, params)
     shares = np.array([any(p[i] for p in parts) for i in range(len(acc))], dtype=bool)
-    own = found.use.set_index("account_id")
-    ratio = (own["output_tokens"] / own["input_tokens"].clip(lower=1)).reindex(acc["account_id"]).to_numpy()
+    usage = found.use.set_index("account_id")
+    ratio = (usage["output_tokens"] / usage["input_tokens"].clip(lower=1)).reindex(acc["account_id"]).to_numpy()
     heavy = (ratio >= 2 * base.output_ratio) if base.output_ratio > 0 else np.zeros(len(acc), bool)
     heavy = np.nan_to_num(heavy, nan=0).astype(bool)
-    size = acc["cluster"].map(clusters["size"])
     in_sync = acc["account_id"].isin(_in_crowded_windows(found.activity, clusters["size"])).to_numpy()
     link_count = pd.concat([found.links["a"], found.links["b"]]).value_counts()
     strong = acc["account_id"].map(link_count).fillna(0).astype(int).to_numpy()
     fit = (shares.astype(float) + heavy + in_sync + (strong >= 2)) / 4.0
     risk = acc["cluster"].map(clusters["risk_score"]).to_numpy()
-    flagged = acc["cluster"].map(clusters["flagged"]).to_numpy(dtype=bool)
-    rid = acc["cluster"].map(clusters["ring_id"]).to_numpy()
-    reasons = []
+    own = []
     for i in range(len(acc)):
-        own_text = [p[i] for p in parts if p[i]]
+        text = [p[i] for p in parts if p[i]]
         if heavy[i]:
-            own_text.append(f"output/input ratio {ratio[i] / base.output_ratio:.1f}x median")
+            text.append(f"output/input ratio {ratio[i] / base.output_ratio:.1f}x median")
         if in_sync[i]:
-            own_text.append("sent requests in the same windows as other members")
-        cluster = acc.at[i, "cluster"]
-        head = (f"ring {rid[i]} (risk {risk[i]:.2f}): {ring_text[cluster]}" if flagged[i]
-                else f"linked to {int(size.iat[i]) - 1} accounts, not scored as a ring (risk {risk[i]:.2f})")
-        reasons.append(head + (" | this account: " + "; ".join(own_text[:OWN_REASONS]) if own_text else "")
-                       + f" | strong links: {strong[i]}")
-    return pd.DataFrame({"account_id": acc["account_id"], "cluster_id": acc["cluster"],
-                         "risk_score": [account_risk(r, f) for r, f in zip(risk, fit)], "reasons": reasons})
+            text.append("sent requests in the same windows as other members")
+        own.append(text[:OWN_REASONS])
+    return pd.DataFrame({"account_id": acc["account_id"], "cluster": acc["cluster"],
+                         "risk_score": [account_risk(r, f) for r, f in zip(risk, fit)], "own": own, "strong": strong})
+
+
+def member_reasons(own: pd.DataFrame, clusters: pd.DataFrame, ring_text: dict) -> pd.DataFrame:
+    """Per member: score and reasons, the account's own evidence first, then its ring's."""
+    risk = own["cluster"].map(clusters["risk_score"]).to_numpy()
+    flagged = own["cluster"].map(clusters["flagged"]).to_numpy(dtype=bool)
+    rid = own["cluster"].map(clusters["ring_id"]).to_numpy()
+    size = own["cluster"].map(clusters["size"]).to_numpy()
+    reasons = []
+    for i, (cluster, text, strong) in enumerate(zip(own["cluster"], own["own"], own["strong"])):
+        ring = (f"ring {rid[i]} (risk {risk[i]:.2f}): {ring_text[cluster]}" if flagged[i]
+                else f"linked to {int(size[i]) - 1} accounts, not scored as a ring (risk {risk[i]:.2f})")
+        head = f"this account: {'; '.join(text)} | " if text else ""
+        reasons.append(f"{head}{ring} | strong links: {strong}")
+    return pd.DataFrame({"account_id": own["account_id"], "cluster_id": own["cluster"],
+                         "risk_score": own["risk_score"], "reasons": reasons})

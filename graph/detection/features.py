@@ -167,6 +167,7 @@ def _templates_and_synchrony(out: pd.DataFrame, activity: pd.DataFrame, base: Ba
     """template_exclusive (requests on templates rare outside the group) and synchrony (requests in crowded windows)."""
     if activity.empty:
         out["templates"], out["template_exclusive"], out["synchrony"] = 0, 0.0, 0.0
+        out["template_limit"] = np.maximum(rare_template_accounts, 5 * out["size"])
         return
     n = out["size"]
     total = activity.groupby("cluster")["requests"].sum().reindex(out.index, fill_value=0)
@@ -177,6 +178,7 @@ def _templates_and_synchrony(out: pd.DataFrame, activity: pd.DataFrame, base: Ba
     # part of a ring, so "rare" is relative to the cluster size, not "exclusive".
     rare = (fp_all <= limit) & (fp_members >= 2)
     out["templates"] = activity[rare].groupby("cluster")["prompt_fingerprint"].nunique().reindex(out.index, fill_value=0)
+    out["template_limit"] = np.maximum(rare_template_accounts, 5 * n)
     out["template_exclusive"] = (activity["requests"].where(rare, 0).groupby(activity["cluster"]).sum()
                                  .reindex(out.index, fill_value=0) / total.clip(lower=1))
     crowd = np.maximum(3, np.ceil(0.1 * activity["cluster"].map(n)))

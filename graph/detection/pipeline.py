@@ -85,7 +85,7 @@ def detect(engine: Engine, params: DetectionParams | None = None, progress=None)
     table, merges = _features(found, members, params)
     names, lineage = match_rings(previous_rings(engine), members.groupby("cluster")["account_id"].agg(frozenset),
                                  ring_id)
-    scored = score_clusters(found, table, names, merges, params.ring_threshold)
+    scored = score_clusters(found, table, names, merges, params)
 
     step("save")
     tables = _result_tables(accounts, scored, hubs, params)
@@ -159,7 +159,8 @@ def _result_tables(accounts, scored, hubs, params) -> dict[str, pd.DataFrame]:
         ring_of = clusters_df.set_index("cluster_id")
         flagged_cluster = out["cluster_id"].map(ring_of["flagged"]).fillna(False).astype(bool)
         out["ring_id"] = out["cluster_id"].map(ring_of["ring_id"]).where(flagged_cluster)
-        out["flagged"] = flagged_cluster & (out["risk_score"] >= params.account_threshold)
+        # One truth: every member of a flagged ring is flagged (``explanations.score_clusters``).
+        out["flagged"] = flagged_cluster
     else:
         out["cluster_id"], out["risk_score"], out["reasons"], out["ring_id"] = None, np.nan, None, None
         out["flagged"] = False

@@ -63,7 +63,9 @@ def describe(features: dict[str, float], details: dict) -> list[tuple[float, str
         "email_pattern": f"{_pct(features['email_pattern'])} of emails follow a numbered pattern like {details.get('email_stem')}",
         "output_heavy": f"output/input token ratio {details.get('output_x', 0):.1f}x the population median",
         "volume": f"requests per active day {details.get('volume_x', 0):.1f}x the population median",
-        "template_exclusive": f"{_pct(features['template_exclusive'])} of requests use {details.get('templates', 0)} rare prompt templates shared inside this group",
+        "template_exclusive": f"{_pct(features['template_exclusive'])} of requests use {details.get('templates', 0)} prompt "
+                              f"templates shared inside this group and used by at most "
+                              f"{int(details.get('template_limit') or 0):,} accounts overall",
         "synchrony": f"{_pct(features['synchrony'])} of requests were sent in the same time windows as other members (synchronized traffic)",
         "even_traffic": "traffic is spread evenly across accounts (load-balanced)",
         "rare_client": f"{_pct(features['rare_client'])} share the uncommon client string {details.get('client')!r}",
