@@ -7,6 +7,7 @@ from collections.abc import Iterable
 import pandas as pd
 
 from .errors import ContractError
+from .schema import DEFAULT_CLASS, SHARING_CLASSES
 
 # Normalised signups column -> identifier kind. The graph layer decides weights, and which
 # kinds link (it skips free email domains via normalise.is_free_email_domain).
@@ -25,15 +26,36 @@ CUSTOM_PREFIX = "custom:"
 IDENTIFIER_COLUMNS = ("account_id", "kind", "value")
 
 
+def declared_identifier(spec: str) -> tuple[str, str]:
+    """(column, kind) of a declared identifier, ``COLUMN`` or ``COLUMN:CLASS``.
+
+    The kind is ``custom:<column>`` for the default class and ``custom:<class>:<column>``
+    otherwise, so the class travels with every stored value of the column.
+    """
+    column, _, sharing = str(spec).strip().lower().partition(":")
+    if sharing and sharing not in SHARING_CLASSES:
+        raise ContractError(f"identifier {spec!r}: unknown sharing class {sharing!r}; "
+                            f"classes: {', '.join(SHARING_CLASSES)}")
+    if not sharing or sharing == DEFAULT_CLASS:
+        return column, CUSTOM_PREFIX + column
+    return column, f"{CUSTOM_PREFIX}{sharing}:{column}"
+
+
+def declared_columns(specs: Iterable[str]) -> tuple[str, ...]:
+    """The signup columns named by identifier declarations (``COLUMN`` or ``COLUMN:CLASS``)."""
+    return tuple(declared_identifier(spec)[0] for spec in specs)
+
+
 def melt_identifiers(signups: pd.DataFrame, extra_identifiers: Iterable[str] = ()) -> pd.DataFrame:
     """One de-duplicated row per (account_id, kind, value); nulls dropped.
 
-    Declared columns become kind `custom:<column>`.
+    Declared columns (``COLUMN`` or ``COLUMN:CLASS``) become kind ``custom:<column>`` or
+    ``custom:<class>:<column>`` (``declared_identifier``).
     """
     columns = dict(IDENTIFIER_KINDS)
-    for name in extra_identifiers:
-        name = str(name).strip().lower()
-        columns[name] = CUSTOM_PREFIX + name
+    for spec in extra_identifiers:
+        name, kind = declared_identifier(spec)
+        columns[name] = kind
     missing = [c for c in ["account_id", *columns] if c not in signups.columns]
     if missing:
         raise ContractError(

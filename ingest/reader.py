@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .errors import ContractError, CountMismatchError
+from .identifiers import declared_columns
 from .schema import check_kind, describe_schema, required_columns
 from .sources import DEFAULT_CHUNK_ROWS, RawChunk, SourceFile, find_files, iter_chunks, open_source
 from .validate import DuplicateTracker, check_extra_identifiers, validate_chunk
@@ -67,13 +68,14 @@ def read_records(kind: str, path: str | os.PathLike, *, extra_identifiers: Itera
 
     Raises ContractError at call time if any file is unreadable, of an unknown type, or
     lacks a required (or declared identifier) column. `extra_identifiers` name extra
-    signups columns that link accounts like the built-in identifiers; other kinds
-    ignore them. At least one Batch is yielded per file, even an empty one.
+    signups columns that link accounts like the built-in identifiers (``COLUMN`` or
+    ``COLUMN:CLASS``, see ``identifiers.declared_identifier``); other kinds ignore them.
+    At least one Batch is yielded per file, even an empty one.
     """
     check_kind(kind)
     if chunk_rows < 1:
         raise ValueError("chunk_rows must be at least 1")
-    extra = check_extra_identifiers(tuple(extra_identifiers)) if kind == "signups" else ()
+    extra = check_extra_identifiers(declared_columns(extra_identifiers)) if kind == "signups" else ()
     sources = [open_source(p) for p in find_files(path)]
     for source in sources:
         _check_columns(kind, source, extra)

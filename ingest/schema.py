@@ -77,6 +77,11 @@ OUTPUT_COLUMNS: dict[str, tuple[str, ...]] = {
 
 QUARANTINE_COLUMNS = ("source", "row", "column", "value", "reason")
 
+# How much sharing an identifier kind should see among honest users (the data contract's
+# sharing classes). A declared identifier takes one with `COLUMN:CLASS`, else DEFAULT_CLASS.
+SHARING_CLASSES = ("personal", "household", "organisational", "network", "client", "behavioural")
+DEFAULT_CLASS = "household"
+
 # Bounds beyond which a value is not data but a bug upstream.
 EARLIEST_TIMESTAMP = "2000-01-01"
 MAX_TOKENS_PER_ROW = 10_000_000

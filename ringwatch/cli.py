@@ -38,8 +38,10 @@ def main(verbose: bool) -> None:
 @click.option("--signups", type=str, help="Signup records: file, directory or glob (CSV, Parquet, JSONL; .gz ok).")
 @click.option("--usage", type=str, help="Usage records: file, directory or glob.")
 @click.option("--labels", type=str, help="Labels (account_id, label, ring_id) for evaluation.")
-@click.option("--identifier", "identifiers", multiple=True, metavar="COLUMN",
-              help="Extra signup column to link accounts on, like the built-in identifiers (repeatable).")
+@click.option("--identifier", "identifiers", multiple=True, metavar="COLUMN[:CLASS]",
+              help="Extra signup column to link accounts on, like the built-in identifiers (repeatable); "
+                   "CLASS is its sharing class: personal, household (default), organisational, network, "
+                   "client or behavioural.")
 @click.option("--quarantine", type=click.Path(dir_okay=False), default=None,
               help="Where to write rejected rows (default: <db>.quarantine.csv).")
 @store_options

@@ -514,6 +514,17 @@ def test_melt_identifiers(tmp_path):
         melt_identifiers(rows, extra_identifiers=("zip",))
 
 
+def test_a_declared_identifier_carries_its_sharing_class(tmp_path):
+    path = write_csv(tmp_path / "s.csv", ["account_id", "created_at", "ssn_hash", "address"],
+                     [["a", "2024-03-01", "h1", "1 Main"], ["b", "2024-03-01", "h1", "1 Main"]])
+    declared = ("SSN_hash:personal", "address:household")
+    rows, _, _ = read_all("signups", path, extra_identifiers=declared)
+    kinds = set(melt_identifiers(rows, extra_identifiers=declared)["kind"])
+    assert {"custom:personal:ssn_hash", "custom:address"} <= kinds  # household is the default class
+    with pytest.raises(ContractError, match="unknown sharing class 'secret'"):
+        list(read_records("signups", path, extra_identifiers=("ssn_hash:secret",)))
+
+
 # ---------------------------------------------------------------- property
 
 _good_signup = st.fixed_dictionaries({

@@ -1,10 +1,19 @@
-"""The evidence kinds the graph links on: the family each belongs to, its weight and its name in words."""
+"""The evidence kinds the graph links on: family, weight, name in words and sharing class of each.
+
+The sharing class (the data contract's: personal, household, organisational, network,
+client, behavioural) says how much sharing a kind sees among honest users. Declared
+identifiers carry theirs in the kind (``custom:<class>:<column>``, see
+``ingest.identifiers.declared_identifier``).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import pandas as pd
+
+from ringwatch.ingest.identifiers import CUSTOM_PREFIX
+from ringwatch.ingest.schema import DEFAULT_CLASS, SHARING_CLASSES
 
 
 @dataclass(frozen=True)
@@ -14,32 +23,34 @@ class EvidenceKind:
     family: str
     weight: float
     noun: str
+    sharing: str = DEFAULT_CLASS
 
 
 # Families group kinds that are not independent (a shared IP implies a shared /24), so a
 # pair of accounts needs evidence from two families, not two views of one fact.
 KINDS: dict[str, EvidenceKind] = {
-    "payment": EvidenceKind("payment", 1.0, "payment instrument"),
-    "device": EvidenceKind("device", 1.0, "device"),
-    "phone": EvidenceKind("phone", 1.0, "phone number"),
-    "email": EvidenceKind("email", 1.0, "email address"),
-    "ip": EvidenceKind("network", 0.6, "signup IP"),
-    "ip_net": EvidenceKind("network", 0.25, "signup network"),
-    "request_ip": EvidenceKind("network", 0.35, "request IP"),
-    "user_agent": EvidenceKind("client", 0.5, "client string"),
-    "org": EvidenceKind("org", 0.8, "declared organisation"),
-    "email_domain": EvidenceKind("org", 0.5, "email domain"),
-    "prompt": EvidenceKind("behaviour", 0.5, "prompt template"),
-    "coactivity": EvidenceKind("behaviour", 1.0, "co-activity"),
+    "payment": EvidenceKind("payment", 1.0, "payment instrument", "household"),
+    "device": EvidenceKind("device", 1.0, "device", "household"),
+    "phone": EvidenceKind("phone", 1.0, "phone number", "personal"),
+    "email": EvidenceKind("email", 1.0, "email address", "personal"),
+    "ip": EvidenceKind("network", 0.6, "signup IP", "household"),
+    "ip_net": EvidenceKind("network", 0.25, "signup network", "network"),
+    "request_ip": EvidenceKind("network", 0.35, "request IP", "network"),
+    "user_agent": EvidenceKind("client", 0.5, "client string", "client"),
+    "org": EvidenceKind("org", 0.8, "declared organisation", "organisational"),
+    "email_domain": EvidenceKind("org", 0.5, "email domain", "organisational"),
+    "prompt": EvidenceKind("behaviour", 0.5, "prompt template", "behavioural"),
+    "coactivity": EvidenceKind("behaviour", 1.0, "co-activity", "behavioural"),
 }
 
 
 def kind_info(kind: str) -> EvidenceKind:
-    """Evidence settings for a kind; user-declared identifiers count like a device or card."""
+    """Evidence settings for a kind; user-declared identifiers count like a device or card, in their own family."""
     if kind in KINDS:
         return KINDS[kind]
-    if kind.startswith("custom:"):
-        return EvidenceKind(kind, 1.0, kind.split(":", 1)[1])
+    if kind.startswith(CUSTOM_PREFIX):
+        sharing, _, column = kind[len(CUSTOM_PREFIX):].rpartition(":")
+        return EvidenceKind(kind, 1.0, column, sharing if sharing in SHARING_CLASSES else DEFAULT_CLASS)
     return EvidenceKind(kind, 0.5, kind)
 
 
