@@ -243,10 +243,12 @@ def normalise_phone_checked(raw: object, region: str | None = None) -> tuple[str
     if len(text) > _MAX_PHONE_TEXT:
         return None, False
     region = _phone_region(region)
-    international = text.startswith(("+", "00"))
     digits = text.translate(_DIGIT_SEPARATORS)
-    digits = digits[2:] if text.startswith("00") else digits
-    candidates = ["+" + text[2:], text] if text.startswith("00") else [text]
+    # A leading 00 is the international prefix only before a country code (which never starts with 0).
+    idd = digits.startswith("00") and digits[2:3].isdigit() and digits[2:3] != "0"
+    international = text.startswith("+") or idd
+    digits = digits[2:] if idd else digits
+    candidates = ["+" + digits, text] if idd else [text]
     if digits.isdigit():
         # The digits alone are what an unvalidated number is kept as: reading them the same
         # way keeps normalising idempotent.
@@ -260,13 +262,22 @@ def normalise_phone_checked(raw: object, region: str | None = None) -> tuple[str
         e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
         if phonenumbers.is_valid_number(number):
             return (None, False) if is_placeholder(e164) else (e164, True)
-        parsed = parsed or e164
+        parsed = parsed or _stable_e164(e164)
     kept = parsed or (("+" if international else "") + digits)
     national = kept.lstrip("+")
     if (not national.isdigit() or not _MIN_PHONE_DIGITS <= len(national) <= _MAX_PHONE_DIGITS
             or _is_placeholder_number(national)):
         return None, False
     return kept, False
+
+
+def _stable_e164(e164: str) -> str | None:
+    """An unvalidated number's E.164 form if reading it again gives it back, else None (keep the digits)."""
+    try:
+        again = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return None
+    return e164 if phonenumbers.format_number(again, phonenumbers.PhoneNumberFormat.E164) == e164 else None
 
 
 def _is_placeholder_number(digits: str) -> bool:
