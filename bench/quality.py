@@ -32,7 +32,7 @@ from ringwatch.graph.demo.pipeline import ingest_files
 from ringwatch.graph.detection.params import DetectionParams
 from ringwatch.graph.detection.pipeline import detect
 from ringwatch.graph.engines import open_engine
-from ringwatch.graph.reports.evaluation import roc_auc
+from ringwatch.graph.reports.evaluation import evaluate
 from ringwatch.scenarios.families import FAMILIES, family
 
 METRICS = ("precision", "recall", "f1", "roc_auc", "ring_recovery", "legit_only_rings", "legit_groups_flagged")
@@ -41,28 +41,23 @@ TARGETS = {"precision": 0.95, "recall": 0.90, "ring_recovery": 0.90, "legit_only
 
 
 def score(accounts: pd.DataFrame, labels: pd.DataFrame) -> dict:
-    """Quality of one detection run (accounts result table) against a family's labels."""
-    df = labels.merge(accounts[["account_id", "ring_id", "risk_score", "flagged"]].rename(
-        columns={"ring_id": "found"}), on="account_id", how="left")
-    df["flagged"] = df["flagged"].fillna(False).astype(bool)
-    truth = (df["label"] == "fraud").to_numpy()
-    flagged = df["flagged"].to_numpy()
-    tp, fp, fn = int((truth & flagged).sum()), int((~truth & flagged).sum()), int((truth & ~flagged).sum())
-    precision = tp / (tp + fp) if tp + fp else float("nan")
-    recall = tp / (tp + fn) if tp + fn else float("nan")
-    rings = df[truth & df["ring_id"].notna()].groupby("ring_id")["flagged"].mean()
-    found = df[df["found"].notna() & df["flagged"]]
+    """Quality of one detection run (accounts result table) against a family's labels.
+
+    The account and ring figures are ``reports.evaluation.evaluate``'s; the harm to honest
+    accounts (rings made only of them, legitimate groups touched) is counted here.
+    """
+    metrics = evaluate(accounts, labels)
+    df = labels.merge(accounts[["account_id", "ring_id", "flagged"]].rename(columns={"ring_id": "found"}),
+                      on="account_id")
+    flagged, honest = df["flagged"].astype(bool), df["label"] == "legit"
+    found = df[df["found"].notna() & flagged]
     legit_only = (found["label"] == "legit").groupby(found["found"]).all().astype(bool)
-    groups = df[~truth & df["group_id"].notna()].groupby("group_id")["flagged"].any().astype(bool)
+    groups = flagged[honest & df["group_id"].notna()].groupby(df["group_id"]).any().astype(bool)
     return {
-        "precision": precision, "recall": recall,
-        "f1": 2 * precision * recall / (precision + recall) if tp else 0.0,
-        "roc_auc": roc_auc(df["risk_score"].fillna(0.0).to_numpy(float), truth),
-        "ring_recovery": float((rings >= 0.5).mean()) if len(rings) else float("nan"),
-        "legit_only_rings": int(legit_only.sum()),
-        "legit_groups_flagged": int(groups.sum()),
-        "true_rings": int(len(rings)), "flagged_rings": int(found["found"].nunique()),
-        "fraud_accounts": int(truth.sum()), "flagged_accounts": int(flagged.sum()),
+        "precision": metrics["precision"], "recall": metrics["recall"], "f1": metrics["f1"],
+        "roc_auc": metrics["roc_auc"], "ring_recovery": metrics["rings_recovered_share"],
+        "legit_only_rings": int(legit_only.sum()), "legit_groups_flagged": int(groups.sum()),
+        **{k: metrics[k] for k in ("true_rings", "flagged_rings", "fraud_accounts", "flagged_accounts")},
     }
 
 

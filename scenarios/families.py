@@ -25,6 +25,7 @@ import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -56,6 +57,19 @@ def family(name: str):
     if name not in FAMILIES:
         raise ValueError(f"unknown scenario family {name!r}; families: {', '.join(FAMILIES)}")
     return importlib.import_module(FAMILIES[name])
+
+
+def ring_labels(account_id, ring, scenario, group) -> pd.DataFrame:
+    """Labels from per-account arrays: ring numbers (-1 for honest accounts) become ids ``ring-0001``, ...
+
+    Rings are numbered in order of first appearance, so the ids follow the files' row order.
+    """
+    ring = np.asarray(ring)
+    fraud = ring >= 0
+    ring_id = np.full(len(ring), None, dtype=object)
+    ring_id[fraud] = [f"ring-{c:04d}" for c in pd.factorize(ring[fraud])[0] + 1]
+    return pd.DataFrame({"account_id": account_id, "label": np.where(fraud, "fraud", "legit").astype(object),
+                         "ring_id": ring_id, "scenario": scenario, "group_id": group})
 
 
 def write_table(frame: pd.DataFrame, path: Path) -> Path:

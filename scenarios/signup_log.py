@@ -25,11 +25,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .families import FamilyFiles, write_family
+from .families import FamilyFiles, ring_labels, write_family
 from .identity.draws import pick, pick_hard, sizes, token, words
-from .identity.networks import Networks, ipv4, ipv6
+from .identity.networks import ipv4, ipv6
 from .identity.people import campus_domain, company_domain, email_locals, names, providers, unique_emails
 from .identity.timing import arrivals, timestamps, within
+from .identity.world import Registrants
 
 FAMILY = "signup_log"
 IDENTIFIERS: tuple[str, ...] = ()
@@ -80,38 +81,15 @@ _PLACEHOLDER_EMAILS = words("test@test.com noemail@gmail.com none@none.com asdf@
 _ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
-class _Log:
+class _Log(Registrants):
     """Registrations under construction; honest people's addresses are written at the end."""
 
     def __init__(self, accounts: int, rng, params: SignupLogParams):
-        self.n, self.rng, self.p = accounts, rng, params
-        self.used, self.rings, self.hard_rings = 0, 0, 0
+        super().__init__(accounts, rng, params)
         self.window = params.window_days * 86400.0
-        weights = np.asarray([w for _, w in params.countries], dtype=float)
-        self.codes = np.asarray([c for c, _ in params.countries], dtype=object)
-        self.country_p = weights / weights.sum()
-        self.net = Networks(rng, accounts, params.mobile_accounts_per_ip, params.vpn_accounts_per_ip,
-                            params.mobile_share, params.vpn_share, dict(zip(self.codes, self.country_p)))
-        self.country = np.empty(accounts, dtype=object)
-        self.scenario = np.empty(accounts, dtype=object)
-        self.ring = np.full(accounts, -1)
-        self.group = np.full(accounts, None, dtype=object)
-        self.t = np.zeros(accounts)
-        self.ip = np.full(accounts, None, dtype=object)
         self.email = np.full(accounts, None, dtype=object)  # scripted ones now, the others at the end
         self.mail_domain = np.full(accounts, None, dtype=object)  # campus or company mail
-        self.surname_of = np.arange(accounts)
         self.tag_of = np.full(accounts, -1)  # whose address this account writes with a +tag
-
-    def countries(self, k: int) -> np.ndarray:
-        return pick(self.rng, self.codes, k, self.country_p)
-
-    def take(self, k: int, scenario: str, country) -> np.ndarray:
-        """The next `k` accounts, of `scenario`, in `country` (one code or one per account)."""
-        at = np.arange(self.used, self.used + k)
-        self.used += k
-        self.scenario[at], self.country[at] = scenario, country
-        return at
 
 
 # ---- fraud
@@ -223,16 +201,11 @@ def _fraud(log: _Log) -> None:
 
 def _households(log: _Log, total: int) -> None:
     rng, p = log.rng, log.p
-    choices, weights = zip(*p.household_sizes)
-    drawn = rng.choice(choices, size=total // 2 + 1, p=np.asarray(weights) / sum(weights))
-    hs = drawn[np.cumsum(drawn) <= total]
-    k = len(hs)
-    if k == 0:
+    drawn = log.households(total)
+    if drawn is None:
         return
-    country = log.countries(k)
-    start = np.cumsum(hs) - hs
-    at = log.take(int(hs.sum()), "household", np.repeat(country, hs))
-    house = np.repeat(np.arange(k), hs)
+    at, house, start, hs, country = drawn
+    k = len(hs)
     head = at[start[house]]
     log.group[at] = [f"household-{h}" for h in house]
     log.surname_of[at] = np.where(rng.random(len(at)) < 0.85, head, at)
@@ -354,12 +327,7 @@ def build(accounts: int, seed: int, params: SignupLogParams) -> tuple[pd.DataFra
     account_id = (5_000_000 + np.cumsum(rng.integers(1, 3, accounts))).astype(str).astype(object)
     signups = pd.DataFrame({"account_id": account_id, "created_at": created, "email": log.email[order],
                             "ip": log.ip[order]})
-    ring = log.ring[order]
-    fraud = ring >= 0
-    ring_id = np.full(accounts, None, dtype=object)
-    ring_id[fraud] = [f"ring-{c:04d}" for c in pd.factorize(ring[fraud])[0] + 1]
-    labels = pd.DataFrame({"account_id": account_id, "label": np.where(fraud, "fraud", "legit").astype(object),
-                           "ring_id": ring_id, "scenario": log.scenario[order], "group_id": log.group[order]})
+    labels = ring_labels(account_id, log.ring[order], log.scenario[order], log.group[order])
     return signups, labels, log.hard_rings
 
 

@@ -76,8 +76,8 @@ class DemoResult:
 def reset_store(engine_name: str | None, db, replace: bool = False) -> None:
     """Make the store empty for a demo, refusing to destroy data a demo did not create."""
     files = store_files(engine_name, db)
-    if files:
-        marker = Path(f"{files[0]}{MARKER_SUFFIX}")
+    marker = Path(f"{files[0]}{MARKER_SUFFIX}") if files else None
+    if marker:
         if files[0].exists() and not marker.exists():
             raise EngineError(f"{files[0]} holds data that a demo did not create; pass --db with a new path")
         for stale in files:
@@ -89,8 +89,8 @@ def reset_store(engine_name: str | None, db, replace: bool = False) -> None:
                               "use an empty database or pass --replace to wipe it for the demo")
         if held:
             engine.clear_store()
-    if files:
-        Path(f"{files[0]}{MARKER_SUFFIX}").write_text("created by ringwatch demo\n")
+    if marker:
+        marker.write_text("created by ringwatch demo\n")
 
 
 def ingest_files(engine_name: str | None, db, *, signups=None, usage=None, labels=None, identifiers=(),

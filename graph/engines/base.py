@@ -178,9 +178,13 @@ class Engine(ABC):
         """Delete every stored result table."""
 
     @staticmethod
-    def _check_table(table: str) -> list[str]:
+    def _check_table(table: str, names=()) -> list[str]:
+        """The table's columns; refuses an unknown table, or any of ``names`` that is not one of its columns."""
         if table not in TABLES:
             raise EngineError(f"unknown table {table!r}; tables: {', '.join(TABLES)}")
+        unknown = [name for name in names if name not in TABLES[table]]
+        if unknown:
+            raise EngineError(f"unknown column {unknown[0]!r} of table {table}")
         return TABLES[table]
 
     # -- loading ---------------------------------------------------------------------------

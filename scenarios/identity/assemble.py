@@ -10,7 +10,7 @@ import hashlib
 import numpy as np
 import pandas as pd
 
-from ..families import FamilyFiles, write_family
+from ..families import FamilyFiles, ring_labels, write_family
 from .devices import devices, payment_tokens
 from .draws import hex_ids, pick, words
 from .honest import _access, _legit
@@ -113,12 +113,7 @@ def build(accounts: int, seed: int, params: IdentityParams) -> tuple[pd.DataFram
     account_id = "C" + (10_000_000 + np.cumsum(rng.integers(1, 4, accounts))).astype(str).astype(object)
     signups = pd.DataFrame({"account_id": account_id, "created_at": created}
                            | {name: values[order] for name, values in columns.items()})
-    ring = w.ring[order]
-    fraud = ring >= 0
-    ring_id = np.full(accounts, None, dtype=object)
-    ring_id[fraud] = [f"ring-{c:04d}" for c in pd.factorize(ring[fraud])[0] + 1]
-    labels = pd.DataFrame({"account_id": account_id, "label": np.where(fraud, "fraud", "legit").astype(object),
-                           "ring_id": ring_id, "scenario": w.scenario[order], "group_id": w.group[order]})
+    labels = ring_labels(account_id, w.ring[order], w.scenario[order], w.group[order])
     return signups, labels, w.hard_rings
 
 

@@ -17,16 +17,11 @@ from .world import _World
 
 def _households(w: _World, total: int) -> None:
     rng, p = w.rng, w.p
-    choices, weights = zip(*p.household_sizes)
-    drawn = rng.choice(choices, size=total // 2 + 1, p=np.asarray(weights) / sum(weights))
-    hs = drawn[np.cumsum(drawn) <= total]
-    k = len(hs)
-    if k == 0:
+    drawn = w.households(total)
+    if drawn is None:
         return
-    country = w.countries(k)
-    start = np.cumsum(hs) - hs
-    at = w.take(int(hs.sum()), "household", np.repeat(country, hs))
-    house = np.repeat(np.arange(k), hs)
+    at, house, start, hs, country = drawn
+    k = len(hs)
     rank = np.arange(len(at)) - start[house]
     head = at[start[house]]
     w.group[at] = "household-" + _numerals(10, k)[house]

@@ -104,11 +104,9 @@ class EmbeddedEngine(Engine):
             self._run(f"INSERT INTO {table} ({names}) SELECT {names} FROM incoming")
 
     def _select(self, table, keys=None, columns=None, order=None):
-        known = self._check_table(table)
-        picked = columns or known
-        for name in [*picked, *(order or []), *([] if keys is None else keys.columns)]:
-            if name not in known:
-                raise EngineError(f"unknown column {name!r} of table {table}")
+        keyed = [] if keys is None else list(keys.columns)
+        picked = columns or self._check_table(table)
+        self._check_table(table, [*picked, *(order or []), *keyed])
         text = f"SELECT {', '.join(f't.{_q(c)}' for c in picked)} FROM {table} t"
         frames = {}
         if keys is not None:
@@ -120,12 +118,9 @@ class EmbeddedEngine(Engine):
         return self._df(text, **frames)
 
     def _delete(self, table, keys=None) -> int:
-        known = self._check_table(table)
+        self._check_table(table, [] if keys is None else keys.columns)
         if keys is None:
             return int(self._run(f"DELETE FROM {table}").fetchall()[0][0])
-        for name in keys.columns:
-            if name not in known:
-                raise EngineError(f"unknown column {name!r} of table {table}")
         match = " AND ".join(f"{table}.{_q(c)} = k.{_q(c)}" for c in keys.columns)
         with self._registered(wanted_keys=keys):
             return int(self._run(f"DELETE FROM {table} USING wanted_keys k WHERE {match}").fetchall()[0][0])
