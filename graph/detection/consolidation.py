@@ -33,7 +33,7 @@ import pandas as pd
 from ..engines import rarity
 from .features import FEATURES, Baselines, all_cluster_features
 from .params import DetectionParams
-from .scoring import ring_risk
+from .scoring import PRIOR, Model, ring_risk
 
 
 @dataclass(frozen=True)
@@ -145,14 +145,15 @@ def plan_merges(activity: pd.DataFrame, sizes: pd.Series, flagged: set, prompt_a
 
 
 def consolidate(acc: pd.DataFrame, use: pd.DataFrame, activity: pd.DataFrame, table: pd.DataFrame,
-                base: Baselines, total: int, params: DetectionParams) -> tuple[dict, pd.DataFrame, dict]:
+                base: Baselines, total: int, params: DetectionParams,
+                model: Model = PRIOR) -> tuple[dict, pd.DataFrame, dict]:
     """Merge flagged fragments of one operation; returns (cluster renames, feature table, merges kept).
 
     ``acc``, ``use`` and ``activity`` carry the first clustering in ``cluster``; ``table`` is
     their feature table. Renamed clusters map to their merged cluster's key; the returned
     table has one row per cluster after the merges.
     """
-    risk = pd.Series({c: ring_risk({k: f[k] for k in FEATURES})
+    risk = pd.Series({c: ring_risk({k: f[k] for k in FEATURES}, model)
                       for c, f in zip(table.index, table.to_dict("records"))}, dtype=float)
     flagged = set(risk.index[risk >= params.ring_threshold])
     if len(flagged) < 2:
@@ -164,7 +165,7 @@ def consolidate(acc: pd.DataFrame, use: pd.DataFrame, activity: pd.DataFrame, ta
     moved = lambda frame: frame[frame["cluster"].isin(rename)].assign(cluster=lambda f: f["cluster"].map(rename))
     merged = all_cluster_features(moved(acc), moved(use), moved(activity), base, params)
     kept = {key: m for key, m in merges.items()
-            if ring_risk({k: merged.at[key, k] for k in FEATURES}) >= params.ring_threshold}
+            if ring_risk({k: merged.at[key, k] for k in FEATURES}, model) >= params.ring_threshold}
     rename = {c: key for key, m in kept.items() for c in m.clusters}
     out = pd.concat([table.drop(index=list(rename)), merged.loc[list(kept)]]).sort_index()
     return rename, out, kept

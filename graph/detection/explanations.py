@@ -26,7 +26,7 @@ from ..engines import rarity
 from .features import FEATURES, Baselines
 from .kinds import kind_info
 from .params import DetectionParams
-from .scoring import account_risk, contributions, describe, ring_risk
+from .scoring import PRIOR, Model, account_risk, contributions, describe, ring_risk
 
 CLUSTER_COLUMNS = ["cluster_id", "ring_id", "size", "risk_score", "flagged"]
 MEMBER_COLUMNS = ["account_id", "cluster_id", "risk_score", "reasons"]
@@ -64,7 +64,7 @@ class Clustered:
 
 
 def score_clusters(found: Clustered, table: pd.DataFrame | None, names: dict, merges: dict,
-                   params: DetectionParams) -> dict:
+                   params: DetectionParams, model: Model = PRIOR) -> dict:
     """Scores, explanations and evidence for every cluster (vectorised over clusters).
 
     Returns ``clusters`` (one row per cluster), ``members`` (per account: score and
@@ -78,7 +78,7 @@ def score_clusters(found: Clustered, table: pd.DataFrame | None, names: dict, me
     shared = shared_identifiers(ids[~discounted(ids, found.degrees, params)], found.degrees, found.total)
     ring_ids = pd.Series(names).reindex(table.index)
     evidence = pd.concat([merge_evidence(merges, found.total), shared], ignore_index=True)
-    clusters, ring_text = _cluster_rows(found, table, ring_ids, merges, shared, evidence, params.ring_threshold)
+    clusters, ring_text = _cluster_rows(found, table, ring_ids, merges, shared, evidence, params.ring_threshold, model)
     own = member_evidence(found, clusters.set_index("cluster_id"), params)
     strongest = own.groupby("cluster")["risk_score"].max()
     clusters["flagged"] &= clusters["cluster_id"].map(strongest).fillna(0.0).to_numpy() >= params.account_threshold
@@ -99,7 +99,7 @@ def discounted(ids: pd.DataFrame, degrees: pd.DataFrame, params: DetectionParams
     return pd.Series((held > params.hub_cap) | common_client, index=ids.index)
 
 
-def _cluster_rows(found: Clustered, table, ring_ids, merges, shared, evidence, ring_threshold):
+def _cluster_rows(found: Clustered, table, ring_ids, merges, shared, evidence, ring_threshold, model: Model):
     """One row per cluster (score, flag, explanation, features) and each cluster's ring text."""
     spans = pd.concat([found.acc[["cluster", "created_at"]].rename(columns={"created_at": "t"}),
                        found.use[["cluster", "first_ts"]].rename(columns={"first_ts": "t"}),
@@ -110,8 +110,8 @@ def _cluster_rows(found: Clustered, table, ring_ids, merges, shared, evidence, r
     rows, ring_text = [], {}
     for cluster, f in zip(table.index, table.to_dict("records")):
         feats = {k: f[k] for k in FEATURES}
-        risk = ring_risk(feats)
-        sentences = describe(feats, f)
+        risk = ring_risk(feats, model)
+        sentences = describe(feats, f, model)
         positive = [s for v, s in sentences if v > 0][:TOP_SENTENCES]
         if cluster in merges:
             # Weight 0: the merge explains the ring's extent and adds nothing to its score.
@@ -124,7 +124,7 @@ def _cluster_rows(found: Clustered, table, ring_ids, merges, shared, evidence, r
             "first_seen": first_seen[cluster], "last_seen": last_seen[cluster],
             "top_evidence": "; ".join(positive + top_shared.get(cluster, [])),
             "explanation": json.dumps([{"weight": v, "text": s} for v, s in sentences]),
-            "features": json.dumps(feats), "contributions": json.dumps(contributions(feats)),
+            "features": json.dumps(feats), "contributions": json.dumps(contributions(feats, model)),
             "evidence_kinds": kinds.get(cluster, ""),
             "requests": int(f["requests"]), "output_tokens": int(f["output_tokens"]),
         })

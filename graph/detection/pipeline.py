@@ -31,6 +31,7 @@ from .features import Baselines, all_cluster_features
 from .lineage import flagged_ring_ids, match_rings, previous_rings, record_history
 from .linking import pair_evidence, strong_links
 from .params import DetectionParams
+from .scoring import PRIOR, Model
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +60,12 @@ def ring_id(members) -> str:
     return f"R-{digest[:10]}"
 
 
-def detect(engine: Engine, params: DetectionParams | None = None, progress=None) -> DetectionSummary:
+def detect(engine: Engine, params: DetectionParams | None = None, progress=None,
+           model: Model = PRIOR) -> DetectionSummary:
     """Run detection on everything in the store and save the results tables.
 
-    ``progress`` is called with each name of ``DETECTION_STEPS`` as the run reaches it.
+    ``progress`` is called with each name of ``DETECTION_STEPS`` as the run reaches it;
+    ``model`` holds the ring score's weights (the documented priors unless given).
     """
     params = params or DetectionParams()
     step = progress or (lambda label: None)
@@ -82,10 +85,10 @@ def detect(engine: Engine, params: DetectionParams | None = None, progress=None)
     usage = engine.usage_summary()
     found = _gather(engine, accounts, usage, members, links, params)
     step("consolidate")
-    table, merges = _features(found, members, params)
+    table, merges = _features(found, members, params, model)
     names, lineage = match_rings(previous_rings(engine), members.groupby("cluster")["account_id"].agg(frozenset),
                                  ring_id)
-    scored = score_clusters(found, table, names, merges, params)
+    scored = score_clusters(found, table, names, merges, params, model)
 
     step("save")
     tables = _result_tables(accounts, scored, hubs, params)
@@ -97,7 +100,8 @@ def detect(engine: Engine, params: DetectionParams | None = None, progress=None)
         seconds=round(time.perf_counter() - started, 2),
     )
     finished = pd.Timestamp.now(tz="UTC").tz_localize(None)
-    tables["runs"] = pd.DataFrame([{"finished_at": finished, "params": json.dumps(params.as_dict()), **asdict(summary)}])
+    run_params = json.dumps({**params.as_dict(), "model": model.version})
+    tables["runs"] = pd.DataFrame([{"finished_at": finished, "params": run_params, **asdict(summary)}])
     engine.save_results(tables)
     data_until = pd.to_datetime(usage["last_ts"]).max() if len(usage) else None
     record_history(engine, lineage, tables["rings"], previously_flagged, finished, data_until)
@@ -136,12 +140,13 @@ def _gather(engine: Engine, accounts, usage, members, links, params: DetectionPa
     return Clustered(acc, use, activity, links, identifiers, degrees, base, len(accounts))
 
 
-def _features(found: Clustered, members: pd.DataFrame, params: DetectionParams):
+def _features(found: Clustered, members: pd.DataFrame, params: DetectionParams, model: Model):
     """Ring features of every cluster after consolidation, and the merges made (``members`` follows them)."""
     if found.acc.empty:
         return None, {}
     table = all_cluster_features(found.acc, found.use, found.activity, found.base, params)
-    rename, table, merges = consolidate(found.acc, found.use, found.activity, table, found.base, found.total, params)
+    rename, table, merges = consolidate(found.acc, found.use, found.activity, table, found.base, found.total, params,
+                                       model)
     if rename:
         log.info("consolidation merged %d flagged clusters into %d rings", len(rename), len(merges))
         found.rename(rename)

@@ -9,6 +9,7 @@ an office IP) is discounted rather than counted as fraud evidence.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 # Log-odds contribution of each feature at full strength. Features marked in
 # ORG_DISCOUNTED are multiplied by (1 - org_coherence): staff of one company share a card
@@ -30,11 +31,27 @@ ORG_DISCOUNTED = frozenset({"shared_payment", "shared_device", "template_exclusi
 BIAS = -4.5
 
 
-def contributions(features: dict[str, float]) -> dict[str, float]:
+@dataclass(frozen=True)
+class Model:
+    """The ring score's weights: a log-odds weight per feature and a bias.
+
+    ``prior`` is the documented one (``WEIGHTS``, ``BIAS``); ``ringwatch train`` fits others
+    from analysts' labels. Every score stays a sum of per-feature contributions.
+    """
+
+    weights: dict[str, float] = field(default_factory=lambda: dict(WEIGHTS))
+    bias: float = BIAS
+    version: str = "prior"
+
+
+PRIOR = Model()
+
+
+def contributions(features: dict[str, float], model: Model = PRIOR) -> dict[str, float]:
     """Each feature's log-odds contribution to the ring score."""
     org = features.get("org_coherence", 0.0)
     out = {}
-    for name, weight in WEIGHTS.items():
+    for name, weight in model.weights.items():
         value = features.get(name, 0.0) * weight
         if name in ORG_DISCOUNTED:
             value *= 1.0 - org
@@ -42,9 +59,9 @@ def contributions(features: dict[str, float]) -> dict[str, float]:
     return out
 
 
-def ring_risk(features: dict[str, float]) -> float:
+def ring_risk(features: dict[str, float], model: Model = PRIOR) -> float:
     """Risk in [0, 1] from the ring features."""
-    z = BIAS + sum(contributions(features).values())
+    z = model.bias + sum(contributions(features, model).values())
     return round(1.0 / (1.0 + math.exp(-z)), 4)
 
 
@@ -52,9 +69,9 @@ def _pct(x: float) -> str:
     return f"{100 * x:.0f}%"
 
 
-def describe(features: dict[str, float], details: dict) -> list[tuple[float, str]]:
+def describe(features: dict[str, float], details: dict, model: Model = PRIOR) -> list[tuple[float, str]]:
     """Readable sentences for the features that raise or lower the score, strongest first."""
-    c = contributions(features)
+    c = contributions(features, model)
     n = details.get("size", 0)
     text = {
         "burst": f"{_pct(features['burst'])} of the {n} accounts were created in signup bursts (within 48 hours)",
