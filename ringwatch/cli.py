@@ -14,13 +14,15 @@ from ringwatch.graph.casework import exports
 from ringwatch.graph.demo.pipeline import ingest_files, run_demo
 from ringwatch.graph.detection.params import DetectionParams
 from ringwatch.graph.detection.pipeline import detect as run_detect
+from ringwatch.graph.detection.training import cross_validated, load_model
 from ringwatch.graph.engines import open_engine
 from ringwatch.graph.reports.evaluation import evaluate_against
 from ringwatch.graph.reports.review import build_review, render_html
 from ringwatch.scenarios.generate import generate as run_generate
 
-from .commands import casework
+from .commands import casework, training
 from .commands.common import clear_errors, echo_table, progress, selection_options, shown, store_options
+from .commands.training import echo_counts, echo_cv
 from .settings import SETTINGS
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -70,17 +72,21 @@ def ingest(signups, usage, labels, identifiers, quarantine, db, engine_name):
               help="Identifier values shared by more accounts are hubs and never link.")
 @click.option("--ring-threshold", default=DetectionParams.ring_threshold, show_default=True, type=float,
               help="Risk score at which a cluster becomes a flagged ring.")
+@click.option("--model", "model_name", default=SETTINGS["model"].value, show_default=shown("model"),
+              help=SETTINGS["model"].help)
 @store_options
 @clear_errors
-def detect(seed, hub_cap, ring_threshold, db, engine_name):
+def detect(seed, hub_cap, ring_threshold, model_name, db, engine_name):
     """Build the account graph, find rings, score and explain them.
 
-    Example: ringwatch detect --seed 7
+    Example: ringwatch detect --seed 7 --model prior
     """
     params = DetectionParams(seed=seed, hub_cap=hub_cap, ring_threshold=ring_threshold)
     with open_engine(engine_name, db) as engine:
-        summary = run_detect(engine, params, progress=progress().step)
+        model = load_model(engine, model_name)
+        summary = run_detect(engine, params, progress=progress().step, model=model)
     echo_table([summary.__dict__])
+    click.echo(f"ring scores from model {model.version}")
 
 
 @main.group()
@@ -128,17 +134,29 @@ def export_bans(out, ring, min_score, max_score, analyst, db, engine_name):
 
 
 @main.command()
-@click.option("--labels", required=True, type=str, help="Ground-truth labels (account_id, label, ring_id).")
+@click.option("--labels", type=str, help="Ground-truth labels (account_id, label, ring_id).")
+@click.option("--cv", "folds", type=click.IntRange(min=2), default=None,
+              help="Instead: grouped K-fold cross-validation of training on the store's labels (stores no model).")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
 @store_options
 @clear_errors
-def evaluate(labels, as_json, db, engine_name):
+def evaluate(labels, folds, as_json, db, engine_name):
     """Compare the last detection with ground truth: precision, recall, F1, ROC AUC, rings recovered.
+
+    With --cv K, report instead how well weights learned from the store's labels (and
+    analysts' decisions) score accounts they were not fitted on: K folds that never split a
+    cluster or a ring, beside the prior weights on the same accounts.
 
     Example: ringwatch evaluate --labels ringwatch-demo/labels.parquet
     """
+    if bool(labels) == bool(folds):
+        raise click.UsageError("give either --labels PATH or --cv K")
     with open_engine(engine_name, db) as engine:
-        metrics = evaluate_against(engine, labels)
+        metrics = evaluate_against(engine, labels) if labels else cross_validated(engine, folds)
+    if folds and not as_json:
+        echo_counts(metrics["counts"], metrics["run"])
+        echo_cv(metrics["cv"])
+        return
     if as_json:
         click.echo(json.dumps(metrics, indent=2, default=str))
         return
@@ -248,5 +266,5 @@ def review(since, out, db, engine_name):
     click.echo(f"wrote {out}")
 
 
-for _command in casework.COMMANDS:
+for _command in (*casework.COMMANDS, *training.COMMANDS):
     main.add_command(_command)

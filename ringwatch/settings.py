@@ -45,6 +45,9 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("engine", "embedded", "RINGWATCH_ENGINE",
             "Graph engine: embedded (the default, no server) or another registered engine, such as neo4j."),
     Setting("analyst", "", "RINGWATCH_ANALYST", "Who is acting (recorded in the audit log)."),
+    Setting("model", "latest", "RINGWATCH_MODEL",
+            "Ring score weights detection uses: latest (the latest trained model, else the priors), prior, "
+            "or a model version such as m2."),
     Setting("approval_above", "50", "RINGWATCH_APPROVAL_ABOVE",
             "Batches of more accounts need approval by a second analyst (four-eyes)."),
     Setting("memory_limit", "3GB", "RINGWATCH_MEMORY_LIMIT",

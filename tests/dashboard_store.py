@@ -78,7 +78,7 @@ def add_synthetic_ring(db: Path, size: int = 2000) -> str:
         evidence = counts.assign(ring_id=rid, accounts=counts["members"], rarity=0.5)
         tables["ring_evidence"] = pd.concat([tables["ring_evidence"], evidence[tables["ring_evidence"].columns]],
                                             ignore_index=True)
-        feats = {"burst": 1.0, "shared_payment": 0.95}
+        feats = {"burst": 1.0, "identity": 0.95}
         ring = {
             "cluster_id": cluster, "ring_id": rid, "size": n, "risk_score": 0.97, "flagged": True,
             "first_seen": t0, "last_seen": t0 + pd.Timedelta(days=3), "top_evidence": f"{SCRIPT} {IMG}",

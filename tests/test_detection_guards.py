@@ -136,16 +136,18 @@ def _group(n, prefix, **columns):
 def test_a_ring_is_flagged_exactly_when_its_members_are(tmp_path):
     rng = np.random.default_rng(8)
     background = _individuals(400, rng)
-    # Four accounts on one card and one phone, created together with numbered emails: enough to
-    # score as a ring (about 0.53), not enough for any member to score as flagged on its own.
+    # Four accounts on one card and one phone, created together with numbered emails: they
+    # score as a ring, but with the account bar set above the ring's score no member can be
+    # flagged, and then neither may the ring.
     group = _group(4, "grp", payment_id="pm-shared", phone="+14155550123",
                    email=[f"data.worker.{i:04d}@gmail.com" for i in range(4)])
     signups = pd.concat([background, group], ignore_index=True)
-    summary, accounts, rings, _ = _run(tmp_path, signups, _usage(background["account_id"], rng, per_account=3))
+    params = DetectionParams(ring_threshold=0.5, account_threshold=0.95)
+    summary, accounts, rings, _ = _run(tmp_path, signups, _usage(background["account_id"], rng, per_account=3), params)
     row = rings[rings["size"] == 4].iloc[0]
-    assert 0.5 <= row["risk_score"] < 0.625
+    assert params.ring_threshold <= row["risk_score"] < params.account_threshold
     members = accounts[accounts["cluster_id"] == row["cluster_id"]]
-    assert len(members) == 4 and (members["risk_score"] < 0.5).all()
+    assert len(members) == 4 and (members["risk_score"] < params.account_threshold).all()
     assert not row["flagged"] and not members["flagged"].any() and members["ring_id"].isna().all()
     assert summary.rings == int(rings["flagged"].sum())
     for _, ring in rings.iterrows():

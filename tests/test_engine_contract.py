@@ -94,14 +94,22 @@ def test_identifier_degrees_count_accounts_per_value(loaded):
     assert loaded.identifier_kinds() == ["device", "ip", "payment"]
 
 
+def test_degree_histogram_counts_values_per_number_of_holders(loaded):
+    deg = loaded.identifier_degrees(min_accounts=1)
+    hist = loaded.degree_histogram()
+    assert list(hist.columns) == ["kind", "accounts", "values"]
+    counted = deg.groupby(["kind", "accounts"]).size()
+    assert hist.set_index(["kind", "accounts"])["values"].to_dict() == counted.to_dict()
+    assert hist.set_index(["kind", "accounts"]).loc[("payment", 3), "values"] == 1
+
+
 KINDS = pd.DataFrame({"kind": ["payment", "device", "ip", "prompt", "request_ip"],
                       "family": ["payment", "device", "network", "behaviour", "network"],
-                      "weight": [1.0, 1.0, 0.5, 0.5, 0.5]})
+                      "weight": [1.0, 1.0, 0.5, 0.5, 0.5], "alone": [np.nan, np.nan, np.nan, 99.0, np.nan]})
 
 
 def _evidence(engine, **kw):
-    args = dict(kinds=KINDS, hub_cap=3, pair_cap=10, anchors=1, total_accounts=100, min_total=0.0,
-                alone_family="behaviour", alone_score=99.0) | kw
+    args = dict(kinds=KINDS, hub_cap=3, pair_cap=10, anchors=1, total_accounts=100, min_total=0.0) | kw
     return engine.pair_evidence(LinkPolicy(**args))
 
 

@@ -71,7 +71,10 @@ def test_same_flagged_accounts(engines):
 def test_same_links_and_components(engines):
     embedded, neo4j, params = engines
     total = len(embedded.accounts())
-    links = [strong_links(pair_evidence(e, params, total), params) for e in (embedded, neo4j)]
+    links = []
+    for engine in (embedded, neo4j):
+        evidence, policy = pair_evidence(engine, params, total)
+        links.append(strong_links(evidence, params, policy))
     pd.testing.assert_frame_equal(links[0][["a", "b", "families"]], links[1][["a", "b", "families"]],
                                   check_dtype=False)
     comps = [e.components(links[0]) for e in (embedded, neo4j)]
@@ -81,7 +84,8 @@ def test_same_links_and_components(engines):
 @pytest.mark.neo4j
 def test_communities_agree(engines):
     embedded, neo4j, params = engines
-    links = strong_links(pair_evidence(embedded, params, len(embedded.accounts())), params)
+    evidence, policy = pair_evidence(embedded, params, len(embedded.accounts()))
+    links = strong_links(evidence, params, policy)
     parts = [e.communities(links, seed=params.seed, resolution=params.resolution)[0].set_index("account_id")["group"]
              for e in (embedded, neo4j)]
     assert list(parts[0].sort_index().index) == list(parts[1].sort_index().index)

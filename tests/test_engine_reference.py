@@ -89,9 +89,11 @@ def test_pair_evidence_follows_the_link_rule(engine, seed):
     accounts, identifiers, use, numbers = _load(engine, seed)
     links = policy.links(identifiers, use, numbers)
     keep = pd.DataFrame({"a": np.array([0, 1, 2], dtype="int32"), "b": np.array([5, 40, 79], dtype="int32")})
+    # Behaviour links alone at 1.0 and a payment instrument at 0.5 (a personal-class bar).
+    kinds = KINDS.assign(alone=KINDS["family"].map({"behaviour": 1.0, "payment": 0.5}))
     for min_total in (0.3, 1.2):
-        rule = LinkPolicy(kinds=KINDS, hub_cap=25, pair_cap=8, anchors=3, total_accounts=len(accounts),
-                          min_total=min_total, alone_family="behaviour", alone_score=1.0)
+        rule = LinkPolicy(kinds=kinds, hub_cap=25, pair_cap=8, anchors=3, total_accounts=len(accounts),
+                          min_total=min_total)
         for asked in (None, keep):
             expected = policy.pair_evidence(links, rule, asked)
             assert len(expected) >= (100 if min_total < 1 else 3)  # the random store exercises the rule
@@ -118,6 +120,8 @@ def test_degrees_and_usage_sums_follow_the_reference(engine, seed):
     asked = pd.concat([degrees.head(7)[["kind", "value"]], pd.DataFrame({"kind": ["payment"], "value": ["none"]})])
     expected = asked.merge(degrees, how="left").fillna({"accounts": 0}).astype({"accounts": "int64"})
     _same(engine.value_degrees(asked), expected, ["kind", "value"])
+    _same(engine.degree_histogram(), policy.degree_histogram(policy.links(identifiers, use, numbers)),
+          ["kind", "accounts"])
     _same(engine.usage_summary(), usage.per_account(use), ["account_id"])
     _same(engine.prompt_summary(), usage.per_prompt(use), ["prompt_fingerprint"])
     some = sorted(use["account_id"].unique())[:9]

@@ -169,18 +169,19 @@ def test_pair_evidence_numbers_accounts_then_sends_every_parameter():
     numbers = [{"account_id": "b", "idx": 1}, {"account_id": "a", "idx": 5}, {"account_id": "c", "idx": None}]
     answer = [{"a": 0, "b": 1, "family": "payment", "score": 0.9, "shared": 1}]
     engine, runner, _ = make({q.ACCOUNT_NUMBERS: numbers, q.PAIR_EVIDENCE: answer})
-    kinds = pd.DataFrame({"kind": ["payment"], "family": ["payment"], "weight": [1.0]})
+    kinds = pd.DataFrame({"kind": ["payment", "phone"], "family": ["payment", "phone"], "weight": [1.0, 1.0],
+                          "alone": [np.nan, 0.5]})
     keep = pd.DataFrame({"a": np.array([0, 2], dtype="int32"), "b": np.array([2, 7], dtype="int32")})
-    policy = LinkPolicy(kinds=kinds, hub_cap=3, pair_cap=10, anchors=1, total_accounts=2, min_total=1.2,
-                        alone_family="behaviour", alone_score=1.5)
+    policy = LinkPolicy(kinds=kinds, hub_cap=3, pair_cap=10, anchors=1, total_accounts=2, min_total=1.2)
     ev = engine.pair_evidence(policy, keep_pairs=keep)
     # a, b, c in id order are 0, 1, 2: b is right already, a and c are renumbered
     assert runner.sent(q.SET_ACCOUNT_NUMBERS) == [{"rows": [{"account_id": "a", "idx": 0}, {"account_id": "c", "idx": 2}]}]
     params = runner.sent(q.PAIR_EVIDENCE)[0]
-    assert params["kinds"] == [{"kind": "payment", "family": "payment", "weight": 1.0}]
+    assert params["kinds"] == [{"kind": "payment", "family": "payment", "weight": 1.0, "alone": None},
+                               {"kind": "phone", "family": "phone", "weight": 1.0, "alone": 0.5}]
     assert (params["hub_cap"], params["pair_cap"], params["anchors"]) == (3, 10, 1)
     assert params["total"] == 3.0  # at least 3 accounts, as the embedded engine
-    assert (params["min_total"], params["alone_family"], params["alone_score"]) == (1.2, "behaviour", 1.5)
+    assert params["min_total"] == 1.2 and "alone_family" not in params
     assert params["keep"] == {"0,2": True, "2,7": True}
     assert list(ev.columns) == ["a", "b", "family", "score", "shared"] and ev["a"].dtype == "int32"
     # numbering is done once until accounts change
@@ -195,7 +196,8 @@ def test_pair_evidence_query_follows_the_embedded_rules():
     assert "n >= 2 AND n <= $hub_cap" in text
     assert "CASE WHEN n <= $pair_cap THEN n ELSE $anchors END" in text
     assert "log($total / n) / log($total / 2.0)" in text
-    assert "capped >= $min_total OR alone >= $alone_score" in text
+    assert "capped >= $min_total OR alone OR" in text
+    assert "f.alone IS NOT NULL AND f.score >= f.alone" in text
 
 
 # Activity from the contract test: x (idx 0) and y (idx 1) share buckets 0 and 1 of prompt p.

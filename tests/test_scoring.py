@@ -8,6 +8,7 @@ import pytest
 
 from ringwatch.graph.reports.evaluation import roc_auc
 from ringwatch.graph.detection.features import FEATURES, Baselines, all_cluster_features
+from ringwatch.graph.detection.identity import SharingFrequencies
 from ringwatch.graph.detection.params import DetectionParams
 from ringwatch.graph.engines import rarity
 from ringwatch.graph.detection.scoring import contributions, describe, ring_risk
@@ -44,12 +45,10 @@ def cluster_features(members, usage, activity, base, hub_cap):
     return {k: float(row[k]) for k in FEATURES}, details
 
 
-BASE = Baselines(
-    pd.DataFrame({"requests": [20.0] * 10, "active_days": [5] * 10, "input_tokens": [1000] * 10,
-                  "output_tokens": [1000] * 10}),
-    pd.DataFrame({"prompt_fingerprint": ["ring"], "accounts": [40]}),
-    {"browser": 10_000},
-)
+BASE_USAGE = pd.DataFrame({"requests": [20.0] * 10, "active_days": [5] * 10, "input_tokens": [1000] * 10,
+                           "output_tokens": [1000] * 10})
+BASE_PROMPTS = pd.DataFrame({"prompt_fingerprint": ["ring"], "accounts": [40]})
+BASE = Baselines(BASE_USAGE, BASE_PROMPTS, {"browser": 10_000})
 
 
 def test_rarity_is_one_for_a_pair_and_falls_to_zero_for_everyone():
@@ -59,6 +58,16 @@ def test_rarity_is_one_for_a_pair_and_falls_to_zero_for_everyone():
     assert r[2] == pytest.approx(0.0)
 
 
+def _sharing_base(card: str, n: int) -> Baselines:
+    """BASE plus a store of 10,000 accounts where cards are one person's, except ``card`` held by the ``n`` members."""
+    ids = pd.DataFrame({"account_id": [f"a{i}" for i in range(n)], "kind": "payment", "value": card})
+    histogram = pd.DataFrame({"kind": ["payment", "payment", "payment"], "accounts": [1, 2, n],
+                              "values": [9_900, 30, 1]})
+    degrees = pd.DataFrame({"kind": ["payment"], "value": [card], "accounts": [n]})
+    return Baselines(BASE_USAGE, BASE_PROMPTS, {"browser": 10_000}, ids, degrees,
+                     SharingFrequencies(histogram, 10_000))
+
+
 def test_burst_farm_scores_high_and_corporate_card_scores_low():
     n = 40
     farm_members = _members(n, hours_apart=0.2, card="pm_shared",
@@ -66,17 +75,20 @@ def test_burst_farm_scores_high_and_corporate_card_scores_low():
     t = [T0 + pd.Timedelta(minutes=30 * (k % 8)) for k in range(n)]
     activity = pd.DataFrame({"account_id": [f"a{i}" for i in range(n)], "bucket": t,
                              "prompt_fingerprint": "ring", "requests": 10})
-    farm, farm_d = cluster_features(farm_members, _usage(n, 9.0, [50] * n), activity, BASE, hub_cap=500)
+    farm, farm_d = cluster_features(farm_members, _usage(n, 9.0, [50] * n), activity,
+                                    _sharing_base("pm_shared", n), hub_cap=500)
     org_members = _members(n, hours_apart=24 * 9, card="pm_corp", org="acme", domain="acme.com", free=False)
-    org, org_d = cluster_features(org_members, _usage(n, 1.0, list(range(5, 5 + n))), activity.iloc[0:0], BASE, 500)
+    org, org_d = cluster_features(org_members, _usage(n, 1.0, list(range(5, 5 + n))), activity.iloc[0:0],
+                                  _sharing_base("pm_corp", n), 500)
     assert set(farm) == set(FEATURES)
     assert farm["burst"] == 1.0 and farm["email_pattern"] == 1.0 and farm["synchrony"] == 1.0
-    assert farm["shared_payment"] > 0.9 and org["shared_payment"] > 0.9
+    # one card behind 40 accounts, where cards are otherwise one person's: improbable sharing for both
+    assert farm["identity"] > 0.5 and org["identity"] == farm["identity"]
     assert org["org_coherence"] == 1.0 and org["burst"] < 0.2
     assert ring_risk(farm) > 0.95
     assert ring_risk(org) < 0.1
     # the corporate card is discounted, and the explanation says why
-    assert contributions(org)["shared_payment"] == 0.0
+    assert contributions(org)["identity"] == 0.0
     assert any("declared organisation 'acme'" in text for _, text in describe(org, org_d))
     assert any("40 accounts pay with only 1 payment instruments" in text for _, text in describe(farm, farm_d))
 
@@ -106,5 +118,11 @@ def test_a_ring_created_in_weekly_waves_is_as_bursty_as_one_created_at_once():
     # the largest single window alone would say 50%: the waves are what count
     assert _burst([0.5 * i for i in range(10)] + [24 * 7 + 24 * 3 * i for i in range(10)]) == pytest.approx(0.5)
     # staff joining one every few days are no burst; three accounts together always are
-    assert _burst([24 * 3 * i for i in range(20)]) == pytest.approx(1 / 20)
+    assert _burst([24 * 3 * i for i in range(20)]) == 0.0
     assert _burst([0, 1, 2]) == 1.0
+
+
+def test_two_accounts_opened_together_are_no_burst_in_a_family_of_three():
+    # a couple opening accounts on one day and a child a month later: no signup burst
+    assert _burst([0, 2, 24 * 30]) == 0.0
+    assert _burst([0, 24 * 30, 24 * 60]) == 0.0

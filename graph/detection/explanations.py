@@ -31,9 +31,6 @@ from .scoring import PRIOR, Model, account_risk, contributions, describe, ring_r
 CLUSTER_COLUMNS = ["cluster_id", "ring_id", "size", "risk_score", "flagged"]
 MEMBER_COLUMNS = ["account_id", "cluster_id", "risk_score", "reasons"]
 EVIDENCE_COLUMNS = ["ring_id", "kind", "value", "members", "accounts", "rarity"]
-# A member's own evidence: shared values of these signup columns, named as these kinds.
-OWN_EVIDENCE = (("payment", "payment_id"), ("device", "device_id"), ("phone", "phone"), ("ip", "ip"),
-                ("user_agent", "user_agent"), ("email_domain", "email_domain"))
 # How many of the ring's sentences and shared values head its top evidence.
 TOP_SENTENCES, TOP_SHARED, OWN_REASONS = 3, 2, 4
 
@@ -79,7 +76,7 @@ def score_clusters(found: Clustered, table: pd.DataFrame | None, names: dict, me
     ring_ids = pd.Series(names).reindex(table.index)
     evidence = pd.concat([merge_evidence(merges, found.total), shared], ignore_index=True)
     clusters, ring_text = _cluster_rows(found, table, ring_ids, merges, shared, evidence, params.ring_threshold, model)
-    own = member_evidence(found, clusters.set_index("cluster_id"), params)
+    own = member_evidence(found, clusters.set_index("cluster_id").join(table[["output_heavy", "synchrony"]]), params)
     strongest = own.groupby("cluster")["risk_score"].max()
     clusters["flagged"] &= clusters["cluster_id"].map(strongest).fillna(0.0).to_numpy() >= params.account_threshold
     evidence = evidence.assign(ring_id=evidence["cluster"].map(ring_ids))[EVIDENCE_COLUMNS]
@@ -154,19 +151,26 @@ def shared_identifiers(ids: pd.DataFrame, degrees: pd.DataFrame, total: int) -> 
     return sh.reset_index(drop=True)
 
 
-def _own_shares(acc: pd.DataFrame, degrees: pd.DataFrame, params: DetectionParams) -> list[list[str]]:
-    """Per evidence kind, per member: "shares <kind> <value> with N other members", or "" (also for discounted values)."""
-    parts = []
-    for kind, column in OWN_EVIDENCE:
-        n = acc.groupby(["cluster", column])[column].transform("size")
-        rows = pd.DataFrame({"kind": kind, "value": acc[column]})
-        skip = discounted(rows, degrees, params).to_numpy()
-        if kind == "email_domain":
-            skip = skip | acc["free_domain"].astype(bool).to_numpy()
-        noun = kind_info(kind).noun
-        parts.append([f"shares {noun} {v} with {int(k) - 1} other members" if k >= 2 and not s else ""
-                      for v, k, s in zip(acc[column], n.fillna(0), skip)])
-    return parts
+def _own_shares(found: Clustered, params: DetectionParams) -> pd.Series:
+    """Per member: "shares <kind> <value> with N other members" for each value it shares inside its cluster.
+
+    Every identifier kind counts, declared ones too; values the detector discounts (hubs,
+    stock client strings) are never cited. Rarest values first.
+    """
+    cluster_of = found.acc.set_index("account_id")["cluster"]
+    ids = found.identifiers[found.identifiers["account_id"].isin(cluster_of.index)]
+    ids = ids.assign(cluster=ids["account_id"].map(cluster_of))
+    ids = ids[~discounted(ids, found.degrees, params).to_numpy()]
+    members = ids.groupby(["cluster", "kind", "value"], observed=True)["account_id"].transform("nunique")
+    ids = ids.assign(members=members)[members >= 2].merge(found.degrees, on=["kind", "value"], how="left")
+    if ids.empty:
+        return pd.Series(dtype=object)
+    info = ids["kind"].map(kind_info)
+    ids["rank"] = rarity(ids["accounts"].fillna(ids["members"]), found.total) * info.map(lambda k: k.weight)
+    ids["text"] = [f"shares {k.noun} {v} with {int(m) - 1} other members"
+                   for k, v, m in zip(info, ids["value"], ids["members"])]
+    ids = ids.sort_values(["account_id", "rank", "kind", "value"], ascending=[True, False, True, True])
+    return ids.groupby("account_id")["text"].agg(list)
 
 
 def _in_crowded_windows(activity: pd.DataFrame, sizes: pd.Series) -> set:
@@ -182,12 +186,14 @@ def member_evidence(found: Clustered, clusters: pd.DataFrame, params: DetectionP
     """Per member: its cluster, risk score and what the account itself shows (account_id, cluster, risk_score, own, strong).
 
     A member's score is its ring's, scaled by how much of the ring's evidence the member
-    itself shows (``scoring.account_risk``): shared values, output-heavy traffic, requests
-    in crowded windows, two or more strong links.
+    itself shows (``scoring.account_risk``): shared values, two or more strong links, and,
+    when the ring shows them, output-heavy traffic and requests in crowded windows.
+    ``clusters`` carries each cluster's ``risk_score``, ``size``, ``output_heavy`` and
+    ``synchrony``.
     """
     acc, base = found.acc.reset_index(drop=True), found.base
-    parts = _own_shares(acc, found.degrees, params)
-    shares = np.array([any(p[i] for p in parts) for i in range(len(acc))], dtype=bool)
+    shared_text = acc["account_id"].map(_own_shares(found, params))
+    shares = shared_text.map(lambda t: isinstance(t, list) and len(t) > 0).to_numpy(dtype=bool)
     usage = found.use.set_index("account_id")
     ratio = (usage["output_tokens"] / usage["input_tokens"].clip(lower=1)).reindex(acc["account_id"]).to_numpy()
     heavy = (ratio >= 2 * base.output_ratio) if base.output_ratio > 0 else np.zeros(len(acc), bool)
@@ -195,11 +201,16 @@ def member_evidence(found: Clustered, clusters: pd.DataFrame, params: DetectionP
     in_sync = acc["account_id"].isin(_in_crowded_windows(found.activity, clusters["size"])).to_numpy()
     link_count = pd.concat([found.links["a"], found.links["b"]]).value_counts()
     strong = acc["account_id"].map(link_count).fillna(0).astype(int).to_numpy()
-    fit = (shares.astype(float) + heavy + in_sync + (strong >= 2)) / 4.0
+    # The fit counts only the evidence the ring itself shows: a ring without traffic
+    # (identity records alone) is not held against its members for sending none.
+    ring_heavy = acc["cluster"].map(clusters["output_heavy"]).fillna(0).to_numpy() > 0
+    ring_sync = acc["cluster"].map(clusters["synchrony"]).fillna(0).to_numpy() > 0
+    shown = shares.astype(float) + (strong >= 2) + (heavy & ring_heavy) + (in_sync & ring_sync)
+    fit = shown / (2.0 + ring_heavy + ring_sync)
     risk = acc["cluster"].map(clusters["risk_score"]).to_numpy()
     own = []
     for i in range(len(acc)):
-        text = [p[i] for p in parts if p[i]]
+        text = list(shared_text.iloc[i]) if isinstance(shared_text.iloc[i], list) else []
         if heavy[i]:
             text.append(f"output/input ratio {ratio[i] / base.output_ratio:.1f}x median")
         if in_sync[i]:

@@ -14,10 +14,11 @@ import re
 import numpy as np
 import pandas as pd
 
+from .identity import SharingFrequencies, excess_values, identity_evidence
 from .params import DetectionParams
 
 FEATURES = (
-    "burst", "shared_payment", "shared_device", "email_pattern", "output_heavy", "volume",
+    "burst", "identity", "email_pattern", "output_heavy", "volume",
     "template_exclusive", "synchrony", "even_traffic", "rare_client", "org_coherence",
 )
 
@@ -38,7 +39,9 @@ def _email_stem(email: str | None) -> str | None:
 class Baselines:
     """Population figures the features compare against."""
 
-    def __init__(self, usage: pd.DataFrame, prompts: pd.DataFrame, ua_degree: dict[str, int]):
+    def __init__(self, usage: pd.DataFrame, prompts: pd.DataFrame, ua_degree: dict[str, int],
+                 identifiers: pd.DataFrame | None = None, degrees: pd.DataFrame | None = None,
+                 sharing: SharingFrequencies | None = None):
         inp = usage["input_tokens"].astype(float).clip(lower=1)
         ratio = usage["output_tokens"].astype(float) / inp
         self.output_ratio = float(np.nanmedian(ratio)) if len(ratio) else 1.0
@@ -46,6 +49,12 @@ class Baselines:
         self.requests_per_day = float(np.nanmedian(per_day)) if len(per_day) else 1.0
         self.prompt_accounts = prompts.set_index("prompt_fingerprint")["accounts"].to_dict()
         self.ua_degree = ua_degree
+        # Identity evidence (``identity``): the clustered accounts' identifier rows, how many
+        # accounts hold each of those values, and the store's sharing frequencies per kind.
+        self.identifiers = identifiers if identifiers is not None else pd.DataFrame(
+            columns=["account_id", "kind", "value"])
+        self.degrees = degrees if degrees is not None else pd.DataFrame(columns=["kind", "value", "accounts"])
+        self.sharing = sharing
 
 
 def _top_value(frame: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -81,6 +90,7 @@ def all_cluster_features(
     _traffic(out, usage, base)
     _templates_and_synchrony(out, activity, base, params.rare_template_accounts)
     _rare_client(out, members, base, params.rare_client_max_accounts)
+    _identity(out, members, base)
     out[list(FEATURES)] = out[list(FEATURES)].astype(float).round(4)
     return out
 
@@ -88,10 +98,10 @@ def all_cluster_features(
 def _burst(out: pd.DataFrame, members: pd.DataFrame) -> None:
     """burst: the share of members created in signup bursts.
 
-    A burst is a 48-hour window holding at least BURST_MIN_MEMBERS accounts or
+    A burst is a 48-hour window holding at least BURST_MIN_MEMBERS accounts and
     BURST_MIN_SHARE of the cluster, so a ring created in several waves (it grows week after
-    week) counts every wave; the largest single window's share is the floor, which keeps
-    small rings (three accounts in one window) where they were.
+    week) counts every wave. Two accounts opened on one day are no burst: a couple or a
+    person's second account do that every day.
     """
     n = out["size"].to_numpy()
     code = members["cluster"].map(pd.Series(np.arange(len(out)), index=out.index)).to_numpy(np.int64)
@@ -101,7 +111,6 @@ def _burst(out: pd.DataFrame, members: pd.DataFrame) -> None:
     key, code = key[order], code[order]
     start = np.arange(len(key))
     inside = np.searchsorted(key, key + int(BURST_WINDOW.total_seconds()), side="right") - start
-    largest = pd.Series(inside).groupby(code).max().to_numpy() / n
     needed = np.maximum(BURST_MIN_MEMBERS, np.ceil(BURST_MIN_SHARE * n))[code]
     qualifying = inside >= needed
     # Mark the members of every qualifying window: +1 where a window starts, -1 after it ends.
@@ -109,18 +118,19 @@ def _burst(out: pd.DataFrame, members: pd.DataFrame) -> None:
     np.add.at(marks, start[qualifying], 1)
     np.add.at(marks, (start + inside)[qualifying], -1)
     in_burst = np.cumsum(marks)[:-1] > 0
-    waves = pd.Series(in_burst).groupby(code).sum().reindex(np.arange(len(out)), fill_value=0).to_numpy() / n
-    out["burst"] = np.maximum(largest, waves)
+    out["burst"] = pd.Series(in_burst).groupby(code).sum().reindex(np.arange(len(out)), fill_value=0).to_numpy() / n
 
 
 def _shared_instruments(out: pd.DataFrame, members: pd.DataFrame) -> None:
-    """shared_payment, shared_device: 1 - distinct instruments / members holding one."""
+    """Details for the words: members with a card and the distinct cards among them, the same for devices.
+
+    How much that sharing counts is the ``identity`` feature's to say, by the sharing
+    class of each kind and this data's own frequencies.
+    """
     g = members.groupby("cluster", sort=True)
-    for feature, column, present, distinct in (("shared_payment", "payment_id", "with_card", "cards"),
-                                               ("shared_device", "device_id", "with_device", "devices")):
+    for column, present, distinct in (("payment_id", "with_card", "cards"), ("device_id", "with_device", "devices")):
         out[present] = g[column].count()
         out[distinct] = g[column].nunique()
-        out[feature] = np.where(out[present] >= 2, 1.0 - out[distinct] / out[present].clip(lower=1), 0.0)
 
 
 def _email_pattern(out: pd.DataFrame, members: pd.DataFrame) -> None:
@@ -193,6 +203,20 @@ def _rare_client(out: pd.DataFrame, members: pd.DataFrame, base: Baselines, max_
     ua_degree = ua["user_agent"].map(base.ua_degree).fillna(ua["n"])
     out["client"] = ua["user_agent"]
     out["rare_client"] = np.where((ua_degree <= max_accounts) & (ua["n"] >= 2), ua["n"].fillna(0) / out["size"], 0.0)
+
+
+def _identity(out: pd.DataFrame, members: pd.DataFrame, base: Baselines) -> None:
+    """identity: how improbable the members' shared identifiers are in this store (``identity``)."""
+    if base.sharing is None:
+        out["identity"], out["identity_nats"], out["identity_kind"] = 0.0, 0.0, None
+        return
+    cluster_of = members.set_index("account_id")["cluster"]
+    ids = base.identifiers[base.identifiers["account_id"].isin(cluster_of.index)]
+    ids = ids.assign(cluster=ids["account_id"].map(cluster_of))
+    excess = excess_values(ids, base.degrees, base.sharing)
+    found = identity_evidence(ids, excess, out["size"], base.sharing.total)
+    for column in found.columns:
+        out[column] = found[column]
 
 
 def _log_ratio_v(value: pd.Series, baseline: float) -> np.ndarray:

@@ -58,8 +58,18 @@ def kind_info(kind: str) -> EvidenceKind:
 BEHAVIOUR = KINDS["prompt"].family
 
 
-def kind_table(kinds: list[str]) -> pd.DataFrame:
-    """kind, family, weight for every kind the graph links on (the stored kinds plus the two from usage)."""
+def kind_table(kinds: list[str], alone: dict[str, float] | None = None) -> pd.DataFrame:
+    """kind, family, weight, alone for every kind the graph links on (the stored kinds plus the two from usage).
+
+    ``alone`` maps a sharing class to the family score at which a family of that class links
+    two accounts on its own; a family of several classes links alone only if all of them do
+    (the lowest bar among its kinds is not enough), so a signup IP never links alone
+    because the request IPs of its family are network sharing.
+    """
     names = sorted(set(kinds) | {"request_ip", "prompt"})
     info = [kind_info(k) for k in names]
-    return pd.DataFrame({"kind": names, "family": [i.family for i in info], "weight": [i.weight for i in info]})
+    table = pd.DataFrame({"kind": names, "family": [i.family for i in info], "weight": [i.weight for i in info],
+                          "alone": [(alone or {}).get(i.sharing, float("nan")) for i in info]})
+    # One bar per family: the highest of its kinds', and none if any kind of it never links alone.
+    bar = table.groupby("family")["alone"].transform(lambda a: a.max() if a.notna().all() else float("nan"))
+    return table.assign(alone=bar)

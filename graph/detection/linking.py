@@ -4,8 +4,9 @@ A raw "shares an identifier" projection glues rings to bystanders through hubs a
 legitimate sharing. So links here are multi-evidence: every shared identifier value is
 weighted by its rarity (an IDF weight, ``engines.policy.rarity``), hubs are suppressed,
 co-activity comes from similar activity in time windows (``similarity``), and a pair of
-accounts is linked only with enough evidence from at least two independent families — or
-with lockstep behaviour.
+accounts is linked only with enough evidence from at least two independent families, with lockstep
+behaviour, or with one family strong enough on its own (many rare templates in common, a
+personal identifier no honest person shares).
 """
 
 from __future__ import annotations
@@ -25,39 +26,45 @@ MIN_FAMILY_SCORE = 0.2
 def link_policy(engine: Engine, params: DetectionParams, total_accounts: int) -> LinkPolicy:
     """The identifier-evidence question this run asks the engine."""
     return LinkPolicy(
-        kinds=kind_table(engine.identifier_kinds()),
+        kinds=kind_table(engine.identifier_kinds(), alone_scores(params)),
         hub_cap=params.hub_cap,
         pair_cap=params.pair_cap,
         anchors=params.anchors,
         total_accounts=total_accounts,
         # Identifier evidence alone must pass the link rule, unless co-activity adds to it.
         min_total=params.link_threshold,
-        alone_family=BEHAVIOUR,
-        alone_score=params.behaviour_alone,
     )
 
 
-def pair_evidence(engine: Engine, params: DetectionParams, total_accounts: int) -> pd.DataFrame:
-    """Evidence between account pairs, one row per (a, b, family): score, shared, similarity."""
+def alone_scores(params: DetectionParams) -> dict[str, float]:
+    """Sharing class -> the family score at which that class links two accounts on its own."""
+    return {"behavioural": params.behaviour_alone, "personal": params.personal_alone}
+
+
+def pair_evidence(engine: Engine, params: DetectionParams, total_accounts: int) -> tuple[pd.DataFrame, LinkPolicy]:
+    """Evidence between account pairs, one row per (a, b, family): score, shared, similarity; and the policy asked."""
     similar = similar_pairs(engine, params)
-    shared = engine.pair_evidence(link_policy(engine, params, total_accounts), keep_pairs=similar)
+    policy = link_policy(engine, params, total_accounts)
+    shared = engine.pair_evidence(policy, keep_pairs=similar)
     shared["similarity"] = float("nan")
     out = pd.concat([shared, coactivity_evidence(similar)], ignore_index=True)
     out["family"] = out["family"].astype("category")
-    return out
+    return out, policy
 
 
-def strong_links(evidence: pd.DataFrame, params: DetectionParams) -> pd.DataFrame:
+def strong_links(evidence: pd.DataFrame, params: DetectionParams, policy: LinkPolicy) -> pd.DataFrame:
     """Pairs with enough independent evidence: a, b, weight, families, lockstep."""
     if evidence.empty:
         return pd.DataFrame(columns=STRONG_COLUMNS)
     ev = evidence.copy()
     # Co-activity is behaviour too: it joins the behaviour family for the two-family rule.
     ev["family"] = ev["family"].where(ev["family"] != "coactivity", BEHAVIOUR)
-    fam = ev.groupby(["a", "b", "family"], sort=False)["score"].sum().reset_index()
-    # Behaviour alone links when it is overwhelming (many rare templates in common);
-    # other families need a second, independent one.
-    alone = fam[(fam["family"] == BEHAVIOUR) & (fam["score"] >= params.behaviour_alone)].set_index(["a", "b"]).index
+    fam = ev.groupby(["a", "b", "family"], sort=False, observed=True)["score"].sum().reset_index()
+    # A family links alone when it is overwhelming (many rare templates in common, a phone
+    # no one else has); other families need a second, independent one.
+    bar = policy.kind_table().drop_duplicates("family").set_index("family")["alone"]
+    bar[BEHAVIOUR] = params.behaviour_alone
+    alone = fam[fam["score"] >= fam["family"].astype(object).map(bar).astype(float)].set_index(["a", "b"]).index
     fam["score"] = fam["score"].clip(upper=1.0)
     fam = fam[fam["score"] >= MIN_FAMILY_SCORE]
     per_pair = fam.groupby(["a", "b"], sort=False).agg(weight=("score", "sum"), families=("family", "size"))

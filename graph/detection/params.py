@@ -34,9 +34,16 @@ class DetectionParams:
     lockstep_common: int = 6
     # Behaviour evidence this strong links on its own (three or four shared rare templates).
     behaviour_alone: float = 1.2
+    # A personal identifier (phone, email address, a declared personal column) links two
+    # accounts on its own when its rarity weight reaches this: with 0.5, a value shared by
+    # at most about sqrt(2N) of N accounts. Honest people do not share one.
+    personal_alone: float = 0.5
     # Components at least this large are split by seeded Louvain when the split is clear.
     split_min_size: int = 40
     split_min_modularity: float = 0.35
+    # ... and otherwise each community that keeps at least 4/5 of its link weight inside
+    # (conductance at most this) still leaves the component as its own group.
+    split_max_conductance: float = 0.2
     resolution: float = 1.0
     min_ring_size: int = 3
     # Ring features: a prompt template is rare for a cluster when at most this many

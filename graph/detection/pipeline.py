@@ -28,6 +28,7 @@ from .clustering import clusters
 from .consolidation import consolidate
 from .explanations import Clustered, score_clusters
 from .features import Baselines, all_cluster_features
+from .identity import SharingFrequencies
 from .lineage import flagged_ring_ids, match_rings, previous_rings, record_history
 from .linking import pair_evidence, strong_links
 from .params import DetectionParams
@@ -77,7 +78,8 @@ def detect(engine: Engine, params: DetectionParams | None = None, progress=None,
     step("identifier degrees")
     hubs = engine.identifier_degrees(min_accounts=params.hub_cap + 1).reset_index(drop=True)
     step("pair evidence")
-    links = strong_links(pair_evidence(engine, params, len(accounts)), params)
+    evidence, policy = pair_evidence(engine, params, len(accounts))
+    links = strong_links(evidence, params, policy)
     step("clusters")
     members, links = _clusters_by_id(engine, accounts, links, params)
     step("ring features")
@@ -129,7 +131,8 @@ def _gather(engine: Engine, accounts, usage, members, links, params: DetectionPa
     identifiers = engine.account_identifiers(member_ids)
     degrees = engine.value_degrees(identifiers[["kind", "value"]])
     base = Baselines(usage, engine.prompt_summary(),
-                     degrees[degrees["kind"] == "user_agent"].set_index("value")["accounts"].to_dict())
+                     degrees[degrees["kind"] == "user_agent"].set_index("value")["accounts"].to_dict(),
+                     identifiers, degrees, SharingFrequencies(engine.degree_histogram(), len(accounts)))
     acc = accounts[accounts["account_id"].isin(member_ids)].copy()
     acc["free_domain"] = acc["email_domain"].map(lambda d: is_free_email_domain(d) if isinstance(d, str) else True)
     acc["cluster"] = acc["account_id"].map(cluster_of)

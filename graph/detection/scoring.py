@@ -11,13 +11,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from .kinds import kind_info
+
 # Log-odds contribution of each feature at full strength. Features marked in
 # ORG_DISCOUNTED are multiplied by (1 - org_coherence): staff of one company share a card
 # and an internal prompt template for good reasons.
 WEIGHTS: dict[str, float] = {
     "burst": 2.0,
-    "shared_payment": 1.5,
-    "shared_device": 1.0,
     "email_pattern": 1.5,
     "output_heavy": 2.0,
     "volume": 1.0,
@@ -26,8 +26,9 @@ WEIGHTS: dict[str, float] = {
     "even_traffic": 1.0,
     "rare_client": 1.0,
     "org_coherence": -1.0,
+    "identity": 4.0,
 }
-ORG_DISCOUNTED = frozenset({"shared_payment", "shared_device", "template_exclusive", "synchrony"})
+ORG_DISCOUNTED = frozenset({"identity", "template_exclusive", "synchrony"})
 BIAS = -4.5
 
 
@@ -69,14 +70,24 @@ def _pct(x: float) -> str:
     return f"{100 * x:.0f}%"
 
 
+def _identity_text(details: dict) -> str:
+    """The identity feature in words: how improbable the sharing is, the strongest kind, cards and devices."""
+    kind = details.get("identity_kind")
+    text = (f"members share identifiers this data rarely sees shared ({details.get('identity_nats', 0):.1f} nats"
+            + (f", most of all {kind_info(kind).noun}s" if isinstance(kind, str) else "") + ")")
+    for held, distinct, noun in (("with_card", "cards", "payment instruments"), ("with_device", "devices", "devices")):
+        n, k = int(details.get(held) or 0), int(details.get(distinct) or 0)
+        if n >= 2 and k < n:
+            text += f"; {n} accounts {'pay with' if held == 'with_card' else 'use'} only {k} {noun}"
+    return text
+
+
 def describe(features: dict[str, float], details: dict, model: Model = PRIOR) -> list[tuple[float, str]]:
     """Readable sentences for the features that raise or lower the score, strongest first."""
     c = contributions(features, model)
     n = details.get("size", 0)
     text = {
         "burst": f"{_pct(features['burst'])} of the {n} accounts were created in signup bursts (within 48 hours)",
-        "shared_payment": f"{details.get('with_card', 0)} accounts pay with only {details.get('cards', 0)} payment instruments",
-        "shared_device": f"{details.get('with_device', 0)} accounts use only {details.get('devices', 0)} devices",
         "email_pattern": f"{_pct(features['email_pattern'])} of emails follow a numbered pattern like {details.get('email_stem')}",
         "output_heavy": f"output/input token ratio {details.get('output_x', 0):.1f}x the population median",
         "volume": f"requests per active day {details.get('volume_x', 0):.1f}x the population median",
@@ -86,6 +97,7 @@ def describe(features: dict[str, float], details: dict, model: Model = PRIOR) ->
         "synchrony": f"{_pct(features['synchrony'])} of requests were sent in the same time windows as other members (synchronized traffic)",
         "even_traffic": "traffic is spread evenly across accounts (load-balanced)",
         "rare_client": f"{_pct(features['rare_client'])} share the uncommon client string {details.get('client')!r}",
+        "identity": _identity_text(details),
         "org_coherence": "sharing is explained by a declared organisation"
         + (f" {details['org']!r}" if details.get("org") else "")
         + (f" / company domain {details['domain']}" if details.get("domain") else "")

@@ -237,7 +237,8 @@ class Engine(ABC):
         if rows.empty:
             return
         frame = rows[TABLES["quarantine"]].copy()
-        frame["value"] = [None if _missing(v) else str(v) for v in frame["value"]]
+        frame["value"] = [None if v is None or (not isinstance(v, (list, dict, str)) and bool(pd.isna(v))) else str(v)
+                          for v in frame["value"]]
         self._insert("quarantine", frame)
 
     # -- reading ---------------------------------------------------------------------------
@@ -328,6 +329,10 @@ class Engine(ABC):
         deg = deg[deg["accounts"] >= min_accounts]
         return deg.sort_values(["accounts", "kind", "value"], ascending=[False, True, True]).reset_index(drop=True)
 
+    def degree_histogram(self) -> pd.DataFrame:
+        """The store's sharing frequencies, one row per kind and degree: kind, accounts (degree), values."""
+        return rules.degree_histogram(self._links())
+
     def value_degrees(self, values: pd.DataFrame) -> pd.DataFrame:
         """Accounts behind each given (kind, value); 0 for a value nobody holds."""
         wanted = values[["kind", "value"]].drop_duplicates()
@@ -413,7 +418,3 @@ class Engine(ABC):
     def unsupported(self, capability: str) -> NotSupported:
         """The error for a capability this engine lacks."""
         return NotSupported(f"the {self.name} engine does not support {capability}")
-
-
-def _missing(value) -> bool:
-    return value is None or (not isinstance(value, (list, dict, str)) and bool(pd.isna(value)))

@@ -34,12 +34,14 @@ TABLES: dict[str, list[str]] = {
 RESULT_TABLES = ("accounts", "rings", "ring_evidence", "suppressed_hubs", "runs")
 
 # Append-only ledgers: analysts' decisions, ban batches, their approvals, exports, unbans,
-# the hash-chained audit log that records all of them (``casework.audit``), and every
-# detection run's ring lineage events (``detection.lineage``).
-LEDGERS = ("decisions", "batches", "approvals", "exports", "unbans", "audit", "lineage")
+# ring-score models trained on analysts' labels (``detection.training``), the hash-chained
+# audit log that records all of them (``casework.audit``), and every detection run's ring
+# lineage events (``detection.lineage``).
+LEDGERS = ("decisions", "batches", "approvals", "exports", "unbans", "models", "audit", "lineage")
 
 # What the questions answer.
 DEGREE_COLUMNS = ["kind", "value", "accounts"]
+HISTOGRAM_COLUMNS = ["kind", "accounts", "values"]
 PAIR_COLUMNS = ["a", "b", "family", "score", "shared"]
 SIMILARITY_COLUMNS = ["a", "b", "similarity", "common"]
 GROUP_COLUMNS = ["account_id", "group"]

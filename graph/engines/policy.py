@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .columns import DEGREE_COLUMNS, PAIR_COLUMNS, SIMILARITY_COLUMNS
+from .columns import DEGREE_COLUMNS, HISTOGRAM_COLUMNS, PAIR_COLUMNS, SIMILARITY_COLUMNS
 
 # DuckDB's time_bucket counts minute buckets from this origin; every engine uses it, so
 # buckets agree across engines.
@@ -35,12 +35,13 @@ class LinkPolicy:
 
     Each value shared by ``n`` accounts (2 <= n <= ``hub_cap``) adds
     ``weight(kind) * max(0, ln(N/n) / ln(N/2))`` to its family (``kinds``: kind, family,
-    weight; a kind not listed links nothing). Values with ``n <= pair_cap`` link all their
-    pairs; larger ones link each account to the value's first ``anchors`` accounts (by
-    account number), which keeps large groups connected without enumerating n² pairs. A
-    pair is kept when its family scores, each capped at 1, add up to ``min_total``, when
-    its ``alone_family`` score reaches ``alone_score``, or when it is asked for by the
-    caller (co-activity pairs whose identifier evidence is needed whatever its size).
+    weight, alone; a kind not listed links nothing). Values with ``n <= pair_cap`` link all
+    their pairs; larger ones link each account to the value's first ``anchors`` accounts
+    (by account number), which keeps large groups connected without enumerating n² pairs.
+    A pair is kept when its family scores, each capped at 1, add up to ``min_total``, when
+    one family's score reaches that family's ``alone`` score (empty: the family never links
+    on its own), or when it is asked for by the caller (co-activity pairs whose identifier
+    evidence is needed whatever its size).
     """
 
     kinds: pd.DataFrame
@@ -49,17 +50,21 @@ class LinkPolicy:
     anchors: int
     total_accounts: int
     min_total: float
-    alone_family: str
-    alone_score: float
 
     @property
     def total(self) -> float:
         """N in the rarity weight: the store's accounts, at least 3 so ln(N/2) > 0."""
         return float(max(int(self.total_accounts), 3))
 
+    def kind_table(self) -> pd.DataFrame:
+        """kind, family, weight, alone (NaN where a family never links alone)."""
+        kinds = self.kinds if "alone" in self.kinds else self.kinds.assign(alone=np.nan)
+        return kinds[["kind", "family", "weight", "alone"]].astype({"weight": float, "alone": float})
+
     def kind_rows(self) -> list[dict]:
-        """kind, family, weight of every linking kind, as plain rows."""
-        return self.kinds[["kind", "family", "weight"]].to_dict("records")
+        """kind, family, weight, alone of every linking kind, as plain rows (alone None where a family never links alone)."""
+        rows = self.kind_table().to_dict("records")
+        return [{**r, "alone": None if pd.isna(r["alone"]) else float(r["alone"])} for r in rows]
 
 
 @dataclass(frozen=True)
@@ -103,11 +108,19 @@ def degrees(links: pd.DataFrame) -> pd.DataFrame:
     return links.groupby(["kind", "value"]).size().rename("accounts").reset_index()[DEGREE_COLUMNS]
 
 
+def degree_histogram(links: pd.DataFrame) -> pd.DataFrame:
+    """How many values of each kind are held by each number of accounts: kind, accounts, values."""
+    deg = degrees(links)
+    hist = deg.groupby(["kind", "accounts"]).size().rename("values").reset_index()
+    return hist.sort_values(["kind", "accounts"])[HISTOGRAM_COLUMNS].reset_index(drop=True).astype(
+        {"accounts": np.int64, "values": np.int64})
+
+
 def pair_evidence(links: pd.DataFrame, policy: LinkPolicy, keep: pd.DataFrame | None = None) -> pd.DataFrame:
     """The link rule on (idx, kind, value) rows: a, b, family, score, shared for every kept pair (a < b)."""
     links = links[["idx", "kind", "value"]].drop_duplicates()
     degree = links.groupby(["kind", "value"])["idx"].transform("size")
-    kinds = policy.kinds[["kind", "family", "weight"]]
+    kinds = policy.kind_table()
     rows = links.assign(n=degree)[(degree >= 2) & (degree <= policy.hub_cap)].merge(kinds, on="kind")
     if rows.empty:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(PAIR_COLUMNS, ["int32", "int32", "object",
@@ -116,18 +129,19 @@ def pair_evidence(links: pd.DataFrame, policy: LinkPolicy, keep: pd.DataFrame | 
     rows["rank"] = rows.groupby(["kind", "value"]).cumcount()
     rows["score"] = np.maximum(np.log(policy.total / rows["n"]) / np.log(policy.total / 2.0), 0.0) * rows["weight"]
     heads = rows[rows["rank"] < np.where(rows["n"] <= policy.pair_cap, rows["n"], policy.anchors)]
-    pairs = heads[["kind", "value", "idx", "rank", "family", "score"]].merge(
+    pairs = heads[["kind", "value", "idx", "rank", "family", "score", "alone"]].merge(
         rows[["kind", "value", "idx", "rank"]], on=["kind", "value"], suffixes=("_a", "_b"))
     pairs = pairs[pairs["rank_b"] > pairs["rank_a"]]
-    fam = pairs.groupby(["idx_a", "idx_b", "family"]).agg(score=("score", "sum"), shared=("score", "size")).reset_index()
+    fam = pairs.groupby(["idx_a", "idx_b", "family"]).agg(score=("score", "sum"), shared=("score", "size"),
+                                                          alone=("alone", "min")).reset_index()
     fam = fam.rename(columns={"idx_a": "a", "idx_b": "b"})
     capped = fam["score"].clip(upper=1.0).groupby([fam["a"], fam["b"]]).transform("sum")
-    alone = fam["score"].where(fam["family"] == policy.alone_family, 0.0).groupby([fam["a"], fam["b"]]).transform("max")
+    alone = (fam["score"] >= fam["alone"]).groupby([fam["a"], fam["b"]]).transform("any")
     wanted = pd.Series(False, index=fam.index)
     if keep is not None and len(keep):
         asked = pd.MultiIndex.from_arrays([keep["a"].astype(np.int64), keep["b"].astype(np.int64)])
         wanted = pd.Series(pd.MultiIndex.from_arrays([fam["a"], fam["b"]]).isin(asked), index=fam.index)
-    out = fam[(capped >= policy.min_total) | (alone >= policy.alone_score) | wanted]
+    out = fam[(capped >= policy.min_total) | alone | wanted]
     out = out.sort_values(["a", "b", "family"])[PAIR_COLUMNS].reset_index(drop=True)
     return out.astype({"a": "int32", "b": "int32", "score": "float64", "shared": "int64"})
 

@@ -192,6 +192,10 @@ class EmbeddedEngine(Engine):
         self._build_links()
         return self._df(sql.DEGREES, [min_accounts])
 
+    def degree_histogram(self) -> pd.DataFrame:
+        self._build_links()
+        return self._df(sql.DEGREE_HISTOGRAM)
+
     def value_degrees(self, values: pd.DataFrame) -> pd.DataFrame:
         self._build_links()
         return self._df(sql.VALUE_DEGREES, wanted_values=values[["kind", "value"]].drop_duplicates())
@@ -202,8 +206,7 @@ class EmbeddedEngine(Engine):
         return self._df(sql.PAIRS, {
             "hub_cap": policy.hub_cap, "pair_cap": policy.pair_cap, "anchors": policy.anchors,
             "total": policy.total, "min_total": policy.min_total,
-            "alone_family": policy.alone_family, "alone_score": policy.alone_score,
-        }, kind_weights=policy.kinds[["kind", "family", "weight"]], keep_pairs=keep)
+        }, kind_weights=policy.kind_table(), keep_pairs=keep)
 
     def node_similarity(self, policy: SimilarityPolicy) -> pd.DataFrame:
         self._build_links()

@@ -48,6 +48,12 @@ SELECT kind, value, count(*) AS accounts FROM links GROUP BY kind, value
 HAVING count(*) >= ? ORDER BY accounts DESC, kind, value
 """
 
+DEGREE_HISTOGRAM = """
+SELECT kind, accounts, count(*) AS "values"
+FROM (SELECT kind, value, count(*) AS accounts FROM links GROUP BY kind, value)
+GROUP BY kind, accounts ORDER BY kind, accounts
+"""
+
 VALUE_DEGREES = """
 SELECT w.kind, w.value, count(l.idx) AS accounts
 FROM wanted_values w LEFT JOIN links l ON l.kind = w.kind AND l.value = w.value
@@ -58,31 +64,32 @@ GROUP BY ALL
 # shared by more (up to the hub cap) link each account to the value's `anchors` first
 # accounts only, which keeps connectivity and per-pair evidence for large groups without
 # enumerating n^2 pairs. Evidence is summed per family in the engine: each value adds
-# weight(kind) * idf, idf = max(0, ln(N/n) / ln(N/2)).
+# weight(kind) * idf, idf = max(0, ln(N/n) / ln(N/2)); a family whose score reaches its
+# `alone` score links the pair on its own.
 PAIRS = """
 WITH deg AS (
     SELECT kind, value, count(*) AS n FROM links GROUP BY kind, value HAVING n BETWEEN 2 AND $hub_cap
 ), l AS (
     SELECT l.idx, l.kind, l.value, d.n,
-           greatest(ln($total / d.n) / ln($total / 2), 0) * kw.weight AS score, kw.family,
+           greatest(ln($total / d.n) / ln($total / 2), 0) * kw.weight AS score, kw.family, kw.alone,
            row_number() OVER (PARTITION BY l.kind, l.value ORDER BY l.idx) AS rk
     FROM links l JOIN deg d USING (kind, value) JOIN kind_weights kw USING (kind)
 ), small AS (
-    SELECT x.idx AS a, y.idx AS b, x.family, x.score
+    SELECT x.idx AS a, y.idx AS b, x.family, x.score, x.alone
     FROM l x JOIN l y ON x.kind = y.kind AND x.value = y.value AND x.idx < y.idx
     WHERE x.n <= $pair_cap
 ), big AS (
-    SELECT least(x.idx, y.idx) AS a, greatest(x.idx, y.idx) AS b, x.family, x.score
+    SELECT least(x.idx, y.idx) AS a, greatest(x.idx, y.idx) AS b, x.family, x.score, x.alone
     FROM l x JOIN l y ON x.kind = y.kind AND x.value = y.value AND x.idx <> y.idx
     WHERE x.n > $pair_cap AND y.rk <= $anchors AND NOT (x.rk <= $anchors AND x.idx < y.idx)
 ), fam AS (
-    SELECT a, b, family, sum(score) AS score, count(*) AS shared
+    SELECT a, b, family, sum(score) AS score, count(*) AS shared, min(alone) AS alone
     FROM (SELECT * FROM small UNION ALL SELECT * FROM big) GROUP BY a, b, family
 )
 SELECT f.a, f.b, f.family, f.score, f.shared FROM fam f
 LEFT JOIN keep_pairs k ON k.a = f.a AND k.b = f.b
 QUALIFY sum(least(f.score, 1.0)) OVER (PARTITION BY f.a, f.b) >= $min_total
-     OR max(CASE WHEN f.family = $alone_family THEN f.score ELSE 0 END) OVER (PARTITION BY f.a, f.b) >= $alone_score
+     OR max(CASE WHEN f.score >= f.alone THEN 1 ELSE 0 END) OVER (PARTITION BY f.a, f.b) = 1
      OR k.a IS NOT NULL
 ORDER BY f.a, f.b, f.family
 """

@@ -272,6 +272,10 @@ class Neo4jEngine(Engine):
         rows = self.cypher.run(q.IDENTIFIER_DEGREES, {"min_accounts": int(min_accounts)}, read_only=True)
         return _frame(rows, ["kind", "value", "accounts"])
 
+    def degree_histogram(self) -> pd.DataFrame:
+        rows = self.cypher.run(q.DEGREE_HISTOGRAM, read_only=True)
+        return _frame(rows, ["kind", "accounts", "values"])
+
     def identifier_kinds(self) -> list[str]:
         return [r["kind"] for r in self.cypher.run(q.IDENTIFIER_KINDS, read_only=True)]
 
@@ -288,7 +292,7 @@ class Neo4jEngine(Engine):
             "kinds": policy.kind_rows(),
             "hub_cap": int(policy.hub_cap), "pair_cap": int(policy.pair_cap), "anchors": int(policy.anchors),
             "total": policy.total, "min_total": float(policy.min_total),
-            "alone_family": policy.alone_family, "alone_score": float(policy.alone_score), "keep": keep,
+            "keep": keep,
         }, read_only=True)
         frame = _frame(rows, ["a", "b", "family", "score", "shared"])
         return frame.astype({"a": "int32", "b": "int32", "score": "float64", "shared": "int64"})

@@ -229,6 +229,13 @@ RETURN kind, value, accounts
 ORDER BY accounts DESC, kind, value
 """
 
+DEGREE_HISTOGRAM = """
+MATCH (v:Identifier)<-[:HAS|USED]-(a:Account)
+WITH v.kind AS kind, v.value AS value, count(DISTINCT a) AS accounts
+RETURN kind, accounts, count(*) AS values
+ORDER BY kind, accounts
+"""
+
 IDENTIFIER_KINDS = """
 MATCH (v:Identifier)
 WHERE EXISTS { (v)<-[:HAS]-(:Account) }
@@ -246,8 +253,8 @@ RETURN w.kind AS kind, w.value AS value, count(DISTINCT a) AS accounts
 # number; a value with n <= $pair_cap links all pairs (i < j), a larger one links each
 # account to the first $anchors accounts only. Each value adds
 # weight * max(0, ln(N/n) / ln(N/2)) to its family; a pair is returned when its family
-# scores (each capped at 1) add up to $min_total, its $alone_family score reaches
-# $alone_score, or it is in $keep (keys "a,b").
+# scores (each capped at 1) add up to $min_total, one family's score reaches that
+# family's alone score (k.alone, null: never alone), or it is in $keep (keys "a,b").
 PAIR_EVIDENCE = """
 UNWIND $kinds AS k
 MATCH (v:Identifier {kind: k.kind})<-[:HAS|USED]-(acc:Account)
@@ -255,18 +262,18 @@ WITH k, v, acc ORDER BY acc.idx
 WITH k, v, collect(DISTINCT acc.idx) AS members
 WITH k, members, size(members) AS n
 WHERE n >= 2 AND n <= $hub_cap
-WITH k.family AS family, members, n,
+WITH k.family AS family, k.alone AS alone, members, n,
      k.weight * CASE WHEN log($total / n) > 0.0 THEN log($total / n) / log($total / 2.0) ELSE 0.0 END AS score,
      CASE WHEN n <= $pair_cap THEN n ELSE $anchors END AS heads
 UNWIND range(0, heads - 1) AS i
 UNWIND range(i + 1, n - 1) AS j
-WITH members[i] AS a, members[j] AS b, family, score
-WITH a, b, family, sum(score) AS score, count(*) AS shared
-WITH a, b, collect({family: family, score: score, shared: shared}) AS fams
+WITH members[i] AS a, members[j] AS b, family, alone, score
+WITH a, b, family, min(alone) AS alone, sum(score) AS score, count(*) AS shared
+WITH a, b, collect({family: family, score: score, shared: shared, alone: alone}) AS fams
 WITH a, b, fams,
      reduce(t = 0.0, f IN fams | t + CASE WHEN f.score < 1.0 THEN f.score ELSE 1.0 END) AS capped,
-     reduce(m = 0.0, f IN fams | CASE WHEN f.family = $alone_family AND f.score > m THEN f.score ELSE m END) AS alone
-WHERE capped >= $min_total OR alone >= $alone_score OR $keep[toString(a) + ',' + toString(b)] IS NOT NULL
+     reduce(x = false, f IN fams | x OR (f.alone IS NOT NULL AND f.score >= f.alone)) AS alone
+WHERE capped >= $min_total OR alone OR $keep[toString(a) + ',' + toString(b)] IS NOT NULL
 UNWIND fams AS f
 RETURN a, b, f.family AS family, f.score AS score, f.shared AS shared
 ORDER BY a, b, family
