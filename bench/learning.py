@@ -57,7 +57,7 @@ def learn_one(name: str, accounts: int, seed: int, workdir: Path) -> dict:
     folder = workdir / f"{name}-{accounts}-{seed}"
     train_labels, test_labels = split_labels(pd.read_parquet(folder / "data" / "labels.parquet"), seed)
     with open_engine(ENGINE, folder / "store.duckdb") as store:
-        train, test = training_set(store, train_labels), training_set(store, test_labels)
+        train, test = training_set(store, train_labels), training_set(store, test_labels, clustered_only=False)
     model = fit(train.x, train.y, train.names)
     threshold = test.run["ring_threshold"]
     prior, trained = (classification(test.scores(m), test.y, threshold) for m in (PRIOR, model))

@@ -131,8 +131,12 @@ class TrainingSet:
                 "clusters": int(self.accounts["cluster_id"].nunique())}
 
 
-def training_set(engine: Engine, labels: pd.DataFrame | None = None) -> TrainingSet:
-    """The training rows of the last detection run (see the module docstring); refuses what cannot be fitted."""
+def training_set(engine: Engine, labels: pd.DataFrame | None = None, clustered_only: bool = True) -> TrainingSet:
+    """The training rows of the last detection run (see the module docstring); refuses what cannot be fitted.
+
+    ``clustered_only=False`` keeps labelled accounts in no cluster too (all-zero features,
+    so a score of the bias alone), for judging a model on every account rather than fitting.
+    """
     accounts = engine.results("accounts")  # no run yet: the engine says run `ringwatch detect` first
     rings, runs = engine.results("rings"), engine.results("runs")
     labelled = labelled_accounts(engine, labels)
@@ -142,8 +146,9 @@ def training_set(engine: Engine, labels: pd.DataFrame | None = None) -> Training
     names = feature_names()
     clusters = _cluster_features(rings, names)
     rows = labelled.merge(accounts[["account_id", "cluster_id"]], on="account_id", how="inner")
-    rows = rows[rows["cluster_id"].notna()].copy()
-    rows["cluster_id"] = rows["cluster_id"].map(str)
+    if clustered_only:
+        rows = rows[rows["cluster_id"].notna()].copy()
+    rows["cluster_id"] = rows["cluster_id"].map(lambda c: str(c) if pd.notna(c) else None)
     if rows.empty:
         raise ValueError("none of the labelled accounts is in a cluster of the last detection run")
     if rows["fraud"].nunique() < 2:
