@@ -65,17 +65,8 @@ def test_registered_with_declared_identifiers_and_no_usage(files):
             "country", "org_id", "ssn_hash", "address"} <= columns
 
 
-def test_same_arguments_give_the_same_bytes(files, tmp_path):
-    again = identity.generate(tmp_path, accounts=ACCOUNTS, seed=SEED)
-    assert again.signups.read_bytes() == files.signups.read_bytes()
-    assert again.labels.read_bytes() == files.labels.read_bytes()
-    other = identity.generate(tmp_path / "other", accounts=ACCOUNTS, seed=SEED + 1)
-    assert other.signups.read_bytes() != files.signups.read_bytes()
 
 
-def test_too_few_accounts_is_refused(tmp_path):
-    with pytest.raises(ValueError, match="at least 1000"):
-        identity.generate(tmp_path, accounts=999, seed=1)
 
 
 def test_files_pass_the_reader(read, files):

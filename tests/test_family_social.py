@@ -32,18 +32,8 @@ def test_registered_as_a_family():
     assert social.IDENTIFIERS == ()
 
 
-def test_same_arguments_give_the_same_bytes(world, tmp_path):
-    files = world[0]
-    again = social.generate(tmp_path / "b", accounts=ACCOUNTS, seed=11)
-    for first, second in ((files.signups, again.signups), (files.usage, again.usage), (files.labels, again.labels)):
-        assert first.read_bytes() == second.read_bytes()
-    other = social.generate(tmp_path / "c", accounts=ACCOUNTS, seed=12)
-    assert other.usage.read_bytes() != files.usage.read_bytes()
 
 
-def test_too_few_accounts_is_refused(tmp_path):
-    with pytest.raises(ValueError, match="at least"):
-        social.generate(tmp_path, accounts=999, seed=0)
 
 
 @pytest.mark.parametrize("kind", ["signups", "usage", "labels"])
