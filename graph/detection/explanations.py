@@ -24,6 +24,7 @@ import pandas as pd
 
 from ..engines import rarity
 from .features import FEATURES, Baselines
+from .identity import shared_values
 from .kinds import kind_info
 from .params import DetectionParams
 from .scoring import PRIOR, Model, account_risk, contributions, describe, ring_risk
@@ -76,7 +77,8 @@ def score_clusters(found: Clustered, table: pd.DataFrame | None, names: dict, me
     ring_ids = pd.Series(names).reindex(table.index)
     evidence = pd.concat([merge_evidence(merges, found.total), shared], ignore_index=True)
     clusters, ring_text = _cluster_rows(found, table, ring_ids, merges, shared, evidence, params.ring_threshold, model)
-    own = member_evidence(found, clusters.set_index("cluster_id").join(table[["output_heavy", "synchrony"]]), params)
+    own = member_evidence(found, clusters.set_index("cluster_id").join(table[["output_heavy", "synchrony"]]),
+                          _own_shares(ids, shared))
     strongest = own.groupby("cluster")["risk_score"].max()
     clusters["flagged"] &= clusters["cluster_id"].map(strongest).fillna(0.0).to_numpy() >= params.account_threshold
     evidence = evidence.assign(ring_id=evidence["cluster"].map(ring_ids))[EVIDENCE_COLUMNS]
@@ -139,9 +141,7 @@ def merge_evidence(merges: dict, total: int) -> pd.DataFrame:
 
 def shared_identifiers(ids: pd.DataFrame, degrees: pd.DataFrame, total: int) -> pd.DataFrame:
     """Identifier values shared by at least two members of a cluster, ranked by rarity and coverage."""
-    sh = ids.groupby(["cluster", "kind", "value"])["account_id"].nunique().rename("members").reset_index()
-    sh = sh[sh["members"] >= 2].merge(degrees, on=["kind", "value"], how="left")
-    sh["accounts"] = sh["accounts"].fillna(sh["members"]).astype(np.int64)
+    sh = shared_values(ids, degrees)
     sh["rarity"] = rarity(sh["accounts"], total).round(3)
     info = sh["kind"].map(kind_info)
     sh["rank"] = sh["members"] * sh["rarity"] * info.map(lambda k: k.weight)
@@ -151,26 +151,23 @@ def shared_identifiers(ids: pd.DataFrame, degrees: pd.DataFrame, total: int) -> 
     return sh.reset_index(drop=True)
 
 
-def _own_shares(found: Clustered, params: DetectionParams) -> pd.Series:
+def _own_shares(ids: pd.DataFrame, shared: pd.DataFrame) -> pd.Series:
     """Per member: "shares <kind> <value> with N other members" for each value it shares inside its cluster.
 
-    Every identifier kind counts, declared ones too; values the detector discounts (hubs,
-    stock client strings) are never cited. Rarest values first.
+    ``ids`` are the members' identifier rows with their cluster, ``shared`` the cluster's
+    shared values as ``shared_identifiers`` counted them (nothing the detector discounts).
+    Every identifier kind counts, declared ones too. Rarest values first.
     """
-    cluster_of = found.acc.set_index("account_id")["cluster"]
-    ids = found.identifiers[found.identifiers["account_id"].isin(cluster_of.index)]
-    ids = ids.assign(cluster=ids["account_id"].map(cluster_of))
-    ids = ids[~discounted(ids, found.degrees, params).to_numpy()]
-    members = ids.groupby(["cluster", "kind", "value"], observed=True)["account_id"].transform("nunique")
-    ids = ids.assign(members=members)[members >= 2].merge(found.degrees, on=["kind", "value"], how="left")
-    if ids.empty:
+    held = ids[["account_id", "cluster", "kind", "value"]].merge(
+        shared[["cluster", "kind", "value", "members", "rarity"]], on=["cluster", "kind", "value"])
+    if held.empty:
         return pd.Series(dtype=object)
-    info = ids["kind"].map(kind_info)
-    ids["rank"] = rarity(ids["accounts"].fillna(ids["members"]), found.total) * info.map(lambda k: k.weight)
-    ids["text"] = [f"shares {k.noun} {v} with {int(m) - 1} other members"
-                   for k, v, m in zip(info, ids["value"], ids["members"])]
-    ids = ids.sort_values(["account_id", "rank", "kind", "value"], ascending=[True, False, True, True])
-    return ids.groupby("account_id")["text"].agg(list)
+    info = held["kind"].map(kind_info)
+    held["rank"] = held["rarity"] * info.map(lambda k: k.weight)
+    held["text"] = [f"shares {k.noun} {v} with {int(m) - 1} other members"
+                    for k, v, m in zip(info, held["value"], held["members"])]
+    held = held.sort_values(["account_id", "rank", "kind", "value"], ascending=[True, False, True, True])
+    return held.groupby("account_id")["text"].agg(list)
 
 
 def _in_crowded_windows(activity: pd.DataFrame, sizes: pd.Series) -> set:
@@ -182,17 +179,17 @@ def _in_crowded_windows(activity: pd.DataFrame, sizes: pd.Series) -> set:
     return set(activity.loc[in_bucket >= crowd, "account_id"])
 
 
-def member_evidence(found: Clustered, clusters: pd.DataFrame, params: DetectionParams) -> pd.DataFrame:
+def member_evidence(found: Clustered, clusters: pd.DataFrame, own_shares: pd.Series) -> pd.DataFrame:
     """Per member: its cluster, risk score and what the account itself shows (account_id, cluster, risk_score, own, strong).
 
     A member's score is its ring's, scaled by how much of the ring's evidence the member
     itself shows (``scoring.account_risk``): shared values, two or more strong links, and,
     when the ring shows them, output-heavy traffic and requests in crowded windows.
     ``clusters`` carries each cluster's ``risk_score``, ``size``, ``output_heavy`` and
-    ``synchrony``.
+    ``synchrony``; ``own_shares`` each member's shared values in words (``_own_shares``).
     """
     acc, base = found.acc.reset_index(drop=True), found.base
-    shared_text = acc["account_id"].map(_own_shares(found, params))
+    shared_text = acc["account_id"].map(own_shares)
     shares = shared_text.map(lambda t: isinstance(t, list) and len(t) > 0).to_numpy(dtype=bool)
     usage = found.use.set_index("account_id")
     ratio = (usage["output_tokens"] / usage["input_tokens"].clip(lower=1)).reindex(acc["account_id"]).to_numpy()

@@ -69,6 +69,18 @@ class SharingFrequencies:
         return out
 
 
+def shared_values(ids: pd.DataFrame, degrees: pd.DataFrame) -> pd.DataFrame:
+    """Values shared by at least two members of a cluster: cluster, kind, value, members, accounts (overall).
+
+    ``ids``: account_id, kind, value, cluster; ``degrees``: kind, value, accounts (a value
+    missing there counts its members).
+    """
+    sh = ids.groupby(["cluster", "kind", "value"], observed=True)["account_id"].nunique().rename("members")
+    sh = sh[sh >= 2].reset_index().merge(degrees, on=["kind", "value"], how="left")
+    sh["accounts"] = sh["accounts"].fillna(sh["members"]).astype(np.int64)
+    return sh
+
+
 def excess_values(ids: pd.DataFrame, degrees: pd.DataFrame, freq: SharingFrequencies) -> pd.DataFrame:
     """Values shared inside a cluster by more accounts overall than their class allows, with their surprise.
 
@@ -78,9 +90,7 @@ def excess_values(ids: pd.DataFrame, degrees: pd.DataFrame, freq: SharingFrequen
     cols = ["cluster", "kind", "family", "value", "members", "accounts", "surprise"]
     if ids.empty:
         return pd.DataFrame(columns=cols)
-    sh = ids.groupby(["cluster", "kind", "value"], observed=True)["account_id"].nunique().rename("members")
-    sh = sh[sh >= 2].reset_index().merge(degrees, on=["kind", "value"], how="left")
-    sh["accounts"] = sh["accounts"].fillna(sh["members"]).astype(np.int64)
+    sh = shared_values(ids, degrees)
     info = {k: kind_info(k) for k in pd.unique(sh["kind"])}
     allow = sh["kind"].map({k: ALLOWANCE.get(i.sharing) for k, i in info.items()})
     sh = sh[allow.notna() & (sh["accounts"] > allow.fillna(0))].copy()

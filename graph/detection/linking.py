@@ -63,7 +63,6 @@ def strong_links(evidence: pd.DataFrame, params: DetectionParams, policy: LinkPo
     # A family links alone when it is overwhelming (many rare templates in common, a phone
     # no one else has); other families need a second, independent one.
     bar = policy.kind_table().drop_duplicates("family").set_index("family")["alone"]
-    bar[BEHAVIOUR] = params.behaviour_alone
     alone = fam[fam["score"] >= fam["family"].astype(object).map(bar).astype(float)].set_index(["a", "b"]).index
     fam["score"] = fam["score"].clip(upper=1.0)
     fam = fam[fam["score"] >= MIN_FAMILY_SCORE]

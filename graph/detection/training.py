@@ -40,7 +40,7 @@ import pandas as pd
 
 from ..casework import audit
 from ..casework.decisions import current_decisions, decisions
-from ..engines import Engine
+from ..engines import Engine, inprocess
 from ..reports.evaluation import roc_auc
 from .params import DetectionParams
 from .scoring import PRIOR, WEIGHTS, Model, contributions, ring_risk
@@ -197,22 +197,12 @@ def _memberships(engine: Engine, accounts: pd.DataFrame, rows: pd.DataFrame) -> 
 
 def linked_groups(memberships: pd.DataFrame, account_ids: pd.Series) -> np.ndarray:
     """Per account, its group: connected components of accounts joined by a shared key, named by the smallest member."""
-    parent: dict = {}
-
-    def root(node):
-        top = node
-        while parent.setdefault(top, top) != top:
-            top = parent[top]
-        while node != top:
-            parent[node], node = top, parent[node]
-        return top
-
-    for account, key in zip(memberships["account_id"], memberships["key"]):
-        a, k = root(f"account:{account}"), root(f"key:{key}")
-        if a != k:
-            parent[max(a, k)] = min(a, k)
-    roots = [root(f"account:{a}") for a in account_ids]
-    return pd.Series(account_ids.to_numpy()).groupby(roots).transform("min").to_numpy()
+    edges = pd.DataFrame({"a": "account:" + memberships["account_id"].astype(str),
+                          "b": "key:" + memberships["key"].astype(str)})
+    component = inprocess.components(edges).set_index("account_id")["group"]
+    nodes = "account:" + pd.Series(account_ids.to_numpy()).astype(str)
+    roots = nodes.map(component).fillna(nodes)
+    return pd.Series(account_ids.to_numpy()).groupby(roots.to_numpy()).transform("min").to_numpy()
 
 
 def balanced_weights(y: np.ndarray) -> np.ndarray:
