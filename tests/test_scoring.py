@@ -91,6 +91,7 @@ def test_burst_farm_scores_high_and_corporate_card_scores_low():
     assert contributions(org)["identity"] == 0.0
     assert any("declared organisation 'acme'" in text for _, text in describe(org, org_d))
     assert any("40 accounts pay with only 1 payment instruments" in text for _, text in describe(farm, farm_d))
+    assert any("nats; strongest: payment instrument)" in text for _, text in describe(farm, farm_d))
 
 
 def test_roc_auc_matches_the_pairwise_definition():

@@ -74,7 +74,7 @@ def _identity_text(details: dict) -> str:
     """The identity feature in words: how improbable the sharing is, the strongest kind, cards and devices."""
     kind = details.get("identity_kind")
     text = (f"members share identifiers this data rarely sees shared ({details.get('identity_nats', 0):.1f} nats"
-            + (f", most of all {kind_info(kind).noun}s" if isinstance(kind, str) else "") + ")")
+            + (f"; strongest: {kind_info(kind).noun}" if isinstance(kind, str) else "") + ")")
     for held, distinct, noun in (("with_card", "cards", "payment instruments"), ("with_device", "devices", "devices")):
         n, k = int(details.get(held) or 0), int(details.get(distinct) or 0)
         if n >= 2 and k < n:
