@@ -57,7 +57,7 @@ def test_one_persons_few_accounts_are_no_ring_but_one_inbox_behind_many_is():
     inbox = [(f"q{i}", "email", "one@gmail.com", "Q") for i in range(HOUSEHOLD + 5)]
     pool = [(f"r{i}", kind, value, "R") for i in range(3)
             for kind, value in (("phone", "+1777"), ("custom:personal:ssn", f"s{i % 2}"))]
-    assert one_person(_ids(twice + inbox + pool)) == {"P"}
+    assert one_person(_ids(twice + inbox + pool), pd.Series({"P": 3, "Q": HOUSEHOLD + 5, "R": 3})) == {"P"}
     freq = SharingFrequencies(pd.concat([_histogram("phone", {1: 9_000, 3: 2}), _histogram("email", {1: 9_000})]),
                               10_000)
     ids = _ids(twice + inbox + pool)

@@ -103,15 +103,15 @@ def _is_personal(kind: str) -> bool:
     return kind_info(kind).sharing == "personal"
 
 
-def one_person(ids: pd.DataFrame) -> set:
+def one_person(ids: pd.DataFrame, sizes: pd.Series) -> set:
     """Small clusters whose members hold one value of every personal kind between them: one person's few accounts.
 
     A ring is many identities run by one operator; one identity opening a second and a
     third account is a duplicate, not a ring, so its shared personal identifiers are not
     counted as ring evidence (what else its accounts share still is). Up to ``HOUSEHOLD``
-    accounts: one inbox behind a hundred accounts is an operation, not a person.
+    accounts: one inbox behind a hundred accounts is an operation, not a person. ``sizes`` is
+    members per cluster.
     """
-    sizes = ids.groupby("cluster", observed=True)["account_id"].nunique()
     personal = ids[ids["kind"].map(_is_personal).astype(bool) & ids["cluster"].map(sizes).le(HOUSEHOLD)]
     if personal.empty:
         return set()
@@ -131,7 +131,7 @@ def identity_evidence(ids: pd.DataFrame, excess: pd.DataFrame, sizes: pd.Series,
         out["identity"], out["identity_nats"], out["identity_kind"] = 0.0, 0.0, None
         return out
     held = ids.merge(excess[["cluster", "kind", "value", "family", "surprise"]], on=["cluster", "kind", "value"])
-    held = held[~(held["cluster"].isin(one_person(ids)) & held["kind"].map(_is_personal))]
+    held = held[~(held["cluster"].isin(one_person(ids, sizes)) & held["kind"].map(_is_personal))]
     # Per member and family: its strongest excess value; per cluster and family: the mean over members.
     per_member = held.groupby(["cluster", "family", "account_id"], observed=True)["surprise"].max()
     per_family = per_member.groupby(level=["cluster", "family"], observed=True).sum().reset_index()
