@@ -51,6 +51,20 @@ def test_household_sharing_counts_only_beyond_a_household():
     assert found.loc["R", "identity_kind"] == "device"
 
 
+def test_a_value_counts_by_the_share_of_its_holders_inside_the_group():
+    # The same 60 accounts on one IP: a farm's own address, or a campus NAT 1,500 accounts use.
+    freq = SharingFrequencies(_histogram("ip", {1: 8_000, 60: 1, 1_500: 1}), 10_000)
+    ids = _ids([(f"f{i}", "ip", "farm-ip", "F") for i in range(60)] +
+               [(f"c{i}", "ip", "nat-ip", "C") for i in range(60)])
+    degrees = pd.DataFrame({"kind": ["ip", "ip"], "value": ["farm-ip", "nat-ip"], "accounts": [60, 1_500]})
+    found = identity_evidence(ids, excess_values(ids, degrees, freq), pd.Series({"F": 60, "C": 60}), 10_000)
+    farm = -np.log(1_560 / 10_000) / np.log(10_000)
+    assert found.loc["F", "identity"] == pytest.approx(farm, abs=1e-3)
+    assert found.loc["C", "identity"] == pytest.approx(-np.log(1_500 / 10_000) * 60 / 1_500 / np.log(10_000),
+                                                       abs=1e-3)
+    assert found.loc["C", "identity"] < farm / 20
+
+
 def test_one_persons_few_accounts_are_no_ring_but_one_inbox_behind_many_is():
     twice = [(f"p{i}", kind, value, "P") for i in range(3)
              for kind, value in (("phone", "+1555"), ("custom:personal:ssn", "s1"))]

@@ -127,3 +127,48 @@ def test_two_accounts_opened_together_are_no_burst_in_a_family_of_three():
     # a couple opening accounts on one day and a child a month later: no signup burst
     assert _burst([0, 2, 24 * 30]) == 0.0
     assert _burst([0, 24 * 30, 24 * 60]) == 0.0
+
+
+def _formats_base(shares: dict) -> Baselines:
+    return Baselines(BASE_USAGE, BASE_PROMPTS, {"browser": 10_000}, formats=pd.Series(shares))
+
+
+@pytest.mark.parametrize("n", [3, 30, 300])
+def test_addresses_written_alike_count_by_how_rare_the_format_is_and_how_many_share_it(n):
+    rng = np.random.default_rng(n)
+    # a different made-up name each, then four digits: no numbered stem in common
+    names = ["".join(rng.choice(list("abcdefghijklmnop"), 10)) for _ in range(n)]
+    alike = [f"{w}{d}@gmail.com" for w, d in zip(names, rng.integers(1000, 9999, n))]
+    usage, none = _usage(n, 1.0, [5] * n), pd.DataFrame(columns=["account_id", "bucket", "prompt_fingerprint",
+                                                               "requests"])
+    # names then digits at Gmail: 5% of this store's addresses, or half of them
+    rare, rare_d = cluster_features(_members(n, hours_apart=30, emails=alike), usage, none,
+                                    _formats_base({"a9@gmail.com": 0.05}), 10_000)
+    common, _ = cluster_features(_members(n, hours_apart=30, emails=alike), usage, none,
+                                 _formats_base({"a9@gmail.com": 0.5}), 10_000)
+    assert common["email_pattern"] < rare["email_pattern"]
+    assert rare_d["email_alike"] == 1.0 and rare_d["email_format_share"] == 0.05
+    assert rare_d["email_example"] in alike
+    if n == 3:
+        assert 0.4 < rare["email_pattern"] < 0.6  # three alike prove little
+    else:
+        assert rare["email_pattern"] > 0.85
+    if n >= 30:
+        assert any(f"100% of emails are written alike, like {rare_d['email_example']} (only 5% of all "
+                   "addresses are)" in text for _, text in describe(rare, rare_d))
+
+
+def test_a_company_naming_its_staff_one_way_is_explained_by_the_company():
+    n = 30
+    staff = [f"{f}.{chr(97 + i % 26)}{chr(97 + i // 26)}son@acme.com" for i, f in enumerate(["ann", "bo", "cy"] * 10)]
+    usage, none = _usage(n, 1.0, [5] * n), pd.DataFrame(columns=["account_id", "bucket", "prompt_fingerprint",
+                                                               "requests"])
+    org, org_d = cluster_features(_members(n, hours_apart=30, org="acme", domain="acme.com", free=False,
+                                           emails=staff), usage, none, _formats_base({"a.a@acme.com": 0.001}),
+                                  10_000)
+    assert org["org_coherence"] == 1.0 and org["email_pattern"] == 0.0
+    assert contributions(org)["email_pattern"] == 0.0
+    # the same addresses without the declared organisation: written alike, and a rare format
+    loose, _ = cluster_features(_members(n, hours_apart=30, emails=staff), usage, none,
+                                _formats_base({"a.a@acme.com": 0.001}), 10_000)
+    assert loose["email_pattern"] > 0.85

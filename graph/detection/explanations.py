@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..engines import rarity
+from .coregistration import crowd_runs
 from .features import FEATURES, Baselines
 from .identity import shared_values
 from .kinds import kind_info
@@ -77,7 +78,8 @@ def score_clusters(found: Clustered, table: pd.DataFrame | None, names: dict, me
     ring_ids = pd.Series(names).reindex(table.index)
     evidence = pd.concat([merge_evidence(merges, found.total), shared], ignore_index=True)
     clusters, ring_text = _cluster_rows(found, table, ring_ids, merges, shared, evidence, params.ring_threshold, model)
-    own = member_evidence(found, clusters.set_index("cluster_id").join(table[["output_heavy", "synchrony"]]),
+    own = member_evidence(found, clusters.set_index("cluster_id").join(table[["output_heavy", "synchrony",
+                                                                               "coregistration"]]),
                           _own_shares(ids, shared))
     strongest = own.groupby("cluster")["risk_score"].max()
     clusters["flagged"] &= clusters["cluster_id"].map(strongest).fillna(0.0).to_numpy() >= params.account_threshold
@@ -184,9 +186,10 @@ def member_evidence(found: Clustered, clusters: pd.DataFrame, own_shares: pd.Ser
 
     A member's score is its ring's, scaled by how much of the ring's evidence the member
     itself shows (``scoring.account_risk``): shared values, two or more strong links, and,
-    when the ring shows them, output-heavy traffic and requests in crowded windows.
-    ``clusters`` carries each cluster's ``risk_score``, ``size``, ``output_heavy`` and
-    ``synchrony``; ``own_shares`` each member's shared values in words (``_own_shares``).
+    when the ring shows them, output-heavy traffic, requests in crowded windows and a signup
+    in a crowd (``coregistration.crowd_runs``). ``clusters`` carries each cluster's
+    ``risk_score``, ``size``, ``output_heavy``, ``synchrony`` and ``coregistration``;
+    ``own_shares`` each member's shared values in words (``_own_shares``).
     """
     acc, base = found.acc.reset_index(drop=True), found.base
     shared_text = acc["account_id"].map(own_shares)
@@ -202,12 +205,18 @@ def member_evidence(found: Clustered, clusters: pd.DataFrame, own_shares: pd.Ser
     # (identity records alone) is not held against its members for sending none.
     ring_heavy = acc["cluster"].map(clusters["output_heavy"]).fillna(0).to_numpy() > 0
     ring_sync = acc["cluster"].map(clusters["synchrony"]).fillna(0).to_numpy() > 0
-    shown = shares.astype(float) + (strong >= 2) + (heavy & ring_heavy) + (in_sync & ring_sync)
-    fit = shown / (2.0 + ring_heavy + ring_sync)
+    crowd = crowd_runs(acc[["account_id", "cluster"]], base.runs).set_index("account_id").reindex(acc["account_id"])
+    in_crowd = crowd["members"].notna().to_numpy()
+    ring_crowd = acc["cluster"].map(clusters["coregistration"]).fillna(0).to_numpy() > 0
+    shown = shares.astype(float) + (strong >= 2) + (heavy & ring_heavy) + (in_sync & ring_sync) + (in_crowd & ring_crowd)
+    fit = shown / (2.0 + ring_heavy + ring_sync + ring_crowd)
     risk = acc["cluster"].map(clusters["risk_score"]).to_numpy()
     own = []
     for i in range(len(acc)):
         text = list(shared_text.iloc[i]) if isinstance(shared_text.iloc[i], list) else []
+        if in_crowd[i]:
+            text.insert(0, f"signed up with {int(crowd['members'].iloc[i]) - 1} other members within "
+                           f"{int(crowd['minutes'].iloc[i])} minutes from {crowd['key'].iloc[i]}")
         if heavy[i]:
             text.append(f"output/input ratio {ratio[i] / base.output_ratio:.1f}x median")
         if in_sync[i]:

@@ -13,12 +13,15 @@ import re
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from .coregistration import coregistration_feature, crowd_runs
 from .identity import SharingFrequencies, excess_values, identity_evidence
 from .params import DetectionParams
 
 FEATURES = (
-    "burst", "identity", "email_pattern", "output_heavy", "volume",
+    "burst", "coregistration", "identity", "email_pattern", "output_heavy", "volume",
     "template_exclusive", "synchrony", "even_traffic", "rare_client", "org_coherence",
 )
 
@@ -26,6 +29,23 @@ BURST_WINDOW = pd.Timedelta(hours=48)
 BURST_MIN_MEMBERS = 3
 BURST_MIN_SHARE = 0.1
 _DIGITS = re.compile(r"\d+")
+# One-sided 95% z for the lower bound of a share seen in a small group (Wilson's interval).
+_Z = 1.645
+
+
+def email_formats(emails: pd.Series) -> pd.Series:
+    """Each address's format: its local part with letter runs as ``a`` and digit runs as ``9``, then its domain.
+
+    ``melissapatel2991@gmail.com`` and ``harry77@gmail.com`` are both ``a9@gmail.com``;
+    ``megan.davis@uni.ac.uk`` is ``a.a@uni.ac.uk``. Missing or malformed addresses give None.
+    Vectorised (Arrow's regular expressions), as it reads every address in the store.
+    """
+    text = pa.array(emails.where(emails.map(lambda e: isinstance(e, str))), type=pa.string(), from_pandas=True)
+    parts = pc.extract_regex(text, r"^(?P<local>.+)@(?P<domain>[^@]+)$")
+    local = pc.replace_substring_regex(pc.struct_field(parts, "local"), r"\d+", "9")
+    shape = pc.replace_substring_regex(local, r"\pL+", "a")
+    formats = pc.binary_join_element_wise(shape, pc.struct_field(parts, "domain"), "@")
+    return pd.Series(formats.to_pandas().to_numpy(dtype=object), index=emails.index)
 
 
 def _email_stem(email: str | None) -> str | None:
@@ -41,7 +61,8 @@ class Baselines:
 
     def __init__(self, usage: pd.DataFrame, prompts: pd.DataFrame, ua_degree: dict[str, int],
                  identifiers: pd.DataFrame | None = None, degrees: pd.DataFrame | None = None,
-                 sharing: SharingFrequencies | None = None):
+                 sharing: SharingFrequencies | None = None, formats: pd.Series | None = None,
+                 runs: pd.DataFrame | None = None, crowded_domains: pd.Series | None = None):
         inp = usage["input_tokens"].astype(float).clip(lower=1)
         ratio = usage["output_tokens"].astype(float) / inp
         self.output_ratio = float(np.nanmedian(ratio)) if len(ratio) else 1.0
@@ -55,6 +76,12 @@ class Baselines:
             columns=["account_id", "kind", "value"])
         self.degrees = degrees if degrees is not None else pd.DataFrame(columns=["kind", "value", "accounts"])
         self.sharing = sharing
+        # Address formats (``email_formats``): the share of the store's addresses written in
+        # each; and the store's signup runs (``coregistration.signup_runs``, by account id).
+        self.formats = formats if formats is not None else pd.Series(dtype=float)
+        self.runs = runs
+        # Per company email domain, the share of its accounts that signed up in crowds.
+        self.crowded_domains = crowded_domains if crowded_domains is not None else pd.Series(dtype=float)
 
 
 def _top_value(frame: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -84,9 +111,10 @@ def all_cluster_features(
     """
     out = pd.DataFrame({"size": members.groupby("cluster", sort=True).size()})
     _burst(out, members)
+    coregistration_feature(out, crowd_runs(members[["account_id", "cluster"]], base.runs))
     _shared_instruments(out, members)
-    _email_pattern(out, members)
-    _org_coherence(out, members)
+    _org_coherence(out, members, base)
+    _email_pattern(out, members, base)
     _traffic(out, usage, base)
     _templates_and_synchrony(out, activity, base, params.rare_template_accounts)
     _rare_client(out, members, base, params.rare_client_max_accounts)
@@ -133,22 +161,52 @@ def _shared_instruments(out: pd.DataFrame, members: pd.DataFrame) -> None:
         out[distinct] = g[column].nunique()
 
 
-def _email_pattern(out: pd.DataFrame, members: pd.DataFrame) -> None:
-    """email_pattern: the share of members whose address follows a numbered stem three or more share."""
+def _email_pattern(out: pd.DataFrame, members: pd.DataFrame, base: Baselines) -> None:
+    """email_pattern: addresses made by one generator.
+
+    The larger of: the share of members whose address follows a numbered stem three or more
+    share (``user017@``, ``user018@``), and how far the group's most common address format
+    (``email_formats``) exceeds that format's share among all of this store's addresses:
+    ``(lb - p) / (1 - p)`` with ``lb`` the lower bound of the group's share (Wilson, one-sided
+    95%), so three accounts alike say less than three hundred, and a format everyone writes
+    (``name.surname@`` a popular provider) says little however many share it. A company
+    writes its staff's addresses one way: the format part is discounted by ``org_coherence``
+    (a numbered stem is not: a farm may declare a workspace too).
+    """
     stems = members.assign(stem=members["email"].map(_email_stem))
     stem_n = stems.groupby(["cluster", "stem"])["stem"].transform("size")
-    out["email_pattern"] = (stem_n >= 3).groupby(stems["cluster"]).sum().reindex(out.index, fill_value=0) / out["size"]
+    numbered = (stem_n >= 3).groupby(stems["cluster"]).sum().reindex(out.index, fill_value=0) / out["size"]
     out["email_stem"] = _top_value(stems, "stem")["stem"].reindex(out.index)
+    written = members.assign(fmt=email_formats(members["email"]))
+    top = _top_value(written, "fmt").reindex(out.index)
+    n = written.dropna(subset=["fmt"]).groupby("cluster").size().reindex(out.index, fill_value=0).to_numpy(float)
+    k = top["n"].fillna(0).to_numpy(float)
+    p = top["fmt"].map(base.formats).fillna(0.0).to_numpy(float)
+    share = np.divide(k, n, out=np.zeros(len(n)), where=n > 0)
+    z2 = _Z * _Z / np.maximum(n, 1)
+    low = (share + z2 / 2 - _Z * np.sqrt(share * (1 - share) / np.maximum(n, 1) + z2 / (4 * np.maximum(n, 1))))
+    low = low / (1 + z2)
+    alike = np.clip((low - p) / np.maximum(1 - p, 1e-9), 0.0, 1.0) * np.where(k >= 3, n / out["size"], 0.0)
+    alike = alike * (1.0 - out["org_coherence"].to_numpy(float))
+    out["email_pattern"] = np.maximum(numbered.to_numpy(float), alike)
+    out["email_alike"] = np.where(alike > numbered.to_numpy(float), share, np.nan)
+    out["email_format_share"] = p
+    first = written[written["fmt"].eq(written["cluster"].map(top["fmt"]))].sort_values(["cluster", "email"])
+    out["email_example"] = first.drop_duplicates("cluster").set_index("cluster")["email"].reindex(out.index)
 
 
-def _org_coherence(out: pd.DataFrame, members: pd.DataFrame) -> None:
+def _org_coherence(out: pd.DataFrame, members: pd.DataFrame, base: Baselines) -> None:
     """org_coherence: how much of the group a declared organisation or company email domain explains."""
     org = _top_value(members, "org_id")
     corp = _top_value(members[~members["free_domain"].astype(bool)], "email_domain")
     # A declared organisation explains sharing; a company email domain alone only half does
-    # (a farm can register a throwaway domain, but rarely declares a workspace).
-    out["org_coherence"] = np.maximum(org["n"].reindex(out.index, fill_value=0),
-                                      0.5 * corp["n"].reindex(out.index, fill_value=0)) / out["size"]
+    # (a farm can register a throwaway domain, but rarely declares a workspace), and only as
+    # far as the domain's accounts arrived one by one: a domain whose every account signed
+    # up in crowds (``coregistration.crowded_share``) was made for them.
+    crowded = (corp["email_domain"].astype(object).map(base.crowded_domains).astype(float).fillna(0.0)
+               .reindex(out.index, fill_value=0.0))
+    domain = 0.5 * corp["n"].reindex(out.index, fill_value=0) * (1.0 - crowded)
+    out["org_coherence"] = np.maximum(org["n"].reindex(out.index, fill_value=0), domain) / out["size"]
     out["org"] = org["org_id"].reindex(out.index)
     out["domain"] = corp["email_domain"].reindex(out.index)
 

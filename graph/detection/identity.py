@@ -15,6 +15,9 @@ contract's) and by how often this store's values of that kind are shared:
   of record linkage (Fellegi and Sunter, JASA 1969; the "u" probability taken from the
   value frequencies of the data at hand): a phone shared by three accounts says little
   where landlines are common and much where phones are not shared at all;
+- the surprise is scaled by the share of the value's holders inside the group (its
+  ``members / accounts``): a card held only by a group's twelve members counts fully, a
+  campus NAT address held by 1,500 accounts says little about the 60 of them in one group;
 - a group's evidence sums, over kinds, the share of members holding such a value times its
   surprise (the largest, per member), so one shared value among thirty members counts
   little and a pool reused by all of them counts fully. Kinds of one family (a signup IP
@@ -130,6 +133,8 @@ def identity_evidence(ids: pd.DataFrame, excess: pd.DataFrame, sizes: pd.Series,
     if excess.empty:
         out["identity"], out["identity_nats"], out["identity_kind"] = 0.0, 0.0, None
         return out
+    # Scaled by the share of the value's holders inside the cluster.
+    excess = excess.assign(surprise=excess["surprise"] * excess["members"] / excess["accounts"].clip(lower=1))
     held = ids.merge(excess[["cluster", "kind", "value", "family", "surprise"]], on=["cluster", "kind", "value"])
     held = held[~(held["cluster"].isin(one_person(ids, sizes)) & held["kind"].map(_is_personal))]
     # Per member and family: its strongest excess value; per cluster and family: the mean over members.

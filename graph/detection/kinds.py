@@ -41,6 +41,7 @@ KINDS: dict[str, EvidenceKind] = {
     "email_domain": EvidenceKind("org", 0.5, "email domain", "organisational"),
     "prompt": EvidenceKind("behaviour", 0.5, "prompt template", "behavioural"),
     "coactivity": EvidenceKind("behaviour", 1.0, "co-activity", "behavioural"),
+    "coregistration": EvidenceKind("network", 1.0, "signup run", "behavioural"),
 }
 
 
@@ -54,8 +55,10 @@ def kind_info(kind: str) -> EvidenceKind:
     return EvidenceKind(kind, 0.5, kind)
 
 
-# Co-activity and shared prompt templates are both behaviour: one family for the two-family rule.
+# Co-activity and shared prompt templates are both behaviour: one family for the two-family
+# rule. Co-registration is timing on one address: it belongs with the network it ran on.
 BEHAVIOUR = KINDS["prompt"].family
+NETWORK = KINDS["ip"].family
 
 
 def kind_table(kinds: list[str], alone: dict[str, float] | None = None) -> pd.DataFrame:

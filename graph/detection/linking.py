@@ -3,7 +3,9 @@
 A raw "shares an identifier" projection glues rings to bystanders through hubs and
 legitimate sharing. So links here are multi-evidence: every shared identifier value is
 weighted by its rarity (an IDF weight, ``engines.policy.rarity``), hubs are suppressed,
-co-activity comes from similar activity in time windows (``similarity``), and a pair of
+co-activity comes from similar activity in time windows (``similarity``) and
+co-registration from signups in runs on one address (``coregistration``, which adds to
+the network family rather than standing beside it), and a pair of
 accounts is linked only with enough evidence from at least two independent families, with lockstep
 behaviour, or with one family strong enough on its own (many rare templates in common, a
 personal identifier no honest person shares).
@@ -14,7 +16,8 @@ from __future__ import annotations
 import pandas as pd
 
 from ..engines import Engine, LinkPolicy
-from .kinds import BEHAVIOUR, kind_table
+from .coregistration import RUN_COLUMNS, coregistration_evidence
+from .kinds import BEHAVIOUR, NETWORK, kind_table
 from .params import DetectionParams
 from .similarity import coactivity_evidence, similar_pairs
 
@@ -41,13 +44,21 @@ def alone_scores(params: DetectionParams) -> dict[str, float]:
     return {"behavioural": params.behaviour_alone, "personal": params.personal_alone}
 
 
-def pair_evidence(engine: Engine, params: DetectionParams, total_accounts: int) -> tuple[pd.DataFrame, LinkPolicy]:
-    """Evidence between account pairs, one row per (a, b, family): score, shared, similarity; and the policy asked."""
+def pair_evidence(engine: Engine, params: DetectionParams, total_accounts: int,
+                  runs: pd.DataFrame | None = None) -> tuple[pd.DataFrame, LinkPolicy]:
+    """Evidence between account pairs, one row per (a, b, family): score, shared, similarity; and the policy asked.
+
+    ``runs`` are the store's signup runs (``coregistration.signup_runs``), for co-registration.
+    """
     similar = similar_pairs(engine, params)
+    runs = pd.DataFrame(columns=RUN_COLUMNS) if runs is None else runs
+    together = coregistration_evidence(runs, params, total_accounts)
     policy = link_policy(engine, params, total_accounts)
-    shared = engine.pair_evidence(policy, keep_pairs=similar)
+    # Pairs that co-activity or co-registration may link keep their identifier evidence too.
+    keep = pd.concat([similar[["a", "b"]], together[["a", "b"]]], ignore_index=True)
+    shared = engine.pair_evidence(policy, keep_pairs=keep)
     shared["similarity"] = float("nan")
-    out = pd.concat([shared, coactivity_evidence(similar)], ignore_index=True)
+    out = pd.concat([shared, coactivity_evidence(similar), together], ignore_index=True)
     out["family"] = out["family"].astype("category")
     return out, policy
 
@@ -57,13 +68,18 @@ def strong_links(evidence: pd.DataFrame, params: DetectionParams, policy: LinkPo
     if evidence.empty:
         return pd.DataFrame(columns=STRONG_COLUMNS)
     ev = evidence.copy()
-    # Co-activity is behaviour too: it joins the behaviour family for the two-family rule.
-    ev["family"] = ev["family"].where(ev["family"] != "coactivity", BEHAVIOUR)
+    # Co-activity is behaviour too: it joins that family for the two-family rule.
+    # Co-registration is timing on one address, so it adds to the network family and is no
+    # second family beside it; a run strong enough links on its own, as behaviour does.
+    family = ev["family"].astype(object)
+    together = ev.loc[(family == "coregistration").to_numpy() & (ev["score"] >= params.behaviour_alone).to_numpy()]
+    ev["family"] = family.replace({"coactivity": BEHAVIOUR, "coregistration": NETWORK}).astype("category")
     fam = ev.groupby(["a", "b", "family"], sort=False, observed=True)["score"].sum().reset_index()
     # A family links alone when it is overwhelming (many rare templates in common, a phone
     # no one else has); other families need a second, independent one.
     bar = policy.kind_table().drop_duplicates("family").set_index("family")["alone"]
     alone = fam[fam["score"] >= fam["family"].astype(object).map(bar).astype(float)].set_index(["a", "b"]).index
+    alone = alone.union(pd.MultiIndex.from_frame(together[["a", "b"]]))
     fam["score"] = fam["score"].clip(upper=1.0)
     fam = fam[fam["score"] >= MIN_FAMILY_SCORE]
     per_pair = fam.groupby(["a", "b"], sort=False).agg(weight=("score", "sum"), families=("family", "size"))

@@ -32,6 +32,12 @@ class DetectionParams:
     # Lockstep pairs (very similar activity over many buckets) link on behaviour alone.
     lockstep_similarity: float = 0.5
     lockstep_common: int = 6
+    # Co-registration (``coregistration``): signups on one IP or network at most this many
+    # minutes apart form a run, judged against that address's own signup rate.
+    coregistration_minutes: int = 10
+    # Each signup in a run links to this many signups before it (a run stays connected
+    # without every pair of it).
+    coregistration_neighbours: int = 10
     # Behaviour evidence this strong links on its own (three or four shared rare templates).
     behaviour_alone: float = 1.2
     # A personal identifier (phone, email address, a declared personal column) links two

@@ -27,7 +27,8 @@ from ..engines import Engine, EngineError
 from .clustering import clusters
 from .consolidation import consolidate
 from .explanations import Clustered, score_clusters
-from .features import Baselines, all_cluster_features
+from .coregistration import crowded_share, signup_runs
+from .features import Baselines, all_cluster_features, email_formats
 from .identity import SharingFrequencies
 from .lineage import flagged_ring_ids, match_rings, previous_rings, record_history
 from .linking import pair_evidence, strong_links
@@ -78,14 +79,16 @@ def detect(engine: Engine, params: DetectionParams | None = None, progress=None,
     step("identifier degrees")
     hubs = engine.identifier_degrees(min_accounts=params.hub_cap + 1).reset_index(drop=True)
     step("pair evidence")
-    evidence, policy = pair_evidence(engine, params, len(accounts))
+    runs = signup_runs(accounts, params)
+    evidence, policy = pair_evidence(engine, params, len(accounts), runs)
     links = strong_links(evidence, params, policy)
     step("clusters")
     members, links = _clusters_by_id(engine, accounts, links, params)
     step("ring features")
     previously_flagged = flagged_ring_ids(engine)
     usage = engine.usage_summary()
-    found = _gather(engine, accounts, usage, members, links, params)
+    runs = runs.assign(account=accounts["account_id"].to_numpy()[runs["account"].to_numpy(np.int64)])
+    found = _gather(engine, accounts, usage, members, links, runs, params)
     step("consolidate")
     table, merges = _features(found, members, params, model)
     names, lineage = match_rings(previous_rings(engine), members.groupby("cluster")["account_id"].agg(frozenset),
@@ -124,15 +127,20 @@ def _clusters_by_id(engine: Engine, accounts: pd.DataFrame, links: pd.DataFrame,
     return cl[cl["cluster"].map(sizes) >= params.min_ring_size], links
 
 
-def _gather(engine: Engine, accounts, usage, members, links, params: DetectionParams) -> Clustered:
-    """The clustered accounts' signup rows, usage, activity and identifiers, and the population baselines."""
+def _gather(engine: Engine, accounts, usage, members, links, runs, params: DetectionParams) -> Clustered:
+    """The clustered accounts' signup rows, usage, activity and identifiers, and the population baselines.
+
+    ``runs`` are the store's signup runs by account id.
+    """
     member_ids = members["account_id"].tolist()
     cluster_of = members.set_index("account_id")["cluster"]
     identifiers = engine.account_identifiers(member_ids)
     degrees = engine.value_degrees(identifiers[["kind", "value"]])
     base = Baselines(usage, engine.prompt_summary(),
                      degrees[degrees["kind"] == "user_agent"].set_index("value")["accounts"].to_dict(),
-                     identifiers, degrees, SharingFrequencies(engine.degree_histogram(), len(accounts)))
+                     identifiers, degrees, SharingFrequencies(engine.degree_histogram(), len(accounts)),
+                     email_formats(accounts["email"]).value_counts(normalize=True), runs,
+                     crowded_share(accounts.set_index("account_id")["email_domain"], runs))
     acc = accounts[accounts["account_id"].isin(member_ids)].copy()
     acc["free_domain"] = acc["email_domain"].map(lambda d: is_free_email_domain(d) if isinstance(d, str) else True)
     acc["cluster"] = acc["account_id"].map(cluster_of)

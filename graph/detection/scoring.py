@@ -15,9 +15,11 @@ from .kinds import kind_info
 
 # Log-odds contribution of each feature at full strength. Features marked in
 # ORG_DISCOUNTED are multiplied by (1 - org_coherence): staff of one company share a card
-# and an internal prompt template for good reasons.
+# and an internal prompt template and sign up together for good reasons (and write their
+# addresses one way: ``features._email_pattern`` discounts that part itself).
 WEIGHTS: dict[str, float] = {
     "burst": 2.0,
+    "coregistration": 3.0,
     "email_pattern": 1.5,
     "output_heavy": 2.0,
     "volume": 1.0,
@@ -28,7 +30,7 @@ WEIGHTS: dict[str, float] = {
     "org_coherence": -1.0,
     "identity": 4.0,
 }
-ORG_DISCOUNTED = frozenset({"identity", "template_exclusive", "synchrony"})
+ORG_DISCOUNTED = frozenset({"identity", "coregistration", "template_exclusive", "synchrony"})
 BIAS = -4.5
 
 
@@ -82,13 +84,25 @@ def _identity_text(details: dict) -> str:
     return text
 
 
+def _email_text(value: float, details: dict) -> str:
+    """The email_pattern feature in words: a numbered stem, or addresses written alike."""
+    alike = details.get("email_alike")
+    if isinstance(alike, float) and not math.isnan(alike):
+        return (f"{_pct(alike)} of emails are written alike, like {details.get('email_example')} "
+                f"(only {_pct(details.get('email_format_share') or 0.0)} of all addresses are)")
+    return f"{_pct(value)} of emails follow a numbered pattern like {details.get('email_stem')}"
+
+
 def describe(features: dict[str, float], details: dict, model: Model = PRIOR) -> list[tuple[float, str]]:
     """Readable sentences for the features that raise or lower the score, strongest first."""
     c = contributions(features, model)
     n = details.get("size", 0)
     text = {
         "burst": f"{_pct(features['burst'])} of the {n} accounts were created in signup bursts (within 48 hours)",
-        "email_pattern": f"{_pct(features['email_pattern'])} of emails follow a numbered pattern like {details.get('email_stem')}",
+        "coregistration": f"{_pct(features['coregistration'])} of the {n} accounts signed up in runs from one address or "
+                          f"network ({int(details.get('coreg_accounts') or 0)} within "
+                          f"{int(details.get('coreg_minutes') or 0)} minutes from {details.get('coreg_where')})",
+        "email_pattern": _email_text(features["email_pattern"], details),
         "output_heavy": f"output/input token ratio {details.get('output_x', 0):.1f}x the population median",
         "volume": f"requests per active day {details.get('volume_x', 0):.1f}x the population median",
         "template_exclusive": f"{_pct(features['template_exclusive'])} of requests use {details.get('templates', 0)} prompt "
