@@ -134,6 +134,22 @@ def test_pair_evidence_sums_rarity_per_family_and_skips_hubs(loaded):
     assert set(zip(strong["a"], strong["b"])) == {(0, 1)}
 
 
+def test_keep_score_returns_pairs_with_one_family_worth_that_much(loaded):
+    # a0-a1 share card and device (payment ~0.77, device 1.0); every other pair shares the card only.
+    kept = _evidence(loaded, min_total=5.0, keep_score=0.9)
+    assert set(zip(kept["a"], kept["b"])) == {(0, 1)}
+    assert set(kept["family"]) == {"payment", "device"}
+    assert _evidence(loaded, min_total=5.0).empty
+    assert len(_evidence(loaded, min_total=5.0, keep_score=0.5)) == 4
+
+
+def test_a_pair_asked_for_twice_comes_back_once(loaded):
+    asked = pd.DataFrame({"a": np.array([0, 0, 1], dtype="int32"), "b": np.array([1, 1, 2], dtype="int32")})
+    ev = loaded.pair_evidence(LinkPolicy(kinds=KINDS, hub_cap=3, pair_cap=10, anchors=1, total_accounts=100,
+                                         min_total=5.0), keep_pairs=asked)
+    assert sorted(zip(ev["a"], ev["b"], ev["family"])) == [(0, 1, "device"), (0, 1, "payment"), (1, 2, "payment")]
+
+
 def test_large_values_link_through_anchor_accounts(loaded):
     ev = _evidence(loaded, pair_cap=2, anchors=1)
     pay = ev[ev["family"] == "payment"]

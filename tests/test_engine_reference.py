@@ -10,6 +10,8 @@ hit every branch: values shared by one, a few, more than ``pair_cap`` and more t
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -91,12 +93,14 @@ def test_pair_evidence_follows_the_link_rule(engine, seed):
     keep = pd.DataFrame({"a": np.array([0, 1, 2], dtype="int32"), "b": np.array([5, 40, 79], dtype="int32")})
     # Behaviour links alone at 1.0 and a payment instrument at 0.5 (a personal-class bar).
     kinds = KINDS.assign(alone=KINDS["family"].map({"behaviour": 1.0, "payment": 0.5}))
-    for min_total in (0.3, 1.2):
+    for min_total, keep_score in ((0.3, np.inf), (1.2, np.inf), (1.2, 0.6)):
         rule = LinkPolicy(kinds=kinds, hub_cap=25, pair_cap=8, anchors=3, total_accounts=len(accounts),
-                          min_total=min_total)
+                          min_total=min_total, keep_score=keep_score)
         for asked in (None, keep):
             expected = policy.pair_evidence(links, rule, asked)
             assert len(expected) >= (100 if min_total < 1 else 3)  # the random store exercises the rule
+            if keep_score < 1:  # pairs one family keeps, beyond those the link rule keeps
+                assert len(expected) > len(policy.pair_evidence(links, replace(rule, keep_score=np.inf), asked))
             _same(engine.pair_evidence(rule, keep_pairs=asked), expected, ["a", "b", "family"], approx=("score",))
 
 

@@ -181,6 +181,17 @@ def _in_crowded_windows(activity: pd.DataFrame, sizes: pd.Series) -> set:
     return set(activity.loc[in_bucket >= crowd, "account_id"])
 
 
+def _pool_partners(links: pd.DataFrame, ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Per account: how many members it is linked to by pool co-activity, and the most hours in step with one."""
+    if "pool_hours" not in links or links.empty:
+        return np.zeros(len(ids), int), np.zeros(len(ids), int)
+    pool = links[links["pool_hours"] > 0]
+    ends = pd.DataFrame({"account_id": pd.concat([pool["a"], pool["b"]]),
+                         "hours": pd.concat([pool["pool_hours"], pool["pool_hours"]])})
+    per = ends.groupby("account_id")["hours"].agg(["size", "max"]).reindex(ids, fill_value=0)
+    return per["size"].to_numpy(int), per["max"].to_numpy(int)
+
+
 def member_evidence(found: Clustered, clusters: pd.DataFrame, own_shares: pd.Series) -> pd.DataFrame:
     """Per member: its cluster, risk score and what the account itself shows (account_id, cluster, risk_score, own, strong).
 
@@ -201,6 +212,7 @@ def member_evidence(found: Clustered, clusters: pd.DataFrame, own_shares: pd.Ser
     in_sync = acc["account_id"].isin(_in_crowded_windows(found.activity, clusters["size"])).to_numpy()
     link_count = pd.concat([found.links["a"], found.links["b"]]).value_counts()
     strong = acc["account_id"].map(link_count).fillna(0).astype(int).to_numpy()
+    pooled = _pool_partners(found.links, acc["account_id"])
     # The fit counts only the evidence the ring itself shows: a ring without traffic
     # (identity records alone) is not held against its members for sending none.
     ring_heavy = acc["cluster"].map(clusters["output_heavy"]).fillna(0).to_numpy() > 0
@@ -217,6 +229,9 @@ def member_evidence(found: Clustered, clusters: pd.DataFrame, own_shares: pd.Ser
         if in_crowd[i]:
             text.insert(0, f"signed up with {int(crowd['members'].iloc[i]) - 1} other members within "
                            f"{int(crowd['minutes'].iloc[i])} minutes from {crowd['key'].iloc[i]}")
+        if pooled[0][i]:
+            text.append(f"active in step with {pooled[0][i]} other members through addresses they share "
+                        f"(up to {pooled[1][i]} hours in common)")
         if heavy[i]:
             text.append(f"output/input ratio {ratio[i] / base.output_ratio:.1f}x median")
         if in_sync[i]:

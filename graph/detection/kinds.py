@@ -42,6 +42,7 @@ KINDS: dict[str, EvidenceKind] = {
     "prompt": EvidenceKind("behaviour", 0.5, "prompt template", "behavioural"),
     "coactivity": EvidenceKind("behaviour", 1.0, "co-activity", "behavioural"),
     "coregistration": EvidenceKind("network", 1.0, "signup run", "behavioural"),
+    "pool_activity": EvidenceKind("behaviour", 1.0, "activity in step through one address pool", "behavioural"),
 }
 
 

@@ -5,7 +5,8 @@ legitimate sharing. So links here are multi-evidence: every shared identifier va
 weighted by its rarity (an IDF weight, ``engines.policy.rarity``), hubs are suppressed,
 co-activity comes from similar activity in time windows (``similarity``) and
 co-registration from signups in runs on one address (``coregistration``, which adds to
-the network family rather than standing beside it), and a pair of
+the network family rather than standing beside it), pool co-activity from accounts that
+share a pool of addresses and use it in the same hours (``pools``), and a pair of
 accounts is linked only with enough evidence from at least two independent families, with lockstep
 behaviour, or with one family strong enough on its own (many rare templates in common, a
 personal identifier no honest person shares).
@@ -13,15 +14,17 @@ personal identifier no honest person shares).
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ..engines import Engine, LinkPolicy
 from .coregistration import RUN_COLUMNS, coregistration_evidence
 from .kinds import BEHAVIOUR, NETWORK, kind_table
 from .params import DetectionParams
+from .pools import pool_evidence, pool_pairs
 from .similarity import coactivity_evidence, similar_pairs
 
-STRONG_COLUMNS = ["a", "b", "weight", "families", "lockstep"]
+STRONG_COLUMNS = ["a", "b", "weight", "families", "lockstep", "pool_hours"]
 # A family adds to a link only with at least this much evidence (a hub-sized value adds ~0).
 MIN_FAMILY_SCORE = 0.2
 
@@ -36,6 +39,8 @@ def link_policy(engine: Engine, params: DetectionParams, total_accounts: int) ->
         total_accounts=total_accounts,
         # Identifier evidence alone must pass the link rule, unless co-activity adds to it.
         min_total=params.link_threshold,
+        # Network evidence worth more than one place comes back for the pool timing check.
+        keep_score=params.pool_min_score,
     )
 
 
@@ -45,26 +50,33 @@ def alone_scores(params: DetectionParams) -> dict[str, float]:
 
 
 def pair_evidence(engine: Engine, params: DetectionParams, total_accounts: int,
-                  runs: pd.DataFrame | None = None) -> tuple[pd.DataFrame, LinkPolicy]:
+                  runs: pd.DataFrame | None = None, ids: np.ndarray | None = None) -> tuple[pd.DataFrame, LinkPolicy]:
     """Evidence between account pairs, one row per (a, b, family): score, shared, similarity; and the policy asked.
 
-    ``runs`` are the store's signup runs (``coregistration.signup_runs``), for co-registration.
+    ``runs`` are the store's signup runs (``coregistration.signup_runs``), for co-registration;
+    ``ids`` the account ids in account-id order (the pairs' numbering), for pool co-activity.
     """
     similar = similar_pairs(engine, params)
     runs = pd.DataFrame(columns=RUN_COLUMNS) if runs is None else runs
     together = coregistration_evidence(runs, params, total_accounts)
     policy = link_policy(engine, params, total_accounts)
     # Pairs that co-activity or co-registration may link keep their identifier evidence too.
-    keep = pd.concat([similar[["a", "b"]], together[["a", "b"]]], ignore_index=True)
+    keep = pd.concat([similar[["a", "b"]], together[["a", "b"]]], ignore_index=True).drop_duplicates()
     shared = engine.pair_evidence(policy, keep_pairs=keep)
     shared["similarity"] = float("nan")
-    out = pd.concat([shared, coactivity_evidence(similar), together], ignore_index=True)
+    ids = engine.accounts()["account_id"].to_numpy() if ids is None else ids
+    pooled = pool_evidence(engine, pool_pairs(shared, params), ids, total_accounts)
+    out = pd.concat([shared, coactivity_evidence(similar), together, pooled], ignore_index=True)
     out["family"] = out["family"].astype("category")
     return out, policy
 
 
 def strong_links(evidence: pd.DataFrame, params: DetectionParams, policy: LinkPolicy) -> pd.DataFrame:
-    """Pairs with enough independent evidence: a, b, weight, families, lockstep."""
+    """Pairs with enough independent evidence: a, b, weight, families, lockstep, pool_hours.
+
+    ``pool_hours`` is the hours a pair was active in step through a shared address pool
+    when that counted (``pools``), else 0, so explanations can say so.
+    """
     if evidence.empty:
         return pd.DataFrame(columns=STRONG_COLUMNS)
     ev = evidence.copy()
@@ -73,7 +85,8 @@ def strong_links(evidence: pd.DataFrame, params: DetectionParams, policy: LinkPo
     # second family beside it; a run strong enough links on its own, as behaviour does.
     family = ev["family"].astype(object)
     together = ev.loc[(family == "coregistration").to_numpy() & (ev["score"] >= params.behaviour_alone).to_numpy()]
-    ev["family"] = family.replace({"coactivity": BEHAVIOUR, "coregistration": NETWORK}).astype("category")
+    ev["family"] = family.replace({"coactivity": BEHAVIOUR, "pool_activity": BEHAVIOUR,
+                                   "coregistration": NETWORK}).astype("category")
     fam = ev.groupby(["a", "b", "family"], sort=False, observed=True)["score"].sum().reset_index()
     # A family links alone when it is overwhelming (many rare templates in common, a phone
     # no one else has); other families need a second, independent one.
@@ -86,6 +99,8 @@ def strong_links(evidence: pd.DataFrame, params: DetectionParams, policy: LinkPo
     coact = evidence[evidence["family"] == "coactivity"].set_index(["a", "b"])
     lockstep = (coact["similarity"] >= params.lockstep_similarity) & (coact["shared"] >= params.lockstep_common)
     per_pair["lockstep"] = lockstep.reindex(per_pair.index, fill_value=False).astype(bool) | per_pair.index.isin(alone)
+    pool = evidence[(evidence["family"] == "pool_activity") & (evidence["score"] >= MIN_FAMILY_SCORE)]
+    per_pair["pool_hours"] = pool.set_index(["a", "b"])["shared"].reindex(per_pair.index, fill_value=0).astype(int)
     keep = (
         (per_pair["weight"] >= params.link_threshold) & (per_pair["families"] >= params.min_families)
     ) | per_pair["lockstep"]

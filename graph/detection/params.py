@@ -38,6 +38,10 @@ class DetectionParams:
     # Each signup in a run links to this many signups before it (a run stays connected
     # without every pair of it).
     coregistration_neighbours: int = 10
+    # Pool co-activity (``pools``): network evidence worth more than one place (a shared
+    # address, its network and the request address behind it: 1.2 at most) is a pool of
+    # addresses; such pairs are compared by the hours they are active in.
+    pool_min_score: float = 2.0
     # Behaviour evidence this strong links on its own (three or four shared rare templates).
     behaviour_alone: float = 1.2
     # A personal identifier (phone, email address, a declared personal column) links two

@@ -80,7 +80,7 @@ def detect(engine: Engine, params: DetectionParams | None = None, progress=None,
     hubs = engine.identifier_degrees(min_accounts=params.hub_cap + 1).reset_index(drop=True)
     step("pair evidence")
     runs = signup_runs(accounts, params)
-    evidence, policy = pair_evidence(engine, params, len(accounts), runs)
+    evidence, policy = pair_evidence(engine, params, len(accounts), runs, accounts["account_id"].to_numpy())
     links = strong_links(evidence, params, policy)
     step("clusters")
     members, links = _clusters_by_id(engine, accounts, links, params)

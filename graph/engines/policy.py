@@ -10,6 +10,7 @@ contract suite checks every engine's own translation (SQL, Cypher, GDS) against 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,8 +41,10 @@ class LinkPolicy:
     (by account number), which keeps large groups connected without enumerating n² pairs.
     A pair is kept when its family scores, each capped at 1, add up to ``min_total``, when
     one family's score reaches that family's ``alone`` score (empty: the family never links
-    on its own), or when it is asked for by the caller (co-activity pairs whose identifier
-    evidence is needed whatever its size).
+    on its own), when one family's uncapped score reaches ``keep_score`` (the caller looks
+    further at such pairs: many addresses in common are a pool, not a place), or when it
+    is asked for by the caller (co-activity pairs whose identifier evidence is needed
+    whatever its size).
     """
 
     kinds: pd.DataFrame
@@ -50,6 +53,12 @@ class LinkPolicy:
     anchors: int
     total_accounts: int
     min_total: float
+    keep_score: float = math.inf
+
+    @property
+    def keep_bar(self) -> float:
+        """``keep_score`` as a finite number an engine can send as a parameter (1e300 for "never")."""
+        return float(min(self.keep_score, 1e300))
 
     @property
     def total(self) -> float:
@@ -137,6 +146,7 @@ def pair_evidence(links: pd.DataFrame, policy: LinkPolicy, keep: pd.DataFrame | 
     fam = fam.rename(columns={"idx_a": "a", "idx_b": "b"})
     capped = fam["score"].clip(upper=1.0).groupby([fam["a"], fam["b"]]).transform("sum")
     alone = (fam["score"] >= fam["alone"]).groupby([fam["a"], fam["b"]]).transform("any")
+    alone |= (fam["score"] >= policy.keep_bar).groupby([fam["a"], fam["b"]]).transform("any")
     wanted = pd.Series(False, index=fam.index)
     if keep is not None and len(keep):
         asked = pd.MultiIndex.from_arrays([keep["a"].astype(np.int64), keep["b"].astype(np.int64)])

@@ -202,10 +202,12 @@ class EmbeddedEngine(Engine):
 
     def pair_evidence(self, policy: LinkPolicy, keep_pairs: pd.DataFrame | None = None) -> pd.DataFrame:
         self._build_links()
-        keep = keep_pairs[["a", "b"]] if keep_pairs is not None else pd.DataFrame({"a": [], "b": []}, dtype="int32")
+        # Once each: a pair asked for twice must not return its evidence twice.
+        keep = (keep_pairs[["a", "b"]].drop_duplicates() if keep_pairs is not None
+                else pd.DataFrame({"a": [], "b": []}, dtype="int32"))
         return self._df(sql.PAIRS, {
             "hub_cap": policy.hub_cap, "pair_cap": policy.pair_cap, "anchors": policy.anchors,
-            "total": policy.total, "min_total": policy.min_total,
+            "total": policy.total, "min_total": policy.min_total, "keep_score": policy.keep_bar,
         }, kind_weights=policy.kind_table(), keep_pairs=keep)
 
     def node_similarity(self, policy: SimilarityPolicy) -> pd.DataFrame:

@@ -65,7 +65,8 @@ GROUP BY ALL
 # accounts only, which keeps connectivity and per-pair evidence for large groups without
 # enumerating n^2 pairs. Evidence is summed per family in the engine: each value adds
 # weight(kind) * idf, idf = max(0, ln(N/n) / ln(N/2)); a family whose score reaches its
-# `alone` score links the pair on its own.
+# `alone` score links the pair on its own; a family whose uncapped score reaches
+# `keep_score` returns the pair for the caller to look at further.
 PAIRS = """
 WITH deg AS (
     SELECT kind, value, count(*) AS n FROM links GROUP BY kind, value HAVING n BETWEEN 2 AND $hub_cap
@@ -90,6 +91,7 @@ SELECT f.a, f.b, f.family, f.score, f.shared FROM fam f
 LEFT JOIN keep_pairs k ON k.a = f.a AND k.b = f.b
 QUALIFY sum(least(f.score, 1.0)) OVER (PARTITION BY f.a, f.b) >= $min_total
      OR max(CASE WHEN f.score >= f.alone THEN 1 ELSE 0 END) OVER (PARTITION BY f.a, f.b) = 1
+     OR max(f.score) OVER (PARTITION BY f.a, f.b) >= $keep_score
      OR k.a IS NOT NULL
 ORDER BY f.a, f.b, f.family
 """

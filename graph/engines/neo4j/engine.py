@@ -292,7 +292,7 @@ class Neo4jEngine(Engine):
             "kinds": policy.kind_rows(),
             "hub_cap": int(policy.hub_cap), "pair_cap": int(policy.pair_cap), "anchors": int(policy.anchors),
             "total": policy.total, "min_total": float(policy.min_total),
-            "keep": keep,
+            "keep_score": policy.keep_bar, "keep": keep,
         }, read_only=True)
         frame = _frame(rows, ["a", "b", "family", "score", "shared"])
         return frame.astype({"a": "int32", "b": "int32", "score": "float64", "shared": "int64"})

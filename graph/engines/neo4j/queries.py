@@ -254,7 +254,8 @@ RETURN w.kind AS kind, w.value AS value, count(DISTINCT a) AS accounts
 # account to the first $anchors accounts only. Each value adds
 # weight * max(0, ln(N/n) / ln(N/2)) to its family; a pair is returned when its family
 # scores (each capped at 1) add up to $min_total, one family's score reaches that
-# family's alone score (k.alone, null: never alone), or it is in $keep (keys "a,b").
+# family's alone score (k.alone, null: never alone), one family's uncapped score reaches
+# $keep_score, or it is in $keep (keys "a,b").
 PAIR_EVIDENCE = """
 UNWIND $kinds AS k
 MATCH (v:Identifier {kind: k.kind})<-[:HAS|USED]-(acc:Account)
@@ -272,7 +273,8 @@ WITH a, b, family, min(alone) AS alone, sum(score) AS score, count(*) AS shared
 WITH a, b, collect({family: family, score: score, shared: shared, alone: alone}) AS fams
 WITH a, b, fams,
      reduce(t = 0.0, f IN fams | t + CASE WHEN f.score < 1.0 THEN f.score ELSE 1.0 END) AS capped,
-     reduce(x = false, f IN fams | x OR (f.alone IS NOT NULL AND f.score >= f.alone)) AS alone
+     reduce(x = false, f IN fams | x OR (f.alone IS NOT NULL AND f.score >= f.alone)
+                                     OR f.score >= $keep_score) AS alone
 WHERE capped >= $min_total OR alone OR $keep[toString(a) + ',' + toString(b)] IS NOT NULL
 UNWIND fams AS f
 RETURN a, b, f.family AS family, f.score AS score, f.shared AS shared

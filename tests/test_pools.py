@@ -1,0 +1,101 @@
+"""Pool co-activity: a pool of addresses used in the same hours links; a pool alone or a place alone does not."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from ringwatch.graph.detection.linking import pair_evidence, strong_links
+from ringwatch.graph.detection.params import DetectionParams
+from ringwatch.graph.detection.pools import pool_evidence, pool_pairs, timing_scores
+from ringwatch.graph.engines import open_engine
+from ringwatch.graph.load import ingest
+from test_detection_guards import T0, _individuals, _usage
+
+HOUR = pd.Timedelta(hours=1)
+START = T0 + pd.Timedelta(days=60)
+
+
+def _rows(account, times, ips, rng):
+    """Single requests, each with a prompt of its own (paraphrased)."""
+    return [{"account_id": account, "ts": t.isoformat() + "Z", "ip": ip, "prompt_fingerprint": f"p{rng.integers(1 << 40)}",
+             "input_tokens": 500, "output_tokens": 500, "requests": 1} for t, ip in zip(times, ips)]
+
+
+def _world(rng):
+    """Background, a ring in step through a 12-address pool, VPN users of another pool at their own hours, an office."""
+    people = _individuals(1500, rng)
+    use = _usage(people["account_id"], rng, per_account=12)
+    use["ip"] = [f"{20 + i % 200}.{i // 200 % 250}.1.{i % 250 + 1}" for i in range(len(use))]
+    groups, rows = [], []
+    ring_pool = [f"45.61.{i}.9" for i in range(12)]
+    vpn_pool = [f"91.203.{i}.4" for i in range(12)]
+    for name, pool, in_step in (("ring", ring_pool, True), ("vpn", vpn_pool, False)):
+        members = _individuals(8, rng, prefix=name)
+        groups.append(members)
+        for a in members["account_id"]:
+            if in_step:  # ten daily runs at 02:00-06:00, four requests each
+                times = [START + d * pd.Timedelta(days=1) + 2 * HOUR + int(rng.integers(0, 240)) * pd.Timedelta(minutes=1)
+                         for d in range(10) for _ in range(4)]
+            else:
+                times = [START + int(rng.integers(0, 14 * 24 * 60)) * pd.Timedelta(minutes=1) for _ in range(40)]
+            rows += _rows(a, times, [pool[i] for i in rng.integers(0, 12, 40)], rng)
+    office = _individuals(8, rng, prefix="office")
+    office["ip"] = "81.2.69.160"
+    groups.append(office)
+    for a in office["account_id"]:
+        times = [START + d * pd.Timedelta(days=1) + 9 * HOUR + int(rng.integers(0, 480)) * pd.Timedelta(minutes=1)
+                 for d in range(10) for _ in range(4)]
+        rows += _rows(a, times, ["81.2.69.160"] * 40, rng)
+    return pd.concat([people, *groups], ignore_index=True), pd.concat([use, pd.DataFrame(rows)], ignore_index=True)
+
+
+def _pairs_within(frame, accounts, prefix):
+    """(a, b) rows of ``frame`` with both accounts' ids starting with ``prefix``."""
+    ids = accounts["account_id"].to_numpy()
+    both = pd.Series(ids[frame["a"].to_numpy(np.int64)]).str.startswith(prefix).to_numpy() & \
+        pd.Series(ids[frame["b"].to_numpy(np.int64)]).str.startswith(prefix).to_numpy()
+    return frame[both]
+
+
+def test_a_pool_used_in_step_links_and_a_pool_or_a_place_alone_does_not(tmp_path):
+    rng = np.random.default_rng(11)
+    signups, usage = _world(rng)
+    signups.to_csv(tmp_path / "signups.csv", index=False)
+    usage.to_csv(tmp_path / "usage.csv", index=False)
+    params = DetectionParams()
+    with open_engine("embedded", tmp_path / "s.duckdb") as eng:
+        ingest(eng, signups=str(tmp_path / "signups.csv"), usage=str(tmp_path / "usage.csv"))
+        accounts = eng.accounts()
+        evidence, policy = pair_evidence(eng, params, len(accounts))
+        links = strong_links(evidence, params, policy)
+        shared = evidence[evidence["family"].astype(object) != "pool_activity"]
+        pools = pool_pairs(shared, params)
+        # Both pools are pools (many addresses in common); the office is one place, however busy.
+        assert len(_pairs_within(pools, accounts, "ring")) == 28
+        assert len(_pairs_within(pools, accounts, "vpn")) == 28
+        assert _pairs_within(pools, accounts, "office").empty
+        timing = pool_evidence(eng, pools, accounts["account_id"].to_numpy(), len(accounts))
+        ring_timing = _pairs_within(timing, accounts, "ring")
+        assert len(ring_timing) == 28 and (ring_timing["score"] >= 0.2).all()
+        assert (ring_timing["shared"] >= 5).all()  # hours both were active in
+        vpn_timing = _pairs_within(timing, accounts, "vpn")
+        assert vpn_timing.empty or vpn_timing["score"].max() < 0.2
+        # The ring's pairs are linked (network + behaviour), nobody else's.
+        assert len(_pairs_within(links, accounts, "ring")) == 28
+        assert _pairs_within(links, accounts, "vpn").empty
+        assert _pairs_within(links, accounts, "office").empty
+        assert len(links) == 28
+
+
+def test_hours_met_by_chance_score_nothing():
+    # a and b were active in the same four hours; a and c in none of the same; a and d in
+    # one, about what two accounts this busy meet in by chance over these hours.
+    hours = {0: [0, 1, 2, 3], 1: [0, 1, 2, 3], 2: [10, 11, 12, 13], 3: [1, 12]}
+    frame = pd.DataFrame([(i, h) for i, hs in hours.items() for h in hs], columns=["idx", "hour"])
+    common, score = timing_scores(frame, np.array([0, 0, 0]), np.array([1, 2, 3]), 1000)
+    assert common.tolist() == [4, 0, 1]
+    assert score[0] > 0 and score[1] == 0 and score[2] < score[0] / 4
+    # More hours in step is more evidence.
+    longer = {0: list(range(12)), 1: list(range(12)), 2: list(range(100, 112))}
+    frame = pd.DataFrame([(i, h) for i, hs in longer.items() for h in hs], columns=["idx", "hour"])
+    assert timing_scores(frame, np.array([0]), np.array([1]), 1000)[1][0] > score[0]
