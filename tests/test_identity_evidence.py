@@ -11,9 +11,13 @@ from ringwatch.graph.detection.identity import (
     SharingFrequencies,
     excess_values,
     identity_evidence,
+    identity_web,
     one_person,
 )
 from ringwatch.graph.detection.params import DetectionParams
+from ringwatch.graph.detection.pipeline import detect
+from ringwatch.graph.engines import open_engine
+from ringwatch.graph.load import ingest
 from test_detection_guards import T0, _group, _individuals, _run, _usage
 
 
@@ -83,6 +87,29 @@ def test_one_persons_few_accounts_are_no_ring_but_one_inbox_behind_many_is():
     assert found.loc["Q", "identity"] > 0.5 and found.loc["R", "identity"] > 0.5
 
 
+def test_a_pool_of_identities_reused_in_combinations_is_a_web_and_one_shared_value_is_not():
+    # A branch: twelve customers give the branch's phone. A ring: twelve applications reuse
+    # three SSNs and two phones between them. A value mostly held outside the group (a
+    # call centre's number, 40 holders) is no part of the group's web.
+    branch = [(f"b{i}", "phone", "+44-branch", "B") for i in range(12)]
+    ring = [(f"r{i}", kind, value, "R") for i in range(12)
+            for kind, value in (("custom:personal:ssn", f"s{i % 3}"), ("phone", f"+44-{i % 2}"))]
+    outside = [(f"c{i}", "phone", f"+44-call{i % 2}", "C") for i in range(6)]
+    ids = _ids(branch + ring + outside)
+    freq = SharingFrequencies(pd.concat([_histogram("phone", {1: 9_000, 12: 1, 6: 2, 40: 2}),
+                                         _histogram("custom:personal:ssn", {1: 9_000, 4: 3})]), 10_000)
+    degrees = pd.DataFrame({"kind": ["phone", "phone", "phone", "phone", "phone"] + ["custom:personal:ssn"] * 3,
+                            "value": ["+44-branch", "+44-0", "+44-1", "+44-call0", "+44-call1", "s0", "s1", "s2"],
+                            "accounts": [12, 6, 6, 40, 40, 4, 4, 4]})
+    web = identity_web(excess_values(ids, degrees, freq), pd.Series({"B": 12, "R": 12, "C": 6}))
+    assert web.loc["B", "web_values"] == 0 and web.loc["B", "identity_web"] == 0.0
+    assert web.loc["C", "web_values"] == 0
+    # two SSNs and one phone beyond the first of each kind
+    assert web.loc["R", "web_values"] == 3
+    assert web.loc["R", "identity_web"] == pytest.approx(1 - 2 ** -1.5)
+    assert (web.loc["R", "web_pool"], web.loc["R", "web_kinds"]) == (5, 2)
+
+
 def test_a_personal_identifier_shared_by_two_strangers_links_them(tmp_path):
     rng = np.random.default_rng(3)
     signups = _individuals(300, rng)
@@ -123,3 +150,35 @@ def test_a_community_that_keeps_its_links_inside_leaves_a_loosely_knit_component
     assert cond["B1"] > 0.05
     assert separate_communities(edges, group_of, DetectionParams(split_max_conductance=0.05)) == ["R"]
     assert separate_communities(edges, group_of, DetectionParams(split_max_conductance=0.5)) == ["B1", "B2", "R"]
+
+
+def test_identity_alone_flags_a_ring_reusing_a_pool_of_identities_and_not_a_branch(tmp_path):
+    # No usage, no bursts: fifteen applications over three weeks reuse four SSNs and three
+    # phones in combinations; fifteen branch customers give the branch's one phone.
+    rng = np.random.default_rng(9)
+    people = _individuals(1000, rng)
+    people["ssn_hash"] = [f"ssn-{i}" for i in range(1000)]
+    people["phone"] = [f"+1415555{i:04d}" for i in range(1000)]
+    ring = _group(15, "ring", ssn_hash=[f"ssn-r{i % 4}" for i in range(15)],
+                  phone=[f"+1212555000{(i * 7) % 3}" for i in range(15)],
+                  email=[f"{name}@gmail.com" for name in rng.choice(["ann", "bo", "cy", "di", "ed"], 15) +
+                         pd.Series(rng.integers(10, 99, 15)).astype(str)])
+    ring["created_at"] = [(T0 + pd.Timedelta(hours=34 * i)).isoformat() + "Z" for i in range(15)]
+    branch = _group(15, "branch", ssn_hash=[f"ssn-b{i}" for i in range(15)], phone="+12125550999",
+                    email=[f"{name}@gmail.com" for name in rng.choice(["fe", "gu", "ha", "io", "ju"], 15) +
+                           pd.Series(rng.integers(10, 99, 15)).astype(str)])
+    branch["created_at"] = [(T0 + pd.Timedelta(hours=34 * i + 5)).isoformat() + "Z" for i in range(15)]
+    signups = pd.concat([people, ring, branch], ignore_index=True)
+    signups.to_csv(tmp_path / "signups.csv", index=False)
+    with open_engine("embedded", tmp_path / "s.duckdb") as eng:
+        ingest(eng, signups=str(tmp_path / "signups.csv"), extra_identifiers=("ssn_hash:personal",))
+        detect(eng, DetectionParams())
+        accounts = eng.results("accounts").set_index("account_id")
+        rings = eng.results("rings").set_index("cluster_id")
+    flagged = accounts["flagged"]
+    assert flagged[accounts.index.str.startswith("ring")].all()
+    assert not flagged[~accounts.index.str.startswith("ring")].any()
+    ring_row = rings.loc[accounts.loc["ring000", "cluster_id"]]
+    assert "members reuse a pool of 7 personal identifiers between them (2 kinds" in ring_row["top_evidence"]
+    branch_cluster = accounts.loc["branch000", "cluster_id"]
+    assert isinstance(branch_cluster, str) and rings.loc[branch_cluster, "risk_score"] < 0.5

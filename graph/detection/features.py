@@ -17,11 +17,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .coregistration import coregistration_feature, crowd_runs
-from .identity import SharingFrequencies, excess_values, identity_evidence
+from .identity import SharingFrequencies, excess_values, identity_evidence, identity_web
 from .params import DetectionParams
 
 FEATURES = (
-    "burst", "coregistration", "identity", "email_pattern", "output_heavy", "volume",
+    "burst", "coregistration", "identity", "identity_web", "email_pattern", "output_heavy", "volume",
     "template_exclusive", "synchrony", "even_traffic", "rare_client", "org_coherence",
 )
 
@@ -267,12 +267,13 @@ def _identity(out: pd.DataFrame, members: pd.DataFrame, base: Baselines) -> None
     """identity: how improbable the members' shared identifiers are in this store (``identity``)."""
     if base.sharing is None:
         out["identity"], out["identity_nats"], out["identity_kind"] = 0.0, 0.0, None
+        out["identity_web"], out["web_values"], out["web_pool"], out["web_kinds"] = 0.0, 0, 0, 0
         return
     cluster_of = members.set_index("account_id")["cluster"]
     ids = base.identifiers[base.identifiers["account_id"].isin(cluster_of.index)]
     ids = ids.assign(cluster=ids["account_id"].map(cluster_of))
     excess = excess_values(ids, base.degrees, base.sharing)
-    found = identity_evidence(ids, excess, out["size"], base.sharing.total)
+    found = identity_evidence(ids, excess, out["size"], base.sharing.total).join(identity_web(excess, out["size"]))
     for column in found.columns:
         out[column] = found[column]
 

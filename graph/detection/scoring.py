@@ -29,8 +29,9 @@ WEIGHTS: dict[str, float] = {
     "rare_client": 1.0,
     "org_coherence": -1.0,
     "identity": 4.0,
+    "identity_web": 2.0,
 }
-ORG_DISCOUNTED = frozenset({"identity", "coregistration", "template_exclusive", "synchrony"})
+ORG_DISCOUNTED = frozenset({"identity", "identity_web", "coregistration", "template_exclusive", "synchrony"})
 BIAS = -4.5
 
 
@@ -84,6 +85,13 @@ def _identity_text(details: dict) -> str:
     return text
 
 
+def _web_text(details: dict) -> str:
+    """The identity_web feature in words: how many personal values, of how many kinds, the members reuse."""
+    pool, kinds = int(details.get("web_pool") or 0), int(details.get("web_kinds") or 0)
+    return (f"members reuse a pool of {pool} personal identifiers between them ({kinds} "
+            f"kind{'s' if kinds != 1 else ''}, each value held by several members)")
+
+
 def _email_text(value: float, details: dict) -> str:
     """The email_pattern feature in words: a numbered stem, or addresses written alike."""
     alike = details.get("email_alike")
@@ -112,6 +120,7 @@ def describe(features: dict[str, float], details: dict, model: Model = PRIOR) ->
         "even_traffic": "traffic is spread evenly across accounts (load-balanced)",
         "rare_client": f"{_pct(features['rare_client'])} share the uncommon client string {details.get('client')!r}",
         "identity": _identity_text(details),
+        "identity_web": _web_text(details),
         "org_coherence": "sharing is explained by a declared organisation"
         + (f" {details['org']!r}" if details.get("org") else "")
         + (f" / company domain {details['domain']}" if details.get("domain") else "")
