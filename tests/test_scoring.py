@@ -172,3 +172,23 @@ def test_a_company_naming_its_staff_one_way_is_explained_by_the_company():
     loose, _ = cluster_features(_members(n, hours_apart=30, emails=staff), usage, none,
                                 _formats_base({"a.a@acme.com": 0.001}), 10_000)
     assert loose["email_pattern"] > 0.85
+
+
+def test_a_format_on_the_groups_own_domain_is_that_domains_convention_unless_made_for_crowds():
+    # A campus: initial, surname and two digits at its own domain, no declared organisation.
+    n = 40
+    rng = np.random.default_rng(4)
+    campus = [f"{chr(97 + i % 26)}{''.join(rng.choice(list('klmnoprst'), 6))}{10 + i}@uni.ac.uk" for i in range(n)]
+    usage, none = _usage(n, 1.0, [5] * n), pd.DataFrame(columns=["account_id", "bucket", "prompt_fingerprint",
+                                                               "requests"])
+    members = _members(n, hours_apart=30, domain="uni.ac.uk", free=False, emails=campus)
+
+    def pattern(crowded: float) -> float:
+        base = Baselines(BASE_USAGE, BASE_PROMPTS, {"browser": 10_000}, formats=pd.Series({"a9@uni.ac.uk": 0.002}),
+                         crowded_domains=pd.Series({"uni.ac.uk": crowded}))
+        return cluster_features(members, usage, none, base, 10_000)[0]["email_pattern"]
+    # Students who signed up one by one: the domain's convention explains the format outright.
+    assert pattern(0.0) == 0.0
+    # A catch-all domain whose every account came in a crowd explains nothing; partly crowded, partly.
+    assert pattern(1.0) > 0.85
+    assert 0.2 < pattern(0.35) < 0.4

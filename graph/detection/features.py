@@ -171,7 +171,9 @@ def _email_pattern(out: pd.DataFrame, members: pd.DataFrame, base: Baselines) ->
     95%), so three accounts alike say less than three hundred, and a format everyone writes
     (``name.surname@`` a popular provider) says little however many share it. A company
     writes its staff's addresses one way: the format part is discounted by ``org_coherence``
-    (a numbered stem is not: a farm may declare a workspace too).
+    (a numbered stem is not: a farm may declare a workspace too), and a format on the group's
+    own company domain is that domain's convention, explained as far as the domain's
+    accounts arrived one by one (``coregistration.crowded_share``).
     """
     stems = members.assign(stem=members["email"].map(_email_stem))
     stem_n = stems.groupby(["cluster", "stem"])["stem"].transform("size")
@@ -187,7 +189,11 @@ def _email_pattern(out: pd.DataFrame, members: pd.DataFrame, base: Baselines) ->
     low = (share + z2 / 2 - _Z * np.sqrt(share * (1 - share) / np.maximum(n, 1) + z2 / (4 * np.maximum(n, 1))))
     low = low / (1 + z2)
     alike = np.clip((low - p) / np.maximum(1 - p, 1e-9), 0.0, 1.0) * np.where(k >= 3, n / out["size"], 0.0)
-    alike = alike * (1.0 - out["org_coherence"].to_numpy(float))
+    # The group's own company domain explains its format outright (its convention, as far
+    # as its accounts arrived one by one); any other format only as far as org_coherence does.
+    own = top["fmt"].astype(object).str.rsplit("@", n=1).str[-1].eq(out["domain"]).to_numpy(bool)
+    crowded = out["domain"].map(base.crowded_domains).astype(float).fillna(0.0).to_numpy(float)
+    alike = alike * np.where(own, crowded, 1.0 - out["org_coherence"].to_numpy(float))
     out["email_pattern"] = np.maximum(numbered.to_numpy(float), alike)
     out["email_alike"] = np.where(alike > numbered.to_numpy(float), share, np.nan)
     out["email_format_share"] = p
