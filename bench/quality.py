@@ -53,7 +53,11 @@ def score(accounts: pd.DataFrame, labels: pd.DataFrame) -> dict:
     found = df[df["found"].notna() & flagged]
     legit_only = (found["label"] == "legit").groupby(found["found"]).all().astype(bool)
     groups = flagged[honest & df["group_id"].notna()].groupby(df["group_id"]).any().astype(bool)
+    # Per kind of ring (the labels' scenario): the share of its accounts flagged.
+    fraud = df[~honest]
+    by_kind = flagged[~honest].groupby(fraud["scenario"]).mean() if "scenario" in df else pd.Series(dtype=float)
     return {
+        "recall_by_kind": {str(k): float(v) for k, v in by_kind.items()},
         "precision": metrics["precision"], "recall": metrics["recall"], "f1": metrics["f1"],
         "roc_auc": metrics["roc_auc"], "ring_recovery": metrics["rings_recovered_share"],
         "legit_only_rings": int(legit_only.sum()), "legit_groups_flagged": int(groups.sum()),
@@ -97,6 +101,18 @@ def summarise(runs: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def kind_table(runs: list[dict]) -> str:
+    """Recall per kind of ring, per family and size: the worst over seeds (the mean in brackets)."""
+    rows = [{"family": r["family"], "accounts": r["accounts"], "kind": kind, "recall": value}
+            for r in runs for kind, value in r.get("recall_by_kind", {}).items()]
+    if not rows:
+        return ""
+    frame = pd.DataFrame(rows).groupby(["family", "accounts", "kind"], sort=False)["recall"].agg(["min", "mean"])
+    lines = ["| family | accounts | ring kind | recall |", "|---|---|---|---|"]
+    lines += [f"| {f} | {a:,} | {k} | {lo:.3f} ({mean:.3f}) |" for (f, a, k), (lo, mean) in frame.iterrows()]
+    return "\n".join(lines)
+
+
 def table(summary: pd.DataFrame) -> str:
     """The summary as a Markdown table (worst over seeds, then the mean in brackets)."""
     head = ["family", "accounts", "seeds", *METRICS, "meets targets"]
@@ -133,6 +149,8 @@ def main(argv=None) -> int:
                         + f" ({sum(run['seconds'].values()):.0f} s)", file=sys.stderr, flush=True)
     summary = summarise(runs)
     print(table(summary))
+    print()
+    print(kind_table(runs))
     if args.json:
         args.json.write_text(json.dumps({"runs": runs, "summary": summary.to_dict("records")}, indent=2,
                                         default=lambda v: None if isinstance(v, float) and np.isnan(v) else str(v)))
