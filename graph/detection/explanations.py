@@ -183,7 +183,7 @@ def _in_crowded_windows(activity: pd.DataFrame, sizes: pd.Series) -> set:
 
 def _pool_partners(links: pd.DataFrame, ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Per account: how many members it is linked to by pool co-activity, and the most hours in step with one."""
-    if "pool_hours" not in links or links.empty:
+    if links.empty:
         return np.zeros(len(ids), int), np.zeros(len(ids), int)
     pool = links[links["pool_hours"] > 0]
     ends = pd.DataFrame({"account_id": pd.concat([pool["a"], pool["b"]]),

@@ -192,8 +192,7 @@ def _email_pattern(out: pd.DataFrame, members: pd.DataFrame, base: Baselines) ->
     # The group's own company domain explains its format outright (its convention, as far
     # as its accounts arrived one by one); any other format only as far as org_coherence does.
     own = top["fmt"].astype(object).str.rsplit("@", n=1).str[-1].eq(out["domain"]).to_numpy(bool)
-    crowded = out["domain"].map(base.crowded_domains).astype(float).fillna(0.0).to_numpy(float)
-    alike = alike * np.where(own, crowded, 1.0 - out["org_coherence"].to_numpy(float))
+    alike = alike * np.where(own, out["domain_crowded"].to_numpy(float), 1.0 - out["org_coherence"].to_numpy(float))
     out["email_pattern"] = np.maximum(numbered.to_numpy(float), alike)
     out["email_alike"] = np.where(alike > numbered.to_numpy(float), share, np.nan)
     out["email_format_share"] = p
@@ -215,6 +214,7 @@ def _org_coherence(out: pd.DataFrame, members: pd.DataFrame, base: Baselines) ->
     out["org_coherence"] = np.maximum(org["n"].reindex(out.index, fill_value=0), domain) / out["size"]
     out["org"] = org["org_id"].reindex(out.index)
     out["domain"] = corp["email_domain"].reindex(out.index)
+    out["domain_crowded"] = crowded
 
 
 def _traffic(out: pd.DataFrame, usage: pd.DataFrame, base: Baselines) -> None:
@@ -273,7 +273,8 @@ def _identity(out: pd.DataFrame, members: pd.DataFrame, base: Baselines) -> None
     """identity: how improbable the members' shared identifiers are in this store (``identity``)."""
     if base.sharing is None:
         out["identity"], out["identity_nats"], out["identity_kind"] = 0.0, 0.0, None
-        out["identity_web"], out["web_values"], out["web_pool"], out["web_kinds"] = 0.0, 0, 0, 0
+        for column, values in identity_web(pd.DataFrame(), out["size"]).items():
+            out[column] = values
         return
     cluster_of = members.set_index("account_id")["cluster"]
     ids = base.identifiers[base.identifiers["account_id"].isin(cluster_of.index)]

@@ -168,11 +168,10 @@ def identity_web(excess: pd.DataFrame, sizes: pd.Series) -> pd.DataFrame:
     personal = excess[excess["kind"].map(_is_personal).astype(bool)
                       & (excess["members"] >= 0.5 * excess["accounts"].clip(lower=1))]
     per_kind = personal.groupby(["cluster", "kind"], observed=True)["value"].nunique()
-    web = (per_kind - 1).clip(lower=0).groupby(level="cluster").sum().reindex(sizes.index, fill_value=0)
-    out["web_values"] = web.astype(int)
-    # For the words: the values in the pool and the kinds they are of.
+    # The values in the pool and the kinds they are of; every kind beyond its first value adds.
     out["web_pool"] = per_kind.groupby(level="cluster").sum().reindex(sizes.index, fill_value=0).astype(int)
     out["web_kinds"] = per_kind.groupby(level="cluster").size().reindex(sizes.index, fill_value=0).astype(int)
-    out["identity_web"] = 1.0 - np.exp2(-web.to_numpy(dtype=float) / 2.0)
+    out["web_values"] = out["web_pool"] - out["web_kinds"]
+    out["identity_web"] = 1.0 - np.exp2(-out["web_values"].to_numpy(dtype=float) / 2.0)
     return out
 

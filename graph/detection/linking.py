@@ -61,7 +61,7 @@ def pair_evidence(engine: Engine, params: DetectionParams, total_accounts: int,
     together = coregistration_evidence(runs, params, total_accounts)
     policy = link_policy(engine, params, total_accounts)
     # Pairs that co-activity or co-registration may link keep their identifier evidence too.
-    keep = pd.concat([similar[["a", "b"]], together[["a", "b"]]], ignore_index=True).drop_duplicates()
+    keep = pd.concat([similar[["a", "b"]], together[["a", "b"]]], ignore_index=True)
     shared = engine.pair_evidence(policy, keep_pairs=keep)
     shared["similarity"] = float("nan")
     ids = engine.accounts()["account_id"].to_numpy() if ids is None else ids

@@ -31,10 +31,10 @@ HOUR = 60
 
 
 def pool_pairs(shared: pd.DataFrame, params: DetectionParams) -> pd.DataFrame:
-    """Pairs whose network evidence is worth more than one place: a, b, score (the network family's, uncapped)."""
+    """Pairs whose network evidence (uncapped) is worth more than one place: a, b."""
     net = shared[(shared["family"].astype(object) == NETWORK).to_numpy()
                  & (shared["score"] >= params.pool_min_score).to_numpy()]
-    return net[["a", "b", "score"]].reset_index(drop=True)
+    return net[["a", "b"]].reset_index(drop=True)
 
 
 def pool_evidence(engine: Engine, pairs: pd.DataFrame, ids: np.ndarray, total_accounts: int) -> pd.DataFrame:
@@ -69,7 +69,7 @@ def timing_scores(hours: pd.DataFrame, a: np.ndarray, b: np.ndarray, total_accou
 def _active_hours(engine: Engine, ids: np.ndarray, numbers: np.ndarray) -> pd.DataFrame:
     """Distinct (account number, hour) of these accounts' usage."""
     use = engine.member_usage(ids[numbers].tolist(), HOUR)
-    number = pd.Series(np.arange(len(ids)), index=ids)
+    number = pd.Series(numbers, index=ids[numbers])
     hour = (pd.to_datetime(use["bucket"]).astype("datetime64[s]").astype(np.int64) // 3600).to_numpy()
     frame = pd.DataFrame({"idx": use["account_id"].map(number).to_numpy(np.int64), "hour": hour})
     return frame.drop_duplicates().sort_values(["idx", "hour"], ignore_index=True)
@@ -89,9 +89,10 @@ def _meetings(hours: pd.DataFrame, a: np.ndarray, b: np.ndarray):
     pair = np.repeat(np.arange(len(a)), count)
     offset = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
     wanted = hour[start[small][pair] + offset]
-    span = int(hour.max() - hour.min() + 1) if len(hour) else 1
-    keys = idx * span + (hour - (hour.min() if len(hour) else 0))
-    probe = large[pair] * span + (wanted - (hour.min() if len(hour) else 0))
+    first = int(hour.min()) if len(hour) else 0
+    span = int(hour.max()) - first + 1 if len(hour) else 1
+    keys = idx * span + (hour - first)
+    probe = large[pair] * span + (wanted - first)
     found = np.searchsorted(keys, probe)
     hit = (found < len(keys)) & (keys[np.minimum(found, len(keys) - 1)] == probe)
     common = np.bincount(pair[hit], minlength=len(a)).astype(float)
