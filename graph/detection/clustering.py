@@ -30,46 +30,63 @@ def clusters(engine: Engine, links: pd.DataFrame, params: DetectionParams) -> pd
     comps = engine.components(links)
     if comps.empty:
         return pd.DataFrame(columns=["account_id", "cluster", "component", "split_modularity"])
-    comps = comps.rename(columns={"group": "component"})
-    comps["cluster"] = comps["component"]
-    comps["split_modularity"] = np.nan
+    comps = comps.rename(columns={"group": "component"}).sort_values(["component", "account_id"], ignore_index=True)
+    members = _Slices(comps["component"].to_numpy())
+    edges = _Slices(links["a"].map(comps.set_index("account_id")["component"]).to_numpy())
+    account = comps["account_id"].to_numpy()
+    cluster = comps["component"].to_numpy().copy()
+    split_modularity = np.full(len(comps), np.nan)
     sizes = comps["component"].value_counts()
-    large = sorted(sizes[sizes >= params.split_min_size].index)
-    where = comps.set_index("account_id")["component"]
-    for comp in large:
-        sub = links[links["a"].map(where).eq(comp)]
+    for comp in sorted(sizes[sizes >= params.split_min_size].index):
+        sub = links.iloc[edges.rows(comp)]
+        rows = members.rows(comp)
         groups, modularity = engine.communities(sub, seed=params.seed, resolution=params.resolution)
-        mask = comps["component"].eq(comp)
-        comps.loc[mask, "split_modularity"] = modularity
+        split_modularity[rows] = modularity
         if groups["group"].nunique() < 2:
             continue
-        group_of = groups.set_index("account_id")["group"]
+        group_of = pd.Series(groups["group"].to_numpy(), index=groups["account_id"].to_numpy())
+        community = group_of.reindex(account[rows]).to_numpy()
         if modularity >= params.split_min_modularity:
-            comps.loc[mask, "cluster"] = comps.loc[mask, "account_id"].map(group_of)
+            cluster[rows] = community
             log.info("split component of %d accounts into %d communities (modularity %.2f)",
-                     mask.sum(), groups["group"].nunique(), modularity)
+                     len(rows), groups["group"].nunique(), modularity)
             continue
         apart = separate_communities(sub, group_of, params)
         if apart:
-            moved = mask & comps["account_id"].map(group_of).isin(apart)
-            comps.loc[moved, "cluster"] = comps.loc[moved, "account_id"].map(group_of)
-            rest = mask & ~moved
-            if rest.any():
-                comps.loc[rest, "cluster"] = comps.loc[rest, "account_id"].min()
+            moved = np.isin(community, apart)
+            # The rest stays together, named after its smallest member.
+            cluster[rows] = np.where(moved, community, account[rows][~moved].min() if (~moved).any() else comp)
             log.info("took %d well-separated communities out of a component of %d accounts (modularity %.2f)",
-                     len(apart), mask.sum(), modularity)
-    return comps.sort_values(["cluster", "account_id"]).reset_index(drop=True)
+                     len(apart), len(rows), modularity)
+    comps["cluster"], comps["split_modularity"] = cluster, split_modularity
+    return comps.sort_values(["cluster", "account_id"]).reset_index(drop=True)[
+        ["account_id", "cluster", "component", "split_modularity"]]
+
+
+class _Slices:
+    """Row positions of each label, in their original order, without a pass over every row per label."""
+
+    def __init__(self, labels: np.ndarray):
+        self.order = np.argsort(labels, kind="stable")
+        self.sorted = labels[self.order]
+
+    def rows(self, label) -> np.ndarray:
+        lo, hi = np.searchsorted(self.sorted, label, "left"), np.searchsorted(self.sorted, label, "right")
+        return self.order[lo:hi]
 
 
 def conductance(edges: pd.DataFrame, group_of: pd.Series) -> pd.Series:
     """Per community: the weight of its links that leave it over the weight of all its links' ends in it."""
-    ga, gb = edges["a"].map(group_of), edges["b"].map(group_of)
-    w = edges["weight"].astype(float) if "weight" in edges else pd.Series(1.0, index=edges.index)
-    volume = pd.concat([w.groupby(ga).sum(), w.groupby(gb).sum()]).groupby(level=0).sum()
+    n = len(edges)
+    ends = np.concatenate([group_of.reindex(edges["a"]).to_numpy(), group_of.reindex(edges["b"]).to_numpy()])
+    codes, names = pd.factorize(ends, sort=True)
+    ga, gb = codes[:n], codes[n:]
+    w = edges["weight"].to_numpy(dtype=float) if "weight" in edges else np.ones(n)
+    volume = np.bincount(ga, w, minlength=len(names)) + np.bincount(gb, w, minlength=len(names))
     crossing = ga != gb
-    cut = pd.concat([w[crossing].groupby(ga[crossing]).sum(), w[crossing].groupby(gb[crossing]).sum()])
-    cut = cut.groupby(level=0).sum().reindex(volume.index, fill_value=0.0)
-    return (cut / volume.clip(lower=1e-12)).sort_index()
+    cut = (np.bincount(ga[crossing], w[crossing], minlength=len(names))
+           + np.bincount(gb[crossing], w[crossing], minlength=len(names)))
+    return pd.Series(cut / np.maximum(volume, 1e-12), index=names)
 
 
 def separate_communities(edges: pd.DataFrame, group_of: pd.Series, params: DetectionParams) -> list:

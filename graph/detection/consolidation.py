@@ -59,7 +59,7 @@ class Merge:
                 f"rare prompt templates ({shown}) {others}")
 
 
-def template_profile(activity: pd.DataFrame, sizes: pd.Series, flagged: set, prompt_accounts: dict,
+def template_profile(activity: pd.DataFrame, sizes: pd.Series, flagged: set, prompt_accounts: pd.Series,
                      total: int, params: DetectionParams) -> pd.DataFrame:
     """Per flagged cluster and rare ring template: users, accounts overall and profile weight.
 
@@ -67,7 +67,7 @@ def template_profile(activity: pd.DataFrame, sizes: pd.Series, flagged: set, pro
         activity: member usage rows (account_id, prompt_fingerprint, cluster).
         sizes: members per cluster.
         flagged: keys of the flagged clusters.
-        prompt_accounts: accounts per prompt fingerprint across the whole store.
+        prompt_accounts: accounts per prompt fingerprint across the whole store, by fingerprint.
     """
     act = activity[activity["cluster"].isin(flagged)].dropna(subset=["prompt_fingerprint"])
     use = (act.groupby(["cluster", "prompt_fingerprint"])["account_id"].nunique().rename("users").reset_index())
@@ -120,7 +120,7 @@ def _components(links: pd.DataFrame) -> dict:
     return {x: find(x) for x in list(parent)}
 
 
-def plan_merges(activity: pd.DataFrame, sizes: pd.Series, flagged: set, prompt_accounts: dict,
+def plan_merges(activity: pd.DataFrame, sizes: pd.Series, flagged: set, prompt_accounts: pd.Series,
                 total: int, params: DetectionParams) -> dict[str, Merge]:
     """Candidate merges: merged cluster key (its smallest fragment key) -> Merge."""
     profile = template_profile(activity, sizes, flagged, prompt_accounts, total, params)

@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .frames import is_in, map_values
 from .identity import HOUSEHOLD
 from .params import DetectionParams
 
@@ -157,7 +158,8 @@ def crowd_runs(members: pd.DataFrame, runs: pd.DataFrame | None) -> pd.DataFrame
     if runs is None or runs.empty or members.empty:
         return pd.DataFrame(columns=cols)
     cluster_of = members.set_index("account_id")["cluster"]
-    inside = runs[runs["account"].isin(cluster_of.index)].assign(cluster=lambda f: f["account"].map(cluster_of))
+    inside = runs[is_in(runs["account"], cluster_of.index)]
+    inside = inside.assign(cluster=map_values(inside["account"], cluster_of))
     count = inside.groupby(["cluster", "run"], sort=False)["account"].transform("size")
     big = inside[count > HOUSEHOLD].assign(members=count[count > HOUSEHOLD])
     big = big.assign(account_id=big["account"],

@@ -25,6 +25,7 @@ import pandas as pd
 from ..engines import rarity
 from .coregistration import crowd_runs
 from .features import FEATURES, Baselines
+from .frames import map_values, runs_of
 from .identity import shared_values
 from .kinds import kind_info
 from .params import DetectionParams
@@ -106,8 +107,10 @@ def _cluster_rows(found: Clustered, table, ring_ids, merges, shared, evidence, r
                        found.use[["cluster", "first_ts"]].rename(columns={"first_ts": "t"}),
                        found.use[["cluster", "last_ts"]].rename(columns={"last_ts": "t"})]).groupby("cluster")["t"]
     first_seen, last_seen = spans.min(), spans.max()
-    top_shared = shared.groupby("cluster").head(TOP_SHARED).groupby("cluster")["text"].agg(list)
-    kinds = evidence.groupby("cluster")["kind"].agg(lambda k: ", ".join(sorted(set(k))))
+    top = shared.groupby("cluster").head(TOP_SHARED)
+    top_shared = runs_of(top["cluster"].to_numpy(), top["text"].to_numpy(object))
+    kinds = evidence[["cluster", "kind"]].drop_duplicates().sort_values(["cluster", "kind"])
+    kinds = runs_of(kinds["cluster"].to_numpy(), kinds["kind"].to_numpy(object)).map(", ".join)
     rows, ring_text = [], {}
     for cluster, f in zip(table.index, table.to_dict("records")):
         feats = {k: f[k] for k in FEATURES}
@@ -167,18 +170,18 @@ def _own_shares(ids: pd.DataFrame, shared: pd.DataFrame) -> pd.Series:
     info = held["kind"].map(kind_info)
     held["rank"] = held["rarity"] * info.map(lambda k: k.weight)
     held["text"] = [f"shares {k.noun} {v} with {int(m) - 1} other members"
-                    for k, v, m in zip(info, held["value"], held["members"])]
+                    for k, v, m in zip(info.tolist(), held["value"].tolist(), held["members"].tolist())]
     held = held.sort_values(["account_id", "rank", "kind", "value"], ascending=[True, False, True, True])
-    return held.groupby("account_id")["text"].agg(list)
+    return runs_of(held["account_id"].to_numpy(), held["text"].to_numpy(object))
 
 
 def _in_crowded_windows(activity: pd.DataFrame, sizes: pd.Series) -> set:
     """Members that sent requests in a window where at least max(3, 10%) of their cluster did."""
     if activity.empty:
         return set()
-    crowd = np.maximum(3, np.ceil(0.1 * activity["cluster"].map(sizes)))
+    crowd = np.maximum(3, np.ceil(0.1 * map_values(activity["cluster"], sizes)))
     in_bucket = activity.groupby(["cluster", "bucket"])["account_id"].transform("nunique")
-    return set(activity.loc[in_bucket >= crowd, "account_id"])
+    return set(activity.loc[in_bucket >= crowd, "account_id"].unique().tolist())
 
 
 def _pool_partners(links: pd.DataFrame, ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -224,11 +227,12 @@ def member_evidence(found: Clustered, clusters: pd.DataFrame, own_shares: pd.Ser
     fit = shown / (2.0 + ring_heavy + ring_sync + ring_crowd)
     risk = acc["cluster"].map(clusters["risk_score"]).to_numpy()
     own = []
-    for i in range(len(acc)):
-        text = list(shared_text.iloc[i]) if isinstance(shared_text.iloc[i], list) else []
+    crowd_members, crowd_minutes, crowd_key = (crowd[c].tolist() for c in ("members", "minutes", "key"))
+    for i, shared_here in enumerate(shared_text.tolist()):
+        text = list(shared_here) if isinstance(shared_here, list) else []
         if in_crowd[i]:
-            text.insert(0, f"signed up with {int(crowd['members'].iloc[i]) - 1} other members within "
-                           f"{int(crowd['minutes'].iloc[i])} minutes from {crowd['key'].iloc[i]}")
+            text.insert(0, f"signed up with {int(crowd_members[i]) - 1} other members within "
+                           f"{int(crowd_minutes[i])} minutes from {crowd_key[i]}")
         if pooled[0][i]:
             text.append(f"active in step with {pooled[0][i]} other members through addresses they share "
                         f"(up to {pooled[1][i]} hours in common)")

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .coregistration import coregistration_feature, crowd_runs
+from .frames import is_in, map_values
 from .identity import SharingFrequencies, excess_values, identity_evidence, identity_web
 from .params import DetectionParams
 
@@ -68,7 +69,7 @@ class Baselines:
         self.output_ratio = float(np.nanmedian(ratio)) if len(ratio) else 1.0
         per_day = usage["requests"].astype(float) / usage["active_days"].clip(lower=1).astype(float)
         self.requests_per_day = float(np.nanmedian(per_day)) if len(per_day) else 1.0
-        self.prompt_accounts = prompts.set_index("prompt_fingerprint")["accounts"].to_dict()
+        self.prompt_accounts = prompts.set_index("prompt_fingerprint")["accounts"]
         self.ua_degree = ua_degree
         # Identity evidence (``identity``): the clustered accounts' identifier rows, how many
         # accounts hold each of those values, and the store's sharing frequencies per kind.
@@ -245,9 +246,14 @@ def _templates_and_synchrony(out: pd.DataFrame, activity: pd.DataFrame, base: Ba
         return
     n = out["size"]
     total = activity.groupby("cluster")["requests"].sum().reindex(out.index, fill_value=0)
-    fp_members = activity.groupby(["cluster", "prompt_fingerprint"])["account_id"].transform("nunique")
-    fp_all = activity["prompt_fingerprint"].map(base.prompt_accounts).fillna(0)
-    limit = np.maximum(rare_template_accounts, 5 * activity["cluster"].map(n))
+    # Grouped on integer codes: the string columns hold millions of rows.
+    codes = pd.DataFrame({c: pd.factorize(activity[c])[0] for c in ("cluster", "prompt_fingerprint", "account_id",
+                                                                      "bucket")}, index=activity.index)
+    fp_members = codes.groupby(["cluster", "prompt_fingerprint"])["account_id"].transform("nunique")
+    fp_members = fp_members.where(codes["prompt_fingerprint"] >= 0)
+    fp_all = map_values(activity["prompt_fingerprint"], base.prompt_accounts).fillna(0)
+    size = map_values(activity["cluster"], n)
+    limit = np.maximum(rare_template_accounts, 5 * size)
     # A ring's templates are shared inside it and rare outside it; a cluster may be only
     # part of a ring, so "rare" is relative to the cluster size, not "exclusive".
     rare = (fp_all <= limit) & (fp_members >= 2)
@@ -255,8 +261,8 @@ def _templates_and_synchrony(out: pd.DataFrame, activity: pd.DataFrame, base: Ba
     out["template_limit"] = np.maximum(rare_template_accounts, 5 * n)
     out["template_exclusive"] = (activity["requests"].where(rare, 0).groupby(activity["cluster"]).sum()
                                  .reindex(out.index, fill_value=0) / total.clip(lower=1))
-    crowd = np.maximum(3, np.ceil(0.1 * activity["cluster"].map(n)))
-    in_bucket = activity.groupby(["cluster", "bucket"])["account_id"].transform("nunique")
+    crowd = np.maximum(3, np.ceil(0.1 * size))
+    in_bucket = codes.groupby(["cluster", "bucket"])["account_id"].transform("nunique")
     out["synchrony"] = (activity["requests"].where(in_bucket >= crowd, 0).groupby(activity["cluster"]).sum()
                         .reindex(out.index, fill_value=0) / total.clip(lower=1))
 
@@ -277,8 +283,8 @@ def _identity(out: pd.DataFrame, members: pd.DataFrame, base: Baselines) -> None
             out[column] = values
         return
     cluster_of = members.set_index("account_id")["cluster"]
-    ids = base.identifiers[base.identifiers["account_id"].isin(cluster_of.index)]
-    ids = ids.assign(cluster=ids["account_id"].map(cluster_of))
+    ids = base.identifiers[is_in(base.identifiers["account_id"], cluster_of.index)]
+    ids = ids.assign(cluster=map_values(ids["account_id"], cluster_of))
     excess = excess_values(ids, base.degrees, base.sharing)
     found = identity_evidence(ids, excess, out["size"], base.sharing.total).join(identity_web(excess, out["size"]))
     for column in found.columns:

@@ -32,6 +32,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .frames import map_values
 from .kinds import kind_info
 
 # The most accounts a household-class value is shared by in honest life (a family, a shared
@@ -115,7 +116,10 @@ def one_person(ids: pd.DataFrame, sizes: pd.Series) -> set:
     accounts: one inbox behind a hundred accounts is an operation, not a person. ``sizes`` is
     members per cluster.
     """
-    personal = ids[ids["kind"].map(_is_personal).astype(bool) & ids["cluster"].map(sizes).le(HOUSEHOLD)]
+    kinds = pd.unique(ids["kind"])
+    personal_kind = pd.Series([_is_personal(k) for k in kinds], index=kinds, dtype=bool)
+    small = map_values(ids["cluster"], sizes).le(HOUSEHOLD).to_numpy(dtype=bool)
+    personal = ids[map_values(ids["kind"], personal_kind).fillna(False).to_numpy(dtype=bool) & small]
     if personal.empty:
         return set()
     distinct = personal.groupby(["cluster", "kind"], observed=True)["value"].nunique()

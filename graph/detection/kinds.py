@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
-
 from ringwatch.ingest.identifiers import CUSTOM_PREFIX
 from ringwatch.ingest.schema import DEFAULT_CLASS, SHARING_CLASSES
 

@@ -79,30 +79,78 @@ def strong_links(evidence: pd.DataFrame, params: DetectionParams, policy: LinkPo
     """
     if evidence.empty:
         return pd.DataFrame(columns=STRONG_COLUMNS)
-    ev = evidence.copy()
-    # Co-activity is behaviour too: it joins that family for the two-family rule.
-    # Co-registration is timing on one address, so it adds to the network family and is no
-    # second family beside it; a run strong enough links on its own, as behaviour does.
-    family = ev["family"].astype(object)
-    together = ev.loc[(family == "coregistration").to_numpy() & (ev["score"] >= params.behaviour_alone).to_numpy()]
-    ev["family"] = family.replace({"coactivity": BEHAVIOUR, "pool_activity": BEHAVIOUR,
-                                   "coregistration": NETWORK}).astype("category")
-    fam = ev.groupby(["a", "b", "family"], sort=False, observed=True)["score"].sum().reset_index()
+    ev = _Grouped(evidence)
+    pairs = len(ev.pair_start)
+
+    def any_row(rows: np.ndarray) -> np.ndarray:
+        return np.bincount(ev.row_pair, weights=rows, minlength=pairs) > 0
+
     # A family links alone when it is overwhelming (many rare templates in common, a phone
-    # no one else has); other families need a second, independent one.
-    bar = policy.kind_table().drop_duplicates("family").set_index("family")["alone"]
-    alone = fam[fam["score"] >= fam["family"].astype(object).map(bar).astype(float)].set_index(["a", "b"]).index
-    alone = alone.union(pd.MultiIndex.from_frame(together[["a", "b"]]))
-    fam["score"] = fam["score"].clip(upper=1.0)
-    fam = fam[fam["score"] >= MIN_FAMILY_SCORE]
-    per_pair = fam.groupby(["a", "b"], sort=False).agg(weight=("score", "sum"), families=("family", "size"))
-    coact = evidence[evidence["family"] == "coactivity"].set_index(["a", "b"])
-    lockstep = (coact["similarity"] >= params.lockstep_similarity) & (coact["shared"] >= params.lockstep_common)
-    per_pair["lockstep"] = lockstep.reindex(per_pair.index, fill_value=False).astype(bool) | per_pair.index.isin(alone)
-    pool = evidence[(evidence["family"] == "pool_activity") & (evidence["score"] >= MIN_FAMILY_SCORE)]
-    per_pair["pool_hours"] = pool.set_index(["a", "b"])["shared"].reindex(per_pair.index, fill_value=0).astype(int)
-    keep = (
-        (per_pair["weight"] >= params.link_threshold) & (per_pair["families"] >= params.min_families)
-    ) | per_pair["lockstep"]
-    out = per_pair[keep].reset_index()
-    return out.sort_values(["a", "b"]).reset_index(drop=True)
+    # no one else has); other families need a second, independent one. A signup run strong
+    # enough links on its own too.
+    bar = policy.kind_table().drop_duplicates("family").set_index("family")["alone"].astype(float)
+    family_bar = bar.reindex(ev.family_names).to_numpy()[ev.family[ev.fam_start]]
+    alone = np.bincount(ev.fam_pair, weights=ev.fam_score >= family_bar, minlength=pairs) > 0
+    alone |= any_row(ev.rows_of("coregistration") & (ev.score >= params.behaviour_alone))
+    capped = np.minimum(ev.fam_score, 1.0)
+    counted = capped >= MIN_FAMILY_SCORE
+    weight = np.bincount(ev.fam_pair, weights=np.where(counted, capped, 0.0), minlength=pairs)
+    families = np.bincount(ev.fam_pair, weights=counted, minlength=pairs).astype(np.int64)
+    lockstep = alone | any_row(ev.rows_of("coactivity") & (ev.similarity >= params.lockstep_similarity)
+                               & (ev.shared >= params.lockstep_common))
+    pool = ev.rows_of("pool_activity") & (ev.score >= MIN_FAMILY_SCORE)
+    pool_hours = np.bincount(ev.row_pair, weights=np.where(pool, ev.shared, 0), minlength=pairs).astype(int)
+    keep = (families > 0) & (((weight >= params.link_threshold) & (families >= params.min_families)) | lockstep)
+    return pd.DataFrame({"a": ev.a[ev.pair_start][keep], "b": ev.b[ev.pair_start][keep], "weight": weight[keep],
+                         "families": families[keep], "lockstep": lockstep[keep], "pool_hours": pool_hours[keep]})
+
+
+class _Grouped:
+    """Evidence rows sorted by pair, then family, with where each pair and each (pair, family) begins.
+
+    Co-activity and pool co-activity are behaviour too: they join that family for the
+    two-family rule. Co-registration is timing on one address, so it adds to the network
+    family and is no second family beside it.
+    """
+
+    def __init__(self, evidence: pd.DataFrame):
+        raw = evidence["family"].astype("category")
+        self.kinds = raw.cat.categories
+        names = self.kinds.astype(object).to_series().replace(
+            {"coactivity": BEHAVIOUR, "pool_activity": BEHAVIOUR, "coregistration": NETWORK}).to_numpy()
+        self.family_names, family_of = np.unique(names.astype(str), return_inverse=True)
+        codes = raw.cat.codes.to_numpy()
+        a, b = evidence["a"].to_numpy(), evidence["b"].to_numpy()
+        order = np.lexsort((family_of[codes], _pair_key(a, b)))
+        self.a, self.b, self.codes = a[order], b[order], codes[order]
+        self.family = family_of[self.codes]
+        self.score = evidence["score"].to_numpy(np.float64)[order]
+        self.similarity = evidence["similarity"].to_numpy(np.float64)[order]
+        self.shared = evidence["shared"].to_numpy(np.float64)[order]
+        new_pair = _changes(self.a, self.b)
+        self.pair_start, self.row_pair = np.flatnonzero(new_pair), np.cumsum(new_pair) - 1
+        self.fam_start = np.flatnonzero(new_pair | _changes(self.family))
+        self.fam_score = np.add.reduceat(self.score, self.fam_start) if len(self.score) else self.score
+        self.fam_pair = self.row_pair[self.fam_start]
+
+    def rows_of(self, kind: str) -> np.ndarray:
+        """Which rows are of this evidence family (as the evidence names it)."""
+        return self.codes == (self.kinds.get_loc(kind) if kind in self.kinds else -2)
+
+
+def _pair_key(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """One sortable key per (a, b): both account numbers packed in an integer (fast to sort), else a's and b's order."""
+    if a.dtype.kind in "iu" and b.dtype.kind in "iu" and (len(a) == 0 or (min(a.min(), b.min()) >= 0
+                                                                           and max(a.max(), b.max()) < 2**31)):
+        return (a.astype(np.int64) << 32) | b.astype(np.int64)
+    return np.unique(np.stack([pd.factorize(a, sort=True)[0], pd.factorize(b, sort=True)[0]], axis=1), axis=0,
+                     return_inverse=True)[1].ravel()
+
+
+def _changes(*columns: np.ndarray) -> np.ndarray:
+    """True where sorted rows begin a new value of these columns."""
+    change = np.zeros(len(columns[0]), dtype=bool)
+    change[:1] = True
+    for col in columns:
+        change[1:] |= col[1:] != col[:-1]
+    return change

@@ -19,16 +19,16 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-
 from ringwatch.ingest.normalise import is_free_email_domain
 
 from ..casework.decisions import apply_feedback
 from ..engines import Engine, EngineError
 from .clustering import clusters
 from .consolidation import consolidate
-from .explanations import Clustered, score_clusters
 from .coregistration import crowded_share, signup_runs
+from .explanations import Clustered, score_clusters
 from .features import Baselines, all_cluster_features, email_formats
+from .frames import is_in, map_values
 from .identity import SharingFrequencies
 from .lineage import flagged_ring_ids, match_rings, previous_rings, record_history
 from .linking import pair_evidence, strong_links
@@ -141,13 +141,16 @@ def _gather(engine: Engine, accounts, usage, members, links, runs, params: Detec
                      identifiers, degrees, SharingFrequencies(engine.degree_histogram(), len(accounts)),
                      email_formats(accounts["email"]).value_counts(normalize=True), runs,
                      crowded_share(accounts.set_index("account_id")["email_domain"], runs))
-    acc = accounts[accounts["account_id"].isin(member_ids)].copy()
-    acc["free_domain"] = acc["email_domain"].map(lambda d: is_free_email_domain(d) if isinstance(d, str) else True)
-    acc["cluster"] = acc["account_id"].map(cluster_of)
-    use = usage[usage["account_id"].isin(member_ids)].assign(cluster=lambda f: f["account_id"].map(cluster_of))
+    acc = accounts[is_in(accounts["account_id"], member_ids)].copy()
+    domains = acc["email_domain"].dropna().unique()
+    free = pd.Series([is_free_email_domain(d) for d in domains], index=domains, dtype=bool)
+    acc["free_domain"] = map_values(acc["email_domain"], free).fillna(True).astype(bool)
+    acc["cluster"] = map_values(acc["account_id"], cluster_of)
+    use = usage[is_in(usage["account_id"], member_ids)]
+    use = use.assign(cluster=map_values(use["account_id"], cluster_of))
     activity = (engine.member_usage(member_ids, params.bucket_minutes) if member_ids
                 else pd.DataFrame(columns=ACTIVITY_COLUMNS))
-    activity["cluster"] = activity["account_id"].map(cluster_of)
+    activity["cluster"] = map_values(activity["account_id"], cluster_of)
     return Clustered(acc, use, activity, links, identifiers, degrees, base, len(accounts))
 
 
