@@ -99,3 +99,22 @@ def test_hours_met_by_chance_score_nothing():
     longer = {0: list(range(12)), 1: list(range(12)), 2: list(range(100, 112))}
     frame = pd.DataFrame([(i, h) for i, hs in longer.items() for h in hs], columns=["idx", "hour"])
     assert timing_scores(frame, np.array([0]), np.array([1]), 1000)[1][0] > score[0]
+
+
+def test_strong_links_are_the_same_for_numbered_and_named_accounts(tmp_path):
+    # Engines number accounts; the rule must not depend on that (named ids sort another way).
+    signups, usage = _world(np.random.default_rng(11))
+    signups.to_csv(tmp_path / "signups.csv", index=False)
+    usage.to_csv(tmp_path / "usage.csv", index=False)
+    params = DetectionParams()
+    with open_engine("embedded", tmp_path / "s.duckdb") as eng:
+        ingest(eng, signups=str(tmp_path / "signups.csv"), usage=str(tmp_path / "usage.csv"))
+        ids = eng.accounts()["account_id"].to_numpy()
+        evidence, policy = pair_evidence(eng, params, len(ids))
+    numbered = strong_links(evidence, params, policy)
+    a, b = evidence["a"].to_numpy(np.int64), evidence["b"].to_numpy(np.int64)
+    named = strong_links(evidence.assign(a=ids[a], b=ids[b]), params, policy)
+    assert len(numbered) == 28
+    expected = numbered.assign(a=ids[numbered["a"].to_numpy(np.int64)], b=ids[numbered["b"].to_numpy(np.int64)])
+    pd.testing.assert_frame_equal(named.sort_values(["a", "b"], ignore_index=True),
+                                  expected.sort_values(["a", "b"], ignore_index=True), check_dtype=False)
