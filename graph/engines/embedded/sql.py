@@ -31,7 +31,8 @@ SCHEMA = "\n".join(_create(table) for table in TABLES)
 
 # Every account-identifier link the graph uses: signup identifiers plus two kinds derived
 # from usage (request IPs and prompt fingerprints). Accounts are numbered by their
-# position in account-id order, so the big pair tables hold integers, not strings.
+# position in account-id order, so the big pair tables hold integers, not strings; each
+# value's number of accounts is counted once, for every question that needs it.
 LINKS = """
 CREATE OR REPLACE TEMP TABLE account_index AS
 SELECT account_id, CAST(row_number() OVER (ORDER BY account_id) - 1 AS INTEGER) AS idx FROM accounts;
@@ -41,23 +42,21 @@ SELECT DISTINCT x.idx, l.kind, l.value FROM (
     UNION ALL SELECT account_id, 'request_ip', ip FROM usage WHERE ip IS NOT NULL
     UNION ALL SELECT account_id, 'prompt', prompt_fingerprint FROM usage WHERE prompt_fingerprint IS NOT NULL
 ) l JOIN account_index x USING (account_id);
+CREATE OR REPLACE TEMP TABLE value_degree AS
+SELECT kind, value, count(*) AS n FROM links GROUP BY kind, value;
 """
 
 DEGREES = """
-SELECT kind, value, count(*) AS accounts FROM links GROUP BY kind, value
-HAVING count(*) >= ? ORDER BY accounts DESC, kind, value
+SELECT kind, value, n AS accounts FROM value_degree WHERE n >= ? ORDER BY accounts DESC, kind, value
 """
 
 DEGREE_HISTOGRAM = """
-SELECT kind, accounts, count(*) AS "values"
-FROM (SELECT kind, value, count(*) AS accounts FROM links GROUP BY kind, value)
-GROUP BY kind, accounts ORDER BY kind, accounts
+SELECT kind, n AS accounts, count(*) AS "values" FROM value_degree GROUP BY kind, n ORDER BY kind, accounts
 """
 
 VALUE_DEGREES = """
-SELECT w.kind, w.value, count(l.idx) AS accounts
-FROM wanted_values w LEFT JOIN links l ON l.kind = w.kind AND l.value = w.value
-GROUP BY ALL
+SELECT w.kind, w.value, coalesce(d.n, 0) AS accounts
+FROM wanted_values w LEFT JOIN value_degree d ON d.kind = w.kind AND d.value = w.value
 """
 
 # Values shared by at most `pair_cap` accounts link every pair of their accounts; values
@@ -69,7 +68,7 @@ GROUP BY ALL
 # `keep_score` returns the pair for the caller to look at further.
 PAIRS = """
 WITH deg AS (
-    SELECT kind, value, count(*) AS n FROM links GROUP BY kind, value HAVING n BETWEEN 2 AND $hub_cap
+    SELECT kind, value, n FROM value_degree WHERE n BETWEEN 2 AND $hub_cap
 ), l AS (
     SELECT l.idx, l.kind, l.value, d.n,
            greatest(ln($total / d.n) / ln($total / 2), 0) * kw.weight AS score, kw.family, kw.alone,
