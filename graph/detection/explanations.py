@@ -24,8 +24,8 @@ import pandas as pd
 
 from ..engines import rarity
 from .coregistration import crowd_runs
-from .features import FEATURES, Baselines
-from .frames import map_values, runs_of
+from .features import FEATURES, Baselines, in_crowded_windows
+from .frames import is_in, runs_of
 from .identity import shared_values
 from .kinds import kind_info
 from .params import DetectionParams
@@ -175,15 +175,6 @@ def _own_shares(ids: pd.DataFrame, shared: pd.DataFrame) -> pd.Series:
     return runs_of(held["account_id"].to_numpy(), held["text"].to_numpy(object))
 
 
-def _in_crowded_windows(activity: pd.DataFrame, sizes: pd.Series) -> set:
-    """Members that sent requests in a window where at least max(3, 10%) of their cluster did."""
-    if activity.empty:
-        return set()
-    crowd = np.maximum(3, np.ceil(0.1 * map_values(activity["cluster"], sizes)))
-    in_bucket = activity.groupby(["cluster", "bucket"])["account_id"].transform("nunique")
-    return set(activity.loc[in_bucket >= crowd, "account_id"].unique().tolist())
-
-
 def _pool_partners(links: pd.DataFrame, ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Per account: how many members it is linked to by pool co-activity, and the most hours in step with one."""
     if links.empty:
@@ -212,7 +203,9 @@ def member_evidence(found: Clustered, clusters: pd.DataFrame, own_shares: pd.Ser
     ratio = (usage["output_tokens"] / usage["input_tokens"].clip(lower=1)).reindex(acc["account_id"]).to_numpy()
     heavy = (ratio >= 2 * base.output_ratio) if base.output_ratio > 0 else np.zeros(len(acc), bool)
     heavy = np.nan_to_num(heavy, nan=0).astype(bool)
-    in_sync = acc["account_id"].isin(_in_crowded_windows(found.activity, clusters["size"])).to_numpy()
+    crowded = (found.activity.loc[in_crowded_windows(found.activity, clusters["size"]), "account_id"]
+               if len(found.activity) else [])
+    in_sync = is_in(acc["account_id"], crowded)
     link_count = pd.concat([found.links["a"], found.links["b"]]).value_counts()
     strong = acc["account_id"].map(link_count).fillna(0).astype(int).to_numpy()
     pooled = _pool_partners(found.links, acc["account_id"])

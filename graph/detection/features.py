@@ -247,8 +247,8 @@ def _templates_and_synchrony(out: pd.DataFrame, activity: pd.DataFrame, base: Ba
     n = out["size"]
     total = activity.groupby("cluster")["requests"].sum().reindex(out.index, fill_value=0)
     # Grouped on integer codes: the string columns hold millions of rows.
-    codes = pd.DataFrame({c: pd.factorize(activity[c])[0] for c in ("cluster", "prompt_fingerprint", "account_id",
-                                                                      "bucket")}, index=activity.index)
+    codes = pd.DataFrame({c: pd.factorize(activity[c])[0] for c in ("cluster", "prompt_fingerprint", "account_id")},
+                         index=activity.index)
     fp_members = codes.groupby(["cluster", "prompt_fingerprint"])["account_id"].transform("nunique")
     fp_members = fp_members.where(codes["prompt_fingerprint"] >= 0)
     fp_all = map_values(activity["prompt_fingerprint"], base.prompt_accounts).fillna(0)
@@ -261,10 +261,15 @@ def _templates_and_synchrony(out: pd.DataFrame, activity: pd.DataFrame, base: Ba
     out["template_limit"] = np.maximum(rare_template_accounts, 5 * n)
     out["template_exclusive"] = (activity["requests"].where(rare, 0).groupby(activity["cluster"]).sum()
                                  .reindex(out.index, fill_value=0) / total.clip(lower=1))
-    crowd = np.maximum(3, np.ceil(0.1 * size))
-    in_bucket = codes.groupby(["cluster", "bucket"])["account_id"].transform("nunique")
-    out["synchrony"] = (activity["requests"].where(in_bucket >= crowd, 0).groupby(activity["cluster"]).sum()
-                        .reindex(out.index, fill_value=0) / total.clip(lower=1))
+    out["synchrony"] = (activity["requests"].where(in_crowded_windows(activity, n), 0).groupby(activity["cluster"])
+                        .sum().reindex(out.index, fill_value=0) / total.clip(lower=1))
+
+
+def in_crowded_windows(activity: pd.DataFrame, sizes: pd.Series) -> np.ndarray:
+    """Per activity row: whether at least max(3, 10%) of its cluster (``sizes``) sent requests in its window."""
+    codes = pd.DataFrame({c: pd.factorize(activity[c])[0] for c in ("cluster", "bucket", "account_id")})
+    in_bucket = codes.groupby(["cluster", "bucket"])["account_id"].transform("nunique").to_numpy()
+    return in_bucket >= np.maximum(3, np.ceil(0.1 * map_values(activity["cluster"], sizes).to_numpy(dtype=float)))
 
 
 def _rare_client(out: pd.DataFrame, members: pd.DataFrame, base: Baselines, max_accounts: int) -> None:

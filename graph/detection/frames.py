@@ -18,9 +18,7 @@ def is_in(column: pd.Series, wanted) -> np.ndarray:
     values = wanted if isinstance(wanted, (pd.Series, pd.Index, np.ndarray)) else list(wanted)
     try:
         col = pa.array(column, from_pandas=True)
-        if pa.types.is_large_string(col.type):
-            col = col.cast(pa.string())
-        if not (pa.types.is_string(col.type) or pa.types.is_integer(col.type)):
+        if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type) or pa.types.is_integer(col.type)):
             raise TypeError(col.type)
         value_set = pa.array(values, from_pandas=True)
         if len(value_set) and value_set.type != col.type:
@@ -41,6 +39,15 @@ def runs_of(keys: np.ndarray, values: np.ndarray) -> pd.Series:
     """Sorted keys and their values -> one list of values per key, in order (a fast ``groupby(...).agg(list)``)."""
     if not len(keys):
         return pd.Series(dtype=object)
-    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    starts = np.flatnonzero(run_starts(keys))
     ends = np.r_[starts[1:], len(keys)]
     return pd.Series([values[s:e].tolist() for s, e in zip(starts, ends)], index=keys[starts])
+
+
+def run_starts(*columns: np.ndarray) -> np.ndarray:
+    """True where sorted rows begin a new value of these columns."""
+    change = np.zeros(len(columns[0]), dtype=bool)
+    change[:1] = True
+    for col in columns:
+        change[1:] |= col[1:] != col[:-1]
+    return change

@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..engines import Engine, LinkPolicy
 from .coregistration import RUN_COLUMNS, coregistration_evidence
+from .frames import run_starts
 from .kinds import BEHAVIOUR, NETWORK, kind_table
 from .params import DetectionParams
 from .pools import pool_evidence, pool_pairs
@@ -127,9 +128,9 @@ class _Grouped:
         self.score = evidence["score"].to_numpy(np.float64)[order]
         self.similarity = evidence["similarity"].to_numpy(np.float64)[order]
         self.shared = evidence["shared"].to_numpy(np.float64)[order]
-        new_pair = _changes(self.a, self.b)
+        new_pair = run_starts(self.a, self.b)
         self.pair_start, self.row_pair = np.flatnonzero(new_pair), np.cumsum(new_pair) - 1
-        self.fam_start = np.flatnonzero(new_pair | _changes(self.family))
+        self.fam_start = np.flatnonzero(new_pair | run_starts(self.family))
         self.fam_score = np.add.reduceat(self.score, self.fam_start) if len(self.score) else self.score
         self.fam_pair = self.row_pair[self.fam_start]
 
@@ -139,18 +140,8 @@ class _Grouped:
 
 
 def _pair_key(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """One sortable key per (a, b): both account numbers packed in an integer (fast to sort), else a's and b's order."""
+    """One sortable key per (a, b): both account numbers (else their ranks) packed in one integer."""
     if a.dtype.kind in "iu" and b.dtype.kind in "iu" and (len(a) == 0 or (min(a.min(), b.min()) >= 0
                                                                            and max(a.max(), b.max()) < 2**31)):
         return (a.astype(np.int64) << 32) | b.astype(np.int64)
-    return np.unique(np.stack([pd.factorize(a, sort=True)[0], pd.factorize(b, sort=True)[0]], axis=1), axis=0,
-                     return_inverse=True)[1].ravel()
-
-
-def _changes(*columns: np.ndarray) -> np.ndarray:
-    """True where sorted rows begin a new value of these columns."""
-    change = np.zeros(len(columns[0]), dtype=bool)
-    change[:1] = True
-    for col in columns:
-        change[1:] |= col[1:] != col[:-1]
-    return change
+    return (pd.factorize(a, sort=True)[0].astype(np.int64) << 32) | pd.factorize(b, sort=True)[0].astype(np.int64)
