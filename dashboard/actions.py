@@ -15,14 +15,18 @@ from __future__ import annotations
 import logging
 
 import streamlit as st
-
 from ringwatch.graph.casework import batches, decisions
-from ringwatch.graph.casework.exports import audited_csv, ban_selection, bans_table, record_export
+from ringwatch.graph.casework.exports import (
+    audited_csv,
+    ban_selection,
+    bans_table,
+    record_export,
+)
 from ringwatch.graph.engines import EngineError, open_engine
-from ringwatch.graph.reports import views
-from ringwatch.settings import SETTINGS
+from ringwatch.graph.reports import review, views
 
 from .identity import Identity
+from .plain import plain
 
 log = logging.getLogger(__name__)
 
@@ -34,18 +38,18 @@ def _write(key, func, *args, **kwargs):
     return result
 
 
-def decide(key, who: Identity, target: str, verdict: str, note: str) -> dict:
-    """Record a decision on a ring or account id."""
+def decide(key, who: Identity, target: str, verdict: str, note: str, lift_bans: bool = False) -> dict:
+    """Record a decision on a ring or account id (a false positive may also lift the bans in force)."""
     analyst = who.require("a decision")
-    row = _write(key, decisions.decide, target, verdict, analyst, note)
+    row = _write(key, decisions.decide, target, verdict, analyst, note, lift_bans=lift_bans)
     log.info("%s marked %s %s (audit entry %s)", analyst, target, verdict, row["audit_seq"])
     return row
 
 
 def propose(key, who: Identity, rings: tuple[str, ...], min_score: float | None) -> dict:
-    """Freeze a ban-list selection as a batch (four-eyes above the configured size)."""
+    """Freeze a ban-list selection as a batch (four-eyes above the store's size); accounts banned already left out."""
     analyst = who.require("a ban proposal")
-    return _write(key, batches.propose, analyst, rings, min_score, None, SETTINGS["approval_above"].integer())
+    return _write(key, batches.propose, analyst, rings, min_score, None)
 
 
 def approve(key, who: Identity, batch_id: str) -> dict:
@@ -65,6 +69,22 @@ def _table_download(key, who: Identity, build, what: str, selection: dict):
     def produce() -> bytes:
         with open_engine(key[0], key[1]) as engine:
             return audited_csv(engine, analyst, build(engine), what, selection, "dashboard download")[0]
+
+    return produce
+
+
+def review_download(key, who: Identity, since: str | None):
+    """A download callable for the weekly review report: records the export, then returns the HTML bytes."""
+    analyst = who.require("a download")
+
+    def produce() -> bytes:
+        with open_engine(key[0], key[1]) as engine:
+            rev = review.build_review(engine, since)
+            content = review.render_html(rev).encode("utf-8")
+            rows = sum(0 if frame is None else len(frame) for frame in rev.tables.values())
+            record_export(engine, analyst, content, rows, "dashboard download", selection={"since": str(rev.since)},
+                          what="review")
+        return content
 
     return produce
 
@@ -99,7 +119,7 @@ def attempt(func, *args, **kwargs):
         return func(*args, **kwargs)
     except (PermissionError, ValueError, EngineError) as exc:
         log.warning("action %s refused: %s", func.__name__, exc)
-        st.error(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        st.error(plain(str(exc).splitlines()[0]) if str(exc) else type(exc).__name__)
         return None
 
 
@@ -116,4 +136,4 @@ def show_flash() -> None:
     """Show (once) the message an action left."""
     message = st.session_state.pop(FLASH_KEY, None)
     if message:
-        st.success(message)
+        st.success(plain(message))

@@ -8,8 +8,8 @@ from __future__ import annotations
 import logging
 
 import streamlit as st
-
 from ringwatch.dashboard import identity
+from ringwatch.dashboard.plain import plain
 from ringwatch.graph.engines import EngineError
 from ringwatch.ingest.errors import ContractError
 
@@ -45,4 +45,4 @@ try:
 except EXPECTED_ERRORS as exc:
     log.warning("page %s failed: %s", page.title, exc)
     message = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
-    st.error(f"{page.title}: {message.splitlines()[0] if message else type(exc).__name__}")
+    st.error(f"{page.title}: {plain(message.splitlines()[0]) if message else type(exc).__name__}")

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
-
+from ringwatch.graph.casework import policy
 from ringwatch.graph.engines import open_engine, require_store, store_version
 from ringwatch.graph.reports import case_views, review, views
+
 from ringwatch.settings import SETTINGS
 
 TTL = 600
@@ -153,9 +154,21 @@ def banned_now(key) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=TTL, max_entries=MANY, show_spinner=False)
+def bans_in_force(key, target: str) -> pd.DataFrame:
+    """The accounts of a ring, or the account, that approved batches keep banned now."""
+    return _call(key, case_views.bans_in_force, target)
+
+
+@st.cache_data(ttl=TTL, max_entries=MANY, show_spinner=False)
 def batch_rows(key, batch_id: str) -> pd.DataFrame:
     """The ban list frozen in a batch."""
     return _call(key, case_views.batch_rows, batch_id)
+
+
+@st.cache_data(ttl=TTL, max_entries=FEW, show_spinner=False)
+def store_policy(key) -> dict:
+    """The store's policies in force (the four-eyes size among them)."""
+    return _call(key, policy.current)
 
 
 @st.cache_data(ttl=TTL, max_entries=FEW, show_spinner=False)

@@ -24,6 +24,8 @@ import streamlit as st
 
 from ringwatch.settings import SETTINGS
 
+from .plain import plain
+
 NAME_KEY = "analyst_name"
 
 
@@ -107,7 +109,7 @@ def sidebar() -> Identity:
         if login_configured():
             who = current()
             if who.can_act:
-                st.caption(f"Signed in as **{who.analyst}**")
+                st.caption(f"Signed in as **{plain(who.analyst)}**")
                 st.button("Sign out", key="sign_out", on_click=st.logout)
             else:
                 st.caption("Not signed in: read only.")

@@ -2,10 +2,15 @@
 
 The app reads its store from the ``db`` and ``engine`` settings, which the launcher passes
 on through the environment, so a page never parses the command line.
+
+`ringwatch dashboard` becomes the Streamlit server (exec) rather than waiting on it as a
+child: whatever stops the command — Ctrl+C, a service manager's or `docker stop`'s SIGTERM,
+a SIGKILL — then stops the server itself, and no server is left holding the port and the store.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tomllib
@@ -13,6 +18,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from ringwatch.graph.engines import require_store
+
 from ringwatch.settings import child_environment
 
 APP = Path(__file__).with_name("app.py")
@@ -60,8 +66,19 @@ def server_command(db, engine_name: str, port: int, secrets=None) -> tuple[list[
 
 
 def serve(db, engine_name: str, port: int, secrets=None) -> int:
-    """Serve the dashboard until interrupted; returns the server's exit code (0 after Ctrl+C)."""
+    """Serve the dashboard until stopped, as this very process (see the module docstring).
+
+    Where a process cannot be replaced (Windows), the server runs as a child instead; then
+    this returns its exit code (0 after Ctrl+C).
+    """
     command, env = server_command(db, engine_name, port, secrets)
+    if os.name == "posix":
+        sys.stdout.flush()
+        sys.stderr.flush()
+        try:
+            os.execve(command[0], command, env)
+        except OSError as exc:
+            raise LaunchError(f"cannot start the dashboard server {command[0]}: {exc.strerror}") from exc
     try:
         return subprocess.call(command, env=env)
     except KeyboardInterrupt:

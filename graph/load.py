@@ -1,8 +1,10 @@
 """Load validated records from the ingest stage into an engine, idempotently.
 
 Signups are keyed by account id (the first stored version wins, later copies count as
-duplicates). Usage rows have no natural key, so a file whose content was loaded before is
-skipped as a whole and its rows are counted as duplicates; new files add to the store.
+duplicates). A usage row may carry a request_id: a row whose id is stored already is a
+duplicate. A file whose content was loaded before is skipped as a whole and its rows are
+counted as duplicates; new files add to the store. Usage rows without a request_id that
+overlap in time, per account, usage of another file are reported (``UsageSpans``).
 """
 
 from __future__ import annotations
@@ -13,13 +15,12 @@ from itertools import groupby
 from pathlib import Path
 
 import pandas as pd
-
 from ringwatch.ingest.identifiers import melt_identifiers
 from ringwatch.ingest.normalise import is_free_email_domain
-from ringwatch.ingest.reader import IngestSummary, read_records
+from ringwatch.ingest.reader import IngestSummary, UsageSpans, read_records
 
-from .engines import Engine
 from .casework.exports import write_csv
+from .engines import Engine
 
 log = logging.getLogger(__name__)
 
@@ -53,16 +54,19 @@ def ingest(
 ) -> IngestSummary:
     """Read, validate and load the given paths; returns the run summary (counts add up).
 
-    Each input file is one unit of work: a file that fails midway leaves nothing behind.
-    Quarantined rows are kept in the store and, when ``quarantine_path`` is given, written
-    there as CSV (source, row, column, value, reason), replacing an earlier file.
+    Every file of every kind is opened and its columns checked before the first row of any
+    is stored. Each input file is one unit of work: a file that fails midway leaves nothing
+    behind. Quarantined rows are kept in the store and, when ``quarantine_path`` is given,
+    written as CSV (source, row, column, value, reason) to that path or, when a file is
+    there already (an earlier run's, kept), to the first free ``<name>-2.csv``,
+    ``<name>-3.csv``, ...; ``summary.quarantine_file`` names the file written, if any.
     """
     summary = IngestSummary()
     rejected: list[pd.DataFrame] = []
-    for kind, path in (("signups", signups), ("usage", usage), ("labels", labels)):
-        if path is None:
-            continue
-        batches = read_records(kind, path, extra_identifiers=extra_identifiers, chunk_rows=chunk_rows)
+    inputs = [(kind, read_records(kind, path, extra_identifiers=extra_identifiers, chunk_rows=chunk_rows))
+              for kind, path in (("signups", signups), ("usage", usage), ("labels", labels)) if path is not None]
+    spans = UsageSpans(lambda: _stored_spans(engine))
+    for kind, batches in inputs:
         # A file's batches come one after another, so grouping by source walks the files in turn.
         for source, file_batches in groupby(batches, key=lambda b: b.source):
             digest = file_digest(source)
@@ -76,6 +80,8 @@ def ingest(
                     engine.record_quarantine(batch.quarantine)
                     if len(batch.quarantine):
                         rejected.append(batch.quarantine)
+                    if kind == "usage":
+                        spans.add(batch.source, batch.rows)
                     result = _load(engine, kind, batch.rows, extra_identifiers)
                     summary.record_loaded(kind, batch.source, result.loaded, duplicates=result.duplicates)
                     rows += batch.rows_read
@@ -83,9 +89,17 @@ def ingest(
                         on_batch(batch)
                 engine.record_file(kind, digest, source, rows)
     summary.check()
-    if quarantine_path is not None:
-        _write_quarantine(rejected, quarantine_path)
+    summary.usage_overlaps, summary.overlapping_accounts = spans.overlaps()
+    if quarantine_path is not None and rejected:
+        summary.quarantine_file = str(_write_quarantine(rejected, quarantine_path))
     return summary
+
+
+def _stored_spans(engine: Engine) -> pd.DataFrame | None:
+    """Per account, the first and last usage the store holds (None when it holds none)."""
+    if not engine.counts()["usage_rows"]:
+        return None
+    return engine.usage_summary()[["account_id", "first_ts", "last_ts"]]
 
 
 def _count_seen(summary: IngestSummary, kind: str, batches, on_batch) -> None:
@@ -97,12 +111,22 @@ def _count_seen(summary: IngestSummary, kind: str, batches, on_batch) -> None:
             on_batch(batch)
 
 
-def _write_quarantine(frames: list[pd.DataFrame], path) -> None:
+def free_path(path) -> Path:
+    """``path`` if nothing is there, else the first free ``<stem>-2<suffix>``, ``<stem>-3<suffix>``, ..."""
     path = Path(path)
-    if not frames:
-        path.unlink(missing_ok=True)
-        return
+    number = 2
+    free = path
+    while free.exists():
+        free = path.with_name(f"{path.stem}-{number}{path.suffix}")
+        number += 1
+    return free
+
+
+def _write_quarantine(frames: list[pd.DataFrame], path) -> Path:
+    """Write this run's quarantined rows beside, never over, an earlier run's file; returns the path."""
+    path = free_path(path)
     write_csv(pd.concat(frames, ignore_index=True)[["source", "row", "column", "value", "reason"]], path)
+    return path
 
 
 def _load(engine: Engine, kind: str, rows: pd.DataFrame, extra_identifiers):

@@ -9,23 +9,27 @@
 
 Every file is opened and its columns checked when read_records is called, before any row
 is read, so a file that cannot be read or lacks a required column fails the run before
-anything loads. Duplicate account_ids (signups, labels) are detected within one call;
-the store detects duplicates of earlier runs.
+anything loads (a caller loading several kinds calls read_records for each before reading
+any). Duplicate account_ids (signups, labels) are detected within one call; the store
+detects duplicates of earlier runs, and of usage rows by their request_id. Usage rows
+without a request_id cannot be recognised when delivered twice, so ``UsageSpans`` reports
+accounts whose usage in one file overlaps in time their usage in another.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from .errors import ContractError, CountMismatchError
 from .identifiers import declared_columns
+from .raw import RawChunk, SourceFile
 from .schema import check_kind, describe_schema, required_columns
-from .sources import DEFAULT_CHUNK_ROWS, RawChunk, SourceFile, find_files, iter_chunks, open_source
+from .sources import DEFAULT_CHUNK_ROWS, find_files, iter_chunks, open_source
 from .validate import DuplicateTracker, check_extra_identifiers, validate_chunk
 
 log = logging.getLogger(__name__)
@@ -114,9 +118,17 @@ class SourceCounts:
 
 @dataclass
 class IngestSummary:
-    """Run accounting per kind and source: read == loaded + quarantined + duplicates."""
+    """Run accounting per kind and source: read == loaded + quarantined + duplicates.
+
+    ``usage_overlaps`` counts, per usage file, the accounts whose usage without request_id
+    overlaps in time their usage in another file (``UsageSpans``); ``quarantine_file`` is
+    the file this run's quarantined rows were written to, if any.
+    """
 
     counts: dict[tuple[str, str], SourceCounts] = field(default_factory=dict)
+    usage_overlaps: dict[str, int] = field(default_factory=dict)
+    overlapping_accounts: int = 0
+    quarantine_file: str | None = None
 
     def _entry(self, kind: str, source: str) -> SourceCounts:
         return self.counts.setdefault((kind, source), SourceCounts())
@@ -186,3 +198,59 @@ class IngestSummary:
             }
             for (kind, source), c in self.counts.items()
         ]
+
+
+STORED = "(stored before this run)"
+
+
+class UsageSpans:
+    """When each account was active in each usage file, to find files that overlap in time.
+
+    Usage rows without a request_id that arrive twice (a re-exported day, the same rows
+    shuffled or compressed) would be counted twice; they cannot be told from new rows, but
+    an account active over the same hours in two files is a sign of it. ``stored`` gives the
+    store's usage span per account (account_id, first_ts, last_ts) or None; it is asked
+    once, before this run's first usage row without a request_id is loaded.
+    """
+
+    def __init__(self, stored: Callable[[], pd.DataFrame | None]):
+        self._stored, self._before = stored, None
+        self._asked = False
+        self._spans: list[pd.DataFrame] = []
+
+    def add(self, source: str, rows: pd.DataFrame) -> None:
+        """Note the span of these normalised usage rows (call before they are stored)."""
+        if "request_id" in rows:
+            rows = rows[rows["request_id"].isna()]
+        if rows.empty:
+            return
+        if not self._asked:
+            self._before, self._asked = self._stored(), True
+        span = rows.groupby("account_id", sort=False)["ts"].agg(["min", "max"])
+        self._spans.append(pd.DataFrame({"source": source, "account_id": span.index.to_numpy(),
+                                         "first": span["min"].to_numpy(), "last": span["max"].to_numpy()}))
+
+    def overlaps(self) -> tuple[dict[str, int], int]:
+        """Per file, the accounts whose span there overlaps their span in another file or in the
+        store before this run; and how many accounts that is in all."""
+        if not self._spans:
+            return {}, 0
+        spans = pd.concat(self._spans, ignore_index=True).groupby(["source", "account_id"], sort=False) \
+            .agg(first=("first", "min"), last=("last", "max")).reset_index()
+        if self._before is not None and len(self._before):
+            before = self._before.rename(columns={"first_ts": "first", "last_ts": "last"})
+            before = before.loc[before["account_id"].isin(spans["account_id"]), ["account_id", "first", "last"]]
+            spans = pd.concat([spans, before.assign(source=STORED)], ignore_index=True)
+        if spans["source"].nunique() < 2:
+            return {}, 0
+        spans = spans.astype({"first": "datetime64[us]", "last": "datetime64[us]"})
+        spans = spans.sort_values(["account_id", "first", "last"], kind="stable").reset_index(drop=True)
+        account = spans.groupby("account_id", sort=False)
+        # Sorted by start, a span overlaps an earlier one when it starts before the latest
+        # end so far, and a later one when the next span starts before it ends.
+        latest_end = account["last"].cummax().groupby(spans["account_id"], sort=False).shift()
+        next_start = account["first"].shift(-1)
+        hit = ((spans["first"] <= latest_end) | (next_start <= spans["last"])).to_numpy() \
+            & (spans["source"] != STORED).to_numpy()
+        per_file = spans.loc[hit].groupby("source", sort=False).size()
+        return {str(k): int(v) for k, v in per_file.items()}, int(spans.loc[hit, "account_id"].nunique())

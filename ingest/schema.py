@@ -43,6 +43,8 @@ USAGE = (
     Column("output_tokens", False, "integer", "output token count (default 0)"),
     Column("requests", False, "integer", "number of requests the row stands for (default 1)"),
     Column("user_agent", False, "string", "client/SDK string"),
+    Column("request_id", False, "string", "unique id of the request or bucket; a row whose id "
+           "was loaded before is a duplicate (re-delivered logs)"),
 )
 
 LABELS = (
@@ -65,7 +67,7 @@ SIGNUPS_OUTPUT = (
 )
 USAGE_OUTPUT = (
     "account_id", "ts", "ip", "model", "prompt_fingerprint",
-    "input_tokens", "output_tokens", "requests", "user_agent",
+    "input_tokens", "output_tokens", "requests", "user_agent", "request_id",
 )
 LABELS_OUTPUT = ("account_id", "label", "ring_id", "attributes")
 

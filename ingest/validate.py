@@ -1,11 +1,12 @@
 """Validation: a raw chunk becomes normalised good rows plus quarantine rows.
 
-A row is quarantined when it breaks the contract: missing or placeholder account_id,
-unparseable or absurd timestamp, non-integer/negative/absurd counts, label other than
-fraud/legit. Each quarantined row appears once, with the first failing check in column
-order. A bad *optional* identifier never quarantines its row: the value is nulled (so it
-never links accounts) and counted in `identifiers_rejected` under its column. A phone that
-cannot be validated is kept as its digits and counted in `identifiers_unvalidated`.
+A row is quarantined when it breaks the contract: a value in any column holding bytes that
+are not UTF-8 or a control character, missing or placeholder account_id, unparseable or
+absurd timestamp, non-integer/negative/absurd counts, label other than fraud/legit. Each
+quarantined row appears once, with the first failing check in column order. A bad
+*optional* identifier never quarantines its row: the value is nulled (so it never links
+accounts) and counted in `identifiers_rejected` under its column. A phone that cannot be
+validated is kept as its digits and counted in `identifiers_unvalidated`.
 
 Timestamps are stored as UTC, timezone-naive `datetime64[us]`: a zone-less input is read
 as UTC, a zoned one converted to UTC.
@@ -32,6 +33,7 @@ from .normalise_columns import (
     normalise_phone_series_checked,
     normalise_text_id_series,
 )
+from .raw import RawChunk, bad_text, bad_text_reason, shown_text
 from .schema import (
     DATA_CONTRACT,
     EARLIEST_TIMESTAMP,
@@ -41,12 +43,9 @@ from .schema import (
     QUARANTINE_COLUMNS,
     describe_schema,
 )
-from .sources import RawChunk
 
-# Longest raw value copied into a quarantine file; enough to recognise it.
-MAX_QUARANTINE_VALUE = 200
 _SIGNUP_TEXT_IDS = ("device_id", "user_agent", "payment_id", "org_id")
-_USAGE_TEXT_IDS = ("model", "prompt_fingerprint", "user_agent")
+_USAGE_TEXT_IDS = ("model", "prompt_fingerprint", "user_agent", "request_id")
 _COUNT_LIMITS = {"input_tokens": (0, MAX_TOKENS_PER_ROW),
                  "output_tokens": (0, MAX_TOKENS_PER_ROW),
                  "requests": (1, MAX_REQUESTS_PER_ROW)}  # (default, maximum)
@@ -129,6 +128,12 @@ class _Problems:
         self.column[mask] = column
         self.bad |= mask
 
+    def flag_rows(self, at: np.ndarray, column: str, reasons: list[str]) -> None:
+        """Record a reason of its own for each row at these positions (rows with no earlier problem)."""
+        self.reason[at] = np.asarray(reasons, dtype=object).reshape(-1)
+        self.column[at] = column
+        self.bad[at] = True
+
     def quarantine(self, source: str, rows: np.ndarray) -> pd.DataFrame:
         """Quarantine rows for every flagged row."""
         idx = np.flatnonzero(self.bad)
@@ -144,7 +149,21 @@ class _Problems:
 def _quarantine_value(value: object) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
         return ""
-    return str(value)[:MAX_QUARANTINE_VALUE]
+    return shown_text(str(value))
+
+
+def _check_text(problems: _Problems, rows: np.ndarray) -> None:
+    """Quarantine rows holding a control character or bytes that are not UTF-8, in any column.
+
+    A vectorised scan of each column's bytes finds the columns worth a regular expression;
+    only the rows it matches are looked at one by one, to say what is wrong.
+    """
+    for column in problems.frame.columns:
+        values = problems.frame[column]
+        if pd.api.types.is_string_dtype(values) or values.dtype == object:
+            values = values.astype("str")
+            at = np.flatnonzero(bad_text(values) & ~problems.bad)
+            problems.flag_rows(at, column, [bad_text_reason(column, values.iat[i], int(rows[i])) for i in at])
 
 
 def _quarantine_frame(source: str, rows, columns, values, reasons) -> pd.DataFrame:
@@ -273,6 +292,7 @@ def validate_chunk(kind: str, chunk: RawChunk, *, extra_identifiers: tuple[str, 
     def cache(column: str) -> dict | None:
         return None if caches is None else caches.setdefault(column, {})
 
+    _check_text(problems, chunk.rows)
     checked = _check_required(kind, frame, problems, now, cache)
     good = ~problems.bad
     quarantine = problems.quarantine(chunk.source, chunk.rows)

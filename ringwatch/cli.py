@@ -2,28 +2,36 @@
 
 from __future__ import annotations
 
-import getpass
 import json
 import logging
-from pathlib import Path
 
 import click
 
 from ringwatch.dashboard.launch import serve
+from ringwatch.files import write_file
 from ringwatch.graph.casework import exports
 from ringwatch.graph.demo.pipeline import ingest_files, run_demo
 from ringwatch.graph.detection.params import DetectionParams
 from ringwatch.graph.detection.pipeline import detect as run_detect
 from ringwatch.graph.detection.training import cross_validated, load_model
-from ringwatch.graph.engines import open_engine
 from ringwatch.graph.reports.evaluation import evaluate_against
 from ringwatch.graph.reports.review import build_review, render_html
 from ringwatch.scenarios.generate import generate as run_generate
 
 from .commands import casework, training
-from .commands.common import clear_errors, echo_table, progress, selection_options, shown, store_options
+from .commands.common import (
+    clear_errors,
+    echo_table,
+    open_store,
+    progress,
+    require_analyst,
+    selection_options,
+    shown,
+    store_options,
+)
 from .commands.training import echo_counts, echo_cv
 from .settings import SETTINGS
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", is_flag=True, help="Log progress details.")
@@ -45,7 +53,8 @@ def main(verbose: bool) -> None:
                    "CLASS is its sharing class: personal, household (default), organisational, network, "
                    "client or behavioural.")
 @click.option("--quarantine", type=click.Path(dir_okay=False), default=None,
-              help="Where to write rejected rows (default: <db>.quarantine.csv).")
+              help="Where to write this run's rejected rows (default: <db>.quarantine-<UTC time>.csv); "
+                   "an earlier run's file there is kept and this run's goes beside it.")
 @store_options
 @clear_errors
 def ingest(signups, usage, labels, identifiers, quarantine, db, engine_name):
@@ -57,12 +66,18 @@ def ingest(signups, usage, labels, identifiers, quarantine, db, engine_name):
     """
     if not (signups or usage or labels):
         raise click.UsageError("give at least one of --signups, --usage, --labels")
-    quarantine = quarantine or f"{db}.quarantine.csv"
     summary, counts = ingest_files(engine_name, db, signups=signups, usage=usage, labels=labels,
                                    identifiers=identifiers, quarantine=quarantine, on_rows=progress().rows)
     echo_table(summary.as_rows())
-    if Path(quarantine).exists():
-        click.echo(f"quarantined rows written to {quarantine}")
+    if summary.quarantine_file:
+        click.echo(f"quarantined rows written to {summary.quarantine_file}")
+    else:
+        click.echo("no rows quarantined by this run (no quarantine file written)")
+    if summary.overlapping_accounts:
+        files = ", ".join(f"{source} {n:,}" for source, n in summary.usage_overlaps.items())
+        click.echo(f"warning: {summary.overlapping_accounts:,} accounts have usage in overlapping time ranges in "
+                   f"more than one file ({files}); rows delivered twice are counted twice unless they carry a "
+                   "request_id")
     click.echo("store now holds: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
 
 
@@ -82,7 +97,7 @@ def detect(seed, hub_cap, ring_threshold, model_name, db, engine_name):
     Example: ringwatch detect --seed 7 --model prior
     """
     params = DetectionParams(seed=seed, hub_cap=hub_cap, ring_threshold=ring_threshold)
-    with open_engine(engine_name, db) as engine:
+    with open_store(engine_name, db) as engine:
         model = load_model(engine, model_name)
         summary = run_detect(engine, params, progress=progress().step, model=model)
     echo_table([summary.__dict__])
@@ -103,7 +118,7 @@ def _table_export(name: str, build, help_text: str) -> None:
     @store_options
     @clear_errors
     def command(out, db, engine_name):
-        with open_engine(engine_name, db) as engine:
+        with open_store(engine_name, db) as engine:
             n = exports.write_csv(build(engine), out)
         click.echo(f"wrote {n:,} rows to {out}")
 
@@ -117,8 +132,8 @@ _table_export("rings", exports.rings_table, "One row per ring: ring_id, size, ri
 @export.command(name="bans")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="CSV file to write.")
 @selection_options
-@click.option("--analyst", default=SETTINGS["analyst"].value, show_default=shown("analyst", "else your login"),
-              help="Who is exporting (recorded in the audit log).")
+@click.option("--analyst", default=SETTINGS["analyst"].value, show_default=shown("analyst"),
+              help="Who is exporting (recorded in the audit log); required, as for every analyst action.")
 @store_options
 @clear_errors
 def export_bans(out, ring, min_score, max_score, analyst, db, engine_name):
@@ -128,8 +143,8 @@ def export_bans(out, ring, min_score, max_score, analyst, db, engine_name):
 
     Example: ringwatch export bans --out bans.csv --min-score 0.8
     """
-    with open_engine(engine_name, db) as engine:
-        row = exports.export_bans(engine, analyst or getpass.getuser(), out, ring, min_score, max_score)
+    with open_store(engine_name, db) as engine:
+        row = exports.export_bans(engine, require_analyst(analyst), out, ring, min_score, max_score)
     click.echo(f"wrote {row['rows']:,} rows to {out} (sha256 {row['content_hash']}, audit entry {row['audit_seq']})")
 
 
@@ -151,7 +166,7 @@ def evaluate(labels, folds, as_json, db, engine_name):
     """
     if bool(labels) == bool(folds):
         raise click.UsageError("give either --labels PATH or --cv K")
-    with open_engine(engine_name, db) as engine:
+    with open_store(engine_name, db) as engine:
         metrics = evaluate_against(engine, labels) if labels else cross_validated(engine, folds)
     if folds and not as_json:
         echo_counts(metrics["counts"], metrics["run"])
@@ -259,9 +274,9 @@ def review(since, out, db, engine_name):
 
     Example: ringwatch review --since 2026-11-16 --out report.html
     """
-    with open_engine(engine_name, db) as engine:
+    with open_store(engine_name, db) as engine:
         data = build_review(engine, since)
-    Path(out).write_text(render_html(data), encoding="utf-8")
+    write_file(out, render_html(data).encode("utf-8"))
     click.echo(", ".join(f"{k} {v}" for k, v in data.counts.items()))
     click.echo(f"wrote {out}")
 

@@ -48,8 +48,11 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("model", "latest", "RINGWATCH_MODEL",
             "Ring score weights detection uses: latest (the latest trained model, else the priors), prior, "
             "or a model version such as m2."),
-    Setting("approval_above", "50", "RINGWATCH_APPROVAL_ABOVE",
-            "Batches of more accounts need approval by a second analyst (four-eyes)."),
+    Setting("audit_key", "", "RINGWATCH_AUDIT_KEY",
+            "Seals new audit entries with HMAC-SHA256 under this key (and verifies them); never logged or shown.",
+            secret=True),
+    Setting("lock_wait", "30", "RINGWATCH_LOCK_WAIT",
+            "Embedded engine: seconds a command waits for a store another process holds open (--wait)."),
     Setting("memory_limit", "3GB", "RINGWATCH_MEMORY_LIMIT",
             "Embedded engine: DuckDB's memory limit; larger joins spill to disk."),
     Setting("neo4j_uri", "bolt://localhost:7687", "NEO4J_URI", "Neo4j engine: the server."),
@@ -61,6 +64,11 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("neo4j_stale_minutes", "60", "RINGWATCH_NEO4J_STALE_MINUTES",
             "Neo4j engine: graph projections of ours older than this are left-overs of a crashed run and dropped."),
 )}
+
+
+def override(name: str, value) -> None:
+    """Set a setting for the rest of this process (a command-line option that every store opened must follow)."""
+    os.environ[SETTINGS[name].env] = str(value)
 
 
 def child_environment(**values: str) -> dict[str, str]:

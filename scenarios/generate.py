@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import gzip
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +26,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+
+from ringwatch.files import replacing
 
 from . import population_model as pm
 from .populations import build_population
@@ -87,6 +91,17 @@ class _Writer:
         for handle in (self._pq, self._csv, self._gz, self._raw):
             if handle is not None:
                 handle.close()
+
+
+@contextmanager
+def _writing(path: Path, fmt: str) -> Iterator[_Writer]:
+    """A ``_Writer`` whose file replaces ``path`` only when the block completes (``replacing``)."""
+    with replacing(path) as temp:
+        writer = _Writer(temp, fmt)
+        try:
+            yield writer
+        finally:
+            writer.close()
 
 
 def _iso(seconds: pa.Array) -> pa.Array:
@@ -184,8 +199,7 @@ def generate(out_dir, *, accounts: int = 10_000, seed: int = 0, days: int = 14,
         raise ValueError(f"fmt must be one of {sorted(FORMATS)}, not {fmt!r}")
     if days < 1:
         raise ValueError("days must be at least 1")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = Path(out_dir)  # made by the first file written into it
     ext = FORMATS[fmt]
     as_text = fmt != "parquet" or dirty_rows
     rng = np.random.default_rng([seed, 53])
@@ -196,19 +210,16 @@ def generate(out_dir, *, accounts: int = 10_000, seed: int = 0, days: int = 14,
 
     paths = {kind: out / f"{kind}{ext}" for kind in ("signups", "usage", "labels")}
     signups, dirty_signups = _signups_table(tables, pop, as_text, dirty_rows, rng)
-    writer = _Writer(paths["signups"], fmt)
-    writer.write(signups)
-    writer.close()
+    with _writing(paths["signups"], fmt) as writer:
+        writer.write(signups)
 
     labels = tables.labels.take(pa.array(np.argsort(tables.id_numbers)))
-    writer = _Writer(paths["labels"], fmt)
-    writer.write(labels)
-    writer.close()
+    with _writing(paths["labels"], fmt) as writer:
+        writer.write(labels)
 
     model = TrafficModel(pop, tables, seed, days, requests_per_account)
     usage_rows = usage_requests = dirty_usage = 0
-    writer = _Writer(paths["usage"], fmt)
-    try:
+    with _writing(paths["usage"], fmt) as writer:
         for d, day in enumerate(model.days_iter()):
             usage_rows += len(day)
             usage_requests += int(pc.sum(day["requests"]).as_py() or 0)
@@ -219,8 +230,6 @@ def generate(out_dir, *, accounts: int = 10_000, seed: int = 0, days: int = 14,
                 day = _insert_rows(day, bad, rng)
             writer.write(day)
             log.info("usage day %d/%d: %d rows", d + 1, days, len(day))
-    finally:
-        writer.close()
 
     fraud = int(np.isin(pop.cols["scenario"], pm.FRAUD_KINDS).sum())
     return GeneratedFiles(

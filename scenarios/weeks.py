@@ -42,6 +42,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ringwatch.files import replacing
+
 from .generate import generate
 from .population_model import DAY, END
 
@@ -227,14 +229,13 @@ def generate_weeks(out_dir, *, weeks: int, accounts: int = 20_000, seed: int = 0
     result = []
     for k in range(weeks):
         folder = out / f"week_{k + 1:02d}"
-        folder.mkdir(parents=True, exist_ok=True)
         paths = {name: folder / f"{name}.parquet" for name in ("signups", "usage", "labels")}
         new_signups = signups[signups["week"] == k].drop(columns="week")
         new_labels = labels[labels["week"] == k].drop(columns="week")
         week_usage = usage[keep & (usage_week == k)]
-        new_signups.to_parquet(paths["signups"], index=False)
-        new_labels.to_parquet(paths["labels"], index=False)
-        week_usage.to_parquet(paths["usage"], index=False)
+        for frame, path in ((new_signups, paths["signups"]), (new_labels, paths["labels"]), (week_usage, paths["usage"])):
+            with replacing(path) as temp:
+                frame.to_parquet(temp, index=False)
         start = window_start + k * pd.Timedelta(seconds=WEEK)
         result.append(WeekFiles(week=k + 1, start=start, end=start + pd.Timedelta(seconds=WEEK), **paths,
                                 accounts=len(new_signups), fraud_accounts=int((new_labels["label"] == "fraud").sum()),

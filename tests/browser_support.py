@@ -49,18 +49,8 @@ def serve_dashboard(db: Path, folder: Path, *args: str, port: int | None = None,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                             env={**os.environ, **(env or {})})
     url = f"http://localhost:{port}"
-    deadline = time.monotonic() + 60
     try:
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("ringwatch dashboard did not start:\n" + log_path.read_text())
-            time.sleep(0.3)
+        wait_until_serving(proc, port, log_path)
         yield url
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -142,3 +132,18 @@ def choose(page, key: str, text: str) -> float:
     picked = time.perf_counter()
     option.click()
     return picked
+
+
+def wait_until_serving(proc, port: int, log_path, timeout: float = 60) -> None:
+    """Wait for ``ringwatch dashboard`` on ``port`` to answer its health check; fail with its log if it stops."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://localhost:{port}/_stcore/health", timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            pytest.fail("ringwatch dashboard did not start:\n" + log_path.read_text())
+        time.sleep(0.3)

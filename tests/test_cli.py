@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from ringwatch.cli import main
+from ringwatch.graph.engines import open_engine
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 
@@ -70,7 +71,8 @@ def test_ingest_twice_changes_nothing(detected):
 def test_exports_follow_the_contract_and_reasons_are_never_empty(detected, tmp_path):
     db, _, _ = detected
     for what in ("accounts", "rings", "bans"):
-        _run(["export", what, "--db", db, "--out", str(tmp_path / f"{what}.csv")])
+        _run(["export", what, "--db", db, "--out", str(tmp_path / f"{what}.csv")]
+             + (["--analyst", "ann"] if what == "bans" else []))
     accounts = list(csv.DictReader(open(tmp_path / "accounts.csv", newline="")))
     rings = list(csv.DictReader(open(tmp_path / "rings.csv", newline="")))
     bans = list(csv.DictReader(open(tmp_path / "bans.csv", newline="")))
@@ -115,6 +117,9 @@ def test_errors_are_one_clear_line(tmp_path):
     bad.write_text("id,created_at\n1,2026-01-01\n")
     result = CliRunner().invoke(main, ["ingest", "--db", str(tmp_path / "x.duckdb"), "--signups", str(bad)])
     assert result.exit_code == 1 and "account_id" in result.output and "signups.csv" in result.output
+    result = CliRunner().invoke(main, ["export", "rings", "--db", str(tmp_path / "empty.duckdb"), "--out", str(tmp_path / "r.csv")])
+    assert result.exit_code == 1 and "empty.duckdb does not exist" in result.output
+    open_engine("embedded", tmp_path / "empty.duckdb").close()
     result = CliRunner().invoke(main, ["export", "rings", "--db", str(tmp_path / "empty.duckdb"), "--out", str(tmp_path / "r.csv")])
     assert result.exit_code == 1 and "ringwatch detect" in result.output
 

@@ -149,7 +149,7 @@ def test_weekly_review_page_shows_the_report_content(app):
     assert at.title[0].value == "Weekly review"
     assert any("Data window:" in str(c.value) for c in at.caption)
     labels = {m.label for m in at.metric}
-    assert {"New or grown rings", "Accounts banned", "Decisions made"} <= labels
+    assert {"New or grown rings", "Accounts newly banned", "Decisions made"} <= labels
     assert len(_charts(at)) >= 3  # rings by size and risk, requests and output tokens per day
     subheaders = "\n".join(s.value for s in at.subheader)
     assert "Top rings by requests" in subheaders and "Week over week" in subheaders

@@ -39,7 +39,7 @@ def store(tmp_path_factory):
     top = demo.sort_values(["risk_score", "ring_id"], ascending=[False, True]).iloc[0]
     expected = folder / "bans-cli.csv"
     # The command line's ban list, made before the server holds the store open.
-    subprocess.run([*ringwatch(), "export", "bans", "--db", str(db), "--out", str(expected)], check=True,
+    subprocess.run([*ringwatch(), "export", "bans", "--db", str(db), "--out", str(expected), "--analyst", "ann"], check=True,
                    capture_output=True)
     return {"db": db, "big": big, "largest": largest["ring_id"], "largest_size": int(largest["size"]),
             "top": top["ring_id"], "member": accounts.loc[largest["cluster_id"]], "member_id": largest["cluster_id"],

@@ -26,7 +26,6 @@ def db(demo, tmp_path, monkeypatch):
     shutil.copy(demo, copy)
     monkeypatch.setenv("RINGWATCH_DB", str(copy))
     monkeypatch.delenv("RINGWATCH_ANALYST", raising=False)
-    monkeypatch.setenv("RINGWATCH_APPROVAL_ABOVE", "50")
     return copy
 
 
@@ -209,3 +208,69 @@ def test_a_ring_that_split_off_a_decided_ring_shows_that_decision(db):
     shown = next(d.value for d in at.dataframe if "how" in d.value.columns)
     assert list(shown["ring_id"]) == [big["ring_id"]] and shown["how"].iloc[0] == "split from it"
     assert shown["decision"].iloc[0].startswith("confirmed fraud · ann")
+
+
+def test_a_false_positive_on_a_banned_ring_says_so_and_lifts_the_bans_on_request(db):
+    at = open_app("app_pages/bans.py", analyst_name="ann")
+    _button(at, "Propose as a ban batch").click()
+    at.run()
+    at.switch_page("app_pages/batches.py").run()
+    at.session_state["analyst_name"] = "bob"
+    at.run()
+    _button(at, "Approve batch").click()
+    at.run()
+    top = _top_ring(db)
+    at = _decision_tab(open_app("app_pages/rings.py", analyst_name="carol"))
+    assert any("banned now by approved batch" in w.value for w in at.warning)
+    at.radio(key="verdict_ring").set_value("false_positive")
+    at.text_area(key="note_ring").input("a customer's staff")
+    _button(at, "Record decision on this ring").click()
+    at.run()
+    assert any("still banned by B" in s.value for s in at.success), [s.value for s in at.success]
+    assert any("cleared their flags, not their bans" in w.value for w in at.warning)
+    with open_engine("embedded", db) as engine:
+        members = engine.records("decisions").iloc[-1]["members"]
+        state = batches.ban_state(engine).set_index("account_id")
+    assert state.loc[members, "banned"].all()
+    _button(at, f"Lift these {len(members):,} bans").click()
+    at.run()
+    assert any(f"Lifted the bans on {len(members):,} accounts of {top}" in s.value for s in at.success)
+    with open_engine("embedded", db) as engine:
+        state = batches.ban_state(engine).set_index("account_id")
+        unbans = engine.records("unbans")
+    assert not state.loc[members, "banned"].any() and set(unbans["analyst"]) == {"carol"}
+
+
+def test_markdown_in_a_name_is_shown_as_text(db):
+    top = _top_ring(db)
+    name = "![t](http://127.0.0.1:9/a.png) **bold** :red[x]"
+    from ringwatch.graph.casework import decisions
+
+    with open_engine("embedded", db) as engine:
+        decisions.decide(engine, top, "needs_review", name, "[link](http://127.0.0.1:9/)")
+    at = _decision_tab(open_app("app_pages/rings.py", analyst_name=name))
+    texts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    shown = [t for t in texts if "127.0.0.1" in t]
+    assert shown, texts
+    for text in shown:  # every Markdown construct escaped: the browser is not asked to fetch anything
+        assert "![" not in text and "**bold**" not in text and " :red[" not in text
+        assert "\\!\\[t\\]" in text and "\\*\\*bold\\*\\*" in text
+
+
+def test_the_review_report_download_needs_a_name_and_is_audited(db):
+    from ringwatch.dashboard import actions
+    from ringwatch.dashboard.identity import Identity
+
+    at = open_app("app_pages/review.py")
+    button = at.get("download_button")[0]
+    assert button.proto.disabled
+    assert any("Enter your name in the sidebar" in c.value for c in at.caption)
+    with pytest.raises(PermissionError):
+        actions.review_download(("embedded", str(db), 0.0), Identity("", "anonymous", False), None)
+    produce = actions.review_download(("embedded", str(db), 0.0), Identity("ann", "declared", False), None)
+    page = produce()
+    with open_engine("embedded", db) as engine:
+        recorded = engine.records("exports").iloc[-1]
+    assert page.startswith(b"<!doctype html>") and recorded["what"] == "review" and recorded["analyst"] == "ann"
+    import hashlib
+    assert recorded["content_hash"] == hashlib.sha256(page).hexdigest()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 
 import pandas as pd
@@ -55,7 +54,8 @@ def _clone(engine, ids, prefix, suffix=""):
     con.execute(ACCOUNT_COPY, [prefix, ids])
     con.execute("INSERT INTO identifiers SELECT ? || account_id, kind, value || ? FROM identifiers "
                 "WHERE account_id IN ?", [prefix, suffix, ids])
-    con.execute("INSERT INTO usage SELECT ? || account_id, ts, ip || ?, model, prompt_fingerprint || ?, input_tokens, "
+    con.execute("INSERT INTO usage (account_id, ts, ip, model, prompt_fingerprint, input_tokens, output_tokens, requests, "
+                "user_agent) SELECT ? || account_id, ts, ip || ?, model, prompt_fingerprint || ?, input_tokens, "
                 "output_tokens, requests, user_agent FROM usage WHERE account_id IN ?", [prefix, suffix, suffix, ids])
     engine._links_ready = False  # written behind the engine's back: rebuild its link table
 
@@ -198,7 +198,7 @@ def test_decisions_need_an_analyst_and_a_known_target(store):
 
 
 def test_four_eyes_and_byte_identical_exports(store, tmp_path):
-    big = batches.propose(store, "ann", approval_above=50)
+    big = batches.propose(store, "ann")  # the store's four-eyes size: 50 by default
     assert big["size"] > 50 and big["needs_approval"]
     with pytest.raises(ValueError, match="waiting for approval"):
         batches.export_batch(store, big["batch_id"], tmp_path / "a.csv", "ann")
@@ -214,8 +214,11 @@ def test_four_eyes_and_byte_identical_exports(store, tmp_path):
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
     import hashlib
     assert hashlib.sha256((tmp_path / "a.csv").read_bytes()).hexdigest() == big["content_hash"]
-    small = batches.propose(store, "ann", rings=[_flagged(store)["ring_id"].iloc[-1]])
-    assert small["size"] <= 50 and not small["needs_approval"]
+    last_ring = _flagged(store)["ring_id"].iloc[-1]
+    with pytest.raises(ValueError, match=r"no flagged accounts that are not banned already \(\d+ are\)"):
+        batches.propose(store, "ann", rings=[last_ring])  # the big batch banned them
+    small = batches.propose(store, "ann", rings=[last_ring], include_banned=True)
+    assert small["size"] <= 50 and not small["needs_approval"] and small["already_banned"] == 0
     assert batches.batch(store, small["batch_id"])["status"] == "approved"
     assert audit.verify(store).ok
 
@@ -245,7 +248,7 @@ def test_review_report_matches_the_data(store, tmp_path):
     batches.unban(store, [b["accounts"][0]], "bob", "appeal upheld")
     review = build_review(store, since="2000-01-01")
     assert review.counts["new or grown rings"] == len(rings)  # the first run: every flagged ring is new
-    assert review.counts["accounts banned"] == b["size"] and review.counts["bans reversed"] == 1
+    assert review.counts["accounts newly banned"] == b["size"] and review.counts["bans reversed"] == 1
     assert review.counts["decisions made"] == 1
     top = review.tables["top rings by requests"]
     acc = store.results("accounts")
@@ -274,7 +277,8 @@ def test_command_line_cycle(store, tmp_path, monkeypatch):
     refused = run("decide", rid, "--as", "fraud")
     assert refused.exit_code == 1 and "pass --analyst NAME" in refused.output and "Traceback" not in refused.output
     assert run("decide", rid, "--as", "fraud", "--note", "x", "--analyst", "ann").exit_code == 0
-    proposed = run("batch", "propose", "--min-score", "0.0", "--approval-above", "5", env={"RINGWATCH_ANALYST": "ann"})
+    assert run("policy", "set", "approval-above", "5", "--note", "small team", "--analyst", "lead").exit_code == 0
+    proposed = run("batch", "propose", "--min-score", "0.0", env={"RINGWATCH_ANALYST": "ann"})
     batch_id = proposed.output.split()[1].rstrip(":")
     assert "waiting for approval" in proposed.output
     assert "cannot approve" in run("batch", "approve", batch_id, "--analyst", "ann").output
@@ -284,14 +288,16 @@ def test_command_line_cycle(store, tmp_path, monkeypatch):
         victim = batches.batch(engine, batch_id)["accounts"][0]
     assert run("unban", victim, "--note", "appeal", "--analyst", "bob").exit_code == 0
     assert "not banned now" in run("unban", victim, "--note", "again", "--analyst", "bob").output
-    # an ad-hoc ban list is an export too: recorded with its hash, under the OS login when no analyst is named
-    exported = run("export", "bans", "--out", str(tmp_path / "adhoc.csv"), "--min-score", "0.9")
+    # an ad-hoc ban list is an export too: recorded with its hash, and like every action it needs an analyst
+    refused = run("export", "bans", "--out", str(tmp_path / "adhoc.csv"), "--min-score", "0.9")
+    assert refused.exit_code == 1 and "pass --analyst NAME" in refused.output and not (tmp_path / "adhoc.csv").exists()
+    exported = run("export", "bans", "--out", str(tmp_path / "adhoc.csv"), "--min-score", "0.9", "--analyst", " Carol")
     assert exported.exit_code == 0, exported.output
     with open_engine("embedded", db) as engine:
         last = engine.records("exports").iloc[-1]
-    assert last["what"] == "bans" and last["analyst"] == getpass.getuser()
-    assert last["selection"] == {"rings": [], "min_score": 0.9, "max_score": None}
+    assert last["what"] == "bans" and last["analyst"] == "carol"
+    assert last["selection"] == {"rings": [], "min_score": 0.9, "max_score": None, "include_banned": False}
     assert last["content_hash"] == hashlib.sha256((tmp_path / "adhoc.csv").read_bytes()).hexdigest()
-    assert "audit log intact: 6 entries" in run("audit", "verify").output
+    assert "audit log intact: 7 entries" in run("audit", "verify").output
     out = run("review", "--since", "2000-01-01", "--out", str(tmp_path / "r.html"))
     assert out.exit_code == 0 and (tmp_path / "r.html").read_text().startswith("<!doctype html>")

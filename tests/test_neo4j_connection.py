@@ -6,8 +6,13 @@ The driver is replaced by a stand-in that raises the driver's own exceptions, so
 
 from __future__ import annotations
 
+import logging
+import os
+import subprocess
+
 import neo4j
 import pytest
+from browser_support import ringwatch
 from neo4j.exceptions import AuthError, CypherSyntaxError, ServiceUnavailable
 from ringwatch.graph.engines.neo4j import queries as q
 from ringwatch.graph.engines import EngineError, open_engine
@@ -140,3 +145,32 @@ def test_version_parsing_handles_semantic_and_calendar_versions():
     assert parse_version("2.13.2") == (2, 13, 2)
     assert parse_version("2.6.9") < parse_version("2.13.0") < parse_version("2025.10.1")
     assert parse_version("2.14.0-alpha01") == (2, 14, 0)
+
+
+CREDENTIAL_URIS = [f"bolt://neo4j:{SECRET}@db.example:7687", f"neo4j+s://neo4j:{SECRET}@db.example",
+                   f"bolt://:{SECRET}@db.example", f"bolt://neo4j:{SECRET}/x@db.example:7687",
+                   f"neo4j:{SECRET}@db.example:7687"]
+
+
+@pytest.mark.parametrize("uri", CREDENTIAL_URIS)
+def test_an_address_with_credentials_is_refused_without_showing_them(uri, monkeypatch, caplog):
+    monkeypatch.setenv("NEO4J_URI", uri)
+    monkeypatch.delenv("NEO4J_PASSWORD", raising=False)
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(EngineError) as excinfo:
+        open_engine("neo4j")
+    text = _message(excinfo)
+    assert "NEO4J_PASSWORD" in text and "***@db.example" in text
+    assert SECRET not in caplog.text and SECRET not in repr(excinfo.value.__cause__)
+
+
+def test_the_command_line_never_prints_a_password_from_the_address(tmp_path):
+    """The installed command, verbose, on an address with credentials: one line, no traceback, no password."""
+    env = {**os.environ, "NEO4J_URI": f"bolt://neo4j:{SECRET}@db.example:7687", "RINGWATCH_ENGINE": "neo4j"}
+    env.pop("NEO4J_PASSWORD", None)
+    for args in (["-v", "detect"], ["-v", "export", "rings", "--out", str(tmp_path / "rings.csv")]):
+        done = subprocess.run([*ringwatch(), *args], check=False, capture_output=True, text=True, env=env, timeout=120)
+        shown = done.stdout + done.stderr
+        assert done.returncode == 1 and SECRET not in shown and "Traceback" not in shown, shown
+        assert done.stderr.startswith("Error: NEO4J_URI bolt://***@db.example:7687"), shown
+        assert len(done.stderr.strip().splitlines()) == 1, shown

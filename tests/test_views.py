@@ -167,7 +167,7 @@ def test_ban_csv_is_byte_identical_to_the_command_line(store, selection, args, t
     assert recorded["analyst"] == "ann" and recorded["what"] == "bans"
     assert recorded["content_hash"] == hashlib.sha256(ours).hexdigest()
     result = CliRunner().invoke(main, ["export", "bans", "--db", str(store["db"]), "--out", str(tmp_path / "cli.csv"),
-                                       *args])
+                                       "--analyst", "ann", *args])
     assert result.exit_code == 0, result.output
     assert ours == (tmp_path / "cli.csv").read_bytes() == (tmp_path / "direct.csv").read_bytes()
     assert ours.count(b"\n") > 1

@@ -1,7 +1,6 @@
 """Audit log: every decision, batch, approval, export and unban, newest first, with the hash chain checked."""
 
 import streamlit as st
-
 from ringwatch.dashboard import data
 
 key = data.store_key()

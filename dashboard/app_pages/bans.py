@@ -1,9 +1,7 @@
 """Ban list: choose rings and/or a score threshold, preview the blast radius, export it or propose it as a batch."""
 
 import streamlit as st
-
 from ringwatch.dashboard import actions, data, identity
-from ringwatch.settings import SETTINGS
 
 key = data.store_key()
 who = identity.current()
@@ -32,14 +30,15 @@ if preview["weak_evidence"]:
     with st.expander(f"{preview['weak_evidence']:,} accounts with weak evidence: review before banning"):
         st.dataframe(preview["weak_accounts"], width="stretch", hide_index=True)
 
-threshold = SETTINGS["approval_above"].integer()
+threshold = data.store_policy(key)["approval_above"]
 empty = preview["accounts"] == 0
 refusal = who.refusal("an export or a ban proposal")
 left, right = st.columns(2)
 with left:
     propose = st.button("Propose as a ban batch", key="propose_batch", type="primary", disabled=empty or not who.can_act,
-                        help=refusal or f"Freezes this list with its content hash. Batches of more than {threshold} "
-                                        "accounts need approval by a second analyst (four-eyes).")
+                        help=refusal or "Freezes this list with its content hash. "
+                        + ("Four-eyes is off in this store." if threshold is None else
+                           f"Batches of more than {threshold} accounts need approval by a second analyst (four-eyes)."))
 with right:
     st.download_button("Download ban list (CSV)",
                        actions.ban_list_download(key, who, *selection) if who.can_act else b"",

@@ -1,8 +1,9 @@
 """Ban batches: approve (four-eyes), export byte for byte, unban; with the ban history."""
 
 import streamlit as st
-
 from ringwatch.dashboard import actions, data, identity
+from ringwatch.dashboard.plain import plain
+from ringwatch.graph.casework.analysts import same_analyst
 
 key = data.store_key()
 who = identity.current()
@@ -19,15 +20,16 @@ labels = {b: f"{b} · {n:,} accounts · proposed by {p} on {str(at)[:10]}" for b
           zip(table["batch_id"], table["size"], table["proposer"], table["at"])}
 batch_id = st.selectbox("Batch", list(labels), format_func=labels.get, key="batch")
 row = table.set_index("batch_id").loc[batch_id]
-st.caption(f"sha256 {row['content_hash']} · proposed {row['at']}" +
-           (f" · approved by {row['approver']} at {row['approved_at']}" if isinstance(row["approver"], str) else ""))
+st.caption(f"sha256 {row['content_hash']} · proposed {plain(row['at'])} by {plain(row['proposer'])}" +
+           (f" · approved by {plain(row['approver'])} at {plain(row['approved_at'])}"
+            if isinstance(row["approver"], str) else ""))
 
 left, right = st.columns(2)
 with left:
     pending = row["status"] != "approved"
-    own = who.can_act and who.analyst == row["proposer"]
+    own = who.can_act and same_analyst(who.analyst, row["proposer"])
     why = (who.refusal("an approval") or
-           (f"Four-eyes: {who.analyst} proposed this batch; another analyst must approve it." if own else ""))
+           (f"Four-eyes: {plain(who.analyst)} proposed this batch; another analyst must approve it." if own else ""))
     if pending:
         if st.button("Approve batch", key="approve_batch", type="primary", disabled=bool(why), help=why or None):
             done = actions.attempt(actions.approve, key, who, batch_id)

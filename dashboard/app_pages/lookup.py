@@ -2,7 +2,6 @@
 
 import pandas as pd
 import streamlit as st
-
 from ringwatch.dashboard import actions, casework, charts, data, identity
 from ringwatch.graph.reports.views import SEARCH_FIELDS
 

@@ -1,13 +1,13 @@
 """Overview: headline figures, risk distribution, rings by size and score, signups, hubs."""
 
 import streamlit as st
-
 from ringwatch.dashboard import charts, data
+from ringwatch.dashboard.plain import plain
 
 key = data.store_key()
 st.title("ringwatch overview")
 figures = data.headline(key)
-st.caption(f"Store {key[1]} · last detection run {figures['finished_at']}")
+st.caption(f"Store {plain(key[1])} · last detection run {plain(figures['finished_at'])}")
 
 cols = st.columns(6)
 cols[0].metric("Accounts", f"{figures['accounts']:,}")

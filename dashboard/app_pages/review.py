@@ -3,9 +3,8 @@
 import datetime as dt
 
 import streamlit as st
-
-from ringwatch.dashboard import data, identity
-from ringwatch.graph.reports.review import NO_ACTIVITY, render_html, review_figures
+from ringwatch.dashboard import actions, data, identity
+from ringwatch.graph.reports.review import NO_ACTIVITY, review_figures
 
 key = data.store_key()
 st.title("Weekly review")
@@ -19,10 +18,15 @@ st.caption(f"Data window: {rev.since:%Y-%m-%d %H:%M} to {until} (UTC)")
 cols = st.columns(len(rev.counts))
 for col, (label, value) in zip(cols, rev.counts.items()):
     col.metric(label.capitalize(), f"{value:,}")
-refusal = identity.current().refusal("a download") if identity.login_configured() else ""
-st.download_button("Download the HTML report", render_html(rev) if not refusal else "",
-                   file_name="ringwatch-review.html", mime="text/html", key="review_download",
-                   disabled=bool(refusal), help=refusal or None)
+who = identity.current()
+refusal = who.refusal("a download")
+st.download_button("Download the HTML report",
+                   actions.review_download(key, who, None if since == default else since.isoformat())
+                   if not refusal else b"",
+                   file_name="ringwatch-review.html", mime="text/html", key="review_download", on_click="ignore",
+                   disabled=bool(refusal), help=refusal or "Recorded in the audit log with its content hash.")
+if refusal:
+    st.caption(refusal)
 
 if not rev.activity:
     st.info(NO_ACTIVITY)

@@ -1,8 +1,8 @@
 """Rings: filterable table, then one ring's network, timeline, evidence and members."""
 
 import streamlit as st
-
 from ringwatch.dashboard import actions, casework, charts, data, identity
+from ringwatch.dashboard.plain import plain
 from ringwatch.graph.casework.vocabulary import STATUS_LABELS, VERDICT_LABELS, VERDICTS
 
 key = data.store_key()
@@ -66,8 +66,8 @@ status = rings.set_index("ring_id")["status"].get(ring_id, "benign")
 cols[2].metric("Status", STATUS_LABELS[status].split(" (")[0], help=STATUS_LABELS[status])
 cols[3].metric("Requests", f"{int(summary['requests']):,}")
 cols[4].metric("Output tokens", f"{int(summary['output_tokens']):,}")
-st.caption(f"First seen {summary['first_seen']} · last seen {summary['last_seen']} · "
-           f"evidence kinds: {summary['evidence_kinds'] or 'none'}")
+st.caption(f"First seen {plain(summary['first_seen'])} · last seen {plain(summary['last_seen'])} · "
+           f"evidence kinds: {plain(summary['evidence_kinds'] or 'none')}")
 if status == "held_back":
     st.info("Held back by a false-positive decision: its accounts are not flagged, and stay off ban lists, "
             "until new evidence appears. See the Decision tab.")

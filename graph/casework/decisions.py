@@ -26,7 +26,9 @@ import logging
 import pandas as pd
 
 from ..engines import Engine
-from . import audit
+from . import audit, bans
+from .analysts import analyst_id
+from .batches import unban
 from .vocabulary import VERDICTS
 
 log = logging.getLogger(__name__)
@@ -36,32 +38,49 @@ DECISION_COLUMNS = ["seq", "target", "target_kind", "verdict", "note", "analyst"
                     "ring_id", "audit_seq"]
 
 
-def decide(engine: Engine, target: str, verdict: str, analyst: str, note: str = "", at: str | None = None) -> dict:
+def decide(engine: Engine, target: str, verdict: str, analyst: str, note: str = "", at: str | None = None,
+           lift_bans: bool = False) -> dict:
     """Record a decision on a ring id or an account id of the last detection run.
 
-    Returns the stored row plus ``held_back``: the accounts a false positive took out of the flagged set now.
+    Returns the stored row plus, for a false positive: ``held_back`` (the accounts it took
+    out of the flagged set now), ``still_banned`` (its accounts that approved batches keep
+    banned: account id -> batch id) and ``lifted`` (those whose bans it lifted, with
+    ``lift_bans``, through the ordinary unban, which records each in the audit log). A false
+    positive clears the flag, not a ban already in force: lifting one is an analyst's act.
     """
     if verdict not in VERDICTS:
         raise ValueError(f"unknown verdict {verdict!r}; choose one of: {', '.join(VERDICTS)}")
-    if not analyst:
-        raise ValueError("a decision needs an analyst: pass --analyst NAME or set RINGWATCH_ANALYST")
-    accounts, rings = engine.results("accounts"), engine.results("rings")
-    ring = rings[rings["ring_id"] == target]
-    if len(ring):
-        members = accounts.loc[accounts["cluster_id"] == ring["cluster_id"].iloc[0], "account_id"]
-        row = {"target_kind": "ring", "risk_score": float(ring["risk_score"].iloc[0]),
-               "members": sorted(members), "ring_id": target}
-    else:
-        account = accounts[accounts["account_id"] == target]
-        if account.empty:
-            raise ValueError(f"{target} is neither a ring id nor an account id of the last detection run")
-        rid = account["ring_id"].iloc[0]
-        row = {"target_kind": "account", "risk_score": float(account["risk_score"].iloc[0]),
-               "members": [target], "ring_id": None if pd.isna(rid) else rid}
-    row = {"target": target, "verdict": verdict, "note": note, "analyst": analyst, "at": at or audit.now_text(), **row}
-    stored = audit.record(engine, "decisions", "decision", analyst, [row], at=row["at"])[0]
-    held = hold_back_now(engine, stored, accounts, rings) if verdict == "false_positive" else 0
-    return {**stored, "held_back": held}
+    analyst = analyst_id(analyst, "a decision")
+    if lift_bans and verdict != "false_positive":
+        raise ValueError("only a false-positive decision lifts bans")
+    with engine.transaction():
+        accounts, rings = engine.results("accounts"), engine.results("rings")
+        ring = rings[rings["ring_id"] == target]
+        if len(ring):
+            members = accounts.loc[accounts["cluster_id"] == ring["cluster_id"].iloc[0], "account_id"]
+            row = {"target_kind": "ring", "risk_score": float(ring["risk_score"].iloc[0]),
+                   "members": sorted(members), "ring_id": target}
+        else:
+            account = accounts[accounts["account_id"] == target]
+            if account.empty:
+                raise ValueError(f"{target} is neither a ring id nor an account id of the last detection run")
+            rid = account["ring_id"].iloc[0]
+            row = {"target_kind": "account", "risk_score": float(account["risk_score"].iloc[0]),
+                   "members": [target], "ring_id": None if pd.isna(rid) else rid}
+        row = {"target": target, "verdict": verdict, "note": note, "analyst": analyst, "at": at or audit.now_text(),
+               **row}
+        stored = audit.record(engine, "decisions", "decision", analyst, [row], at=row["at"])[0]
+        if verdict != "false_positive":
+            return {**stored, "held_back": 0, "still_banned": {}, "lifted": []}
+        held = hold_back_now(engine, stored, accounts, rings)
+        banned = bans.banned_now(engine)
+        still = banned[banned.index.isin(stored["members"])]
+        lifted = []
+        if lift_bans and len(still):
+            why = f"false positive (decision, audit entry {stored['audit_seq']})" + (f": {note}" if note else "")
+            lifted = [u["account_id"] for u in unban(engine, list(still.index), analyst, why, at=row["at"])]
+            still = still.drop(lifted)
+    return {**stored, "held_back": held, "still_banned": still.to_dict(), "lifted": lifted}
 
 
 def hold_back_now(engine: Engine, row: dict, accounts: pd.DataFrame, rings: pd.DataFrame) -> int:

@@ -23,7 +23,8 @@ import logging
 
 import pandas as pd
 
-from ..casework import batches, decisions
+from ..casework import bans, batches, decisions
+from ..casework.exports import bans_table
 from ..engines import Engine
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ def _stamp(week_end: pd.Timestamp) -> str:
     return (pd.Timestamp(week_end) - pd.Timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def work_the_week(engine: Engine, week: int, week_end: pd.Timestamp, approval_above: int) -> dict:
+def work_the_week(engine: Engine, week: int, week_end: pd.Timestamp) -> dict:
     """Decide, propose, approve and (from week 2) reverse one ban, as described above; returns what was done."""
     at = _stamp(week_end)
     pending = decisions.pending_rings(engine).head(REVIEW_PER_WEEK)
@@ -53,8 +54,8 @@ def work_the_week(engine: Engine, week: int, week_end: pd.Timestamp, approval_ab
         if verdict == "confirmed_fraud":
             confirmed.append(ring)
     done = {"decided": len(pending), "confirmed": len(confirmed), "batch": None, "banned": 0, "unbanned": 0}
-    if confirmed:
-        proposed = batches.propose(engine, ANALYST, confirmed, approval_above=approval_above, at=at)
+    if confirmed and len(bans_table(engine, confirmed)):  # rings banned in an earlier week have nobody new
+        proposed = batches.propose(engine, ANALYST, confirmed, at=at)
         if proposed["needs_approval"]:
             batches.approve(engine, proposed["batch_id"], APPROVER, at=at)
         done.update(batch=proposed["batch_id"], banned=int(proposed["size"]))
@@ -66,11 +67,11 @@ def work_the_week(engine: Engine, week: int, week_end: pd.Timestamp, approval_ab
 
 def _reverse_one(engine: Engine, at: str) -> int:
     """Lift one ban of the first batch (the account with the lowest id still banned by it)."""
-    listed = batches.batches(engine)
+    listed = bans.batches(engine)
     if listed.empty:
         return 0
     first = listed.sort_values("audit_seq")["batch_id"].iloc[0]
-    state = batches.ban_state(engine)
+    state = bans.ban_state(engine)
     banned = state[state["banned"] & (state["batch_id"] == first)]["account_id"]
     if banned.empty:
         return 0

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from ringwatch.scenarios.generate import generate
 from ringwatch.scenarios.weeks import generate_weeks
-from ringwatch.settings import SETTINGS
+
+from ringwatch.files import write_file
 
 from ..casework.exports import accounts_table, bans_table, rings_table, write_csv
 from ..detection.lineage import latest_events
@@ -90,12 +91,22 @@ def reset_store(engine_name: str | None, db, replace: bool = False) -> None:
         if held:
             engine.clear_store()
     if marker:
-        marker.write_text("created by ringwatch demo\n")
+        write_file(marker, b"created by ringwatch demo\n")
+
+
+def run_quarantine_path(db) -> Path:
+    """Where a run's quarantined rows go unless told: beside the store, named by the run's UTC time."""
+    return Path(f"{db}.quarantine-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.csv")
 
 
 def ingest_files(engine_name: str | None, db, *, signups=None, usage=None, labels=None, identifiers=(),
                  quarantine=None, on_rows: Callable[[int], None] = _quiet):
-    """Load files into the store (``load.ingest``); returns the run summary and the store's counts after it."""
+    """Load files into the store (``load.ingest``); returns the run summary and the store's counts after it.
+
+    Quarantined rows go to ``quarantine`` (default ``run_quarantine_path``), or beside it when
+    an earlier run's file is there; ``summary.quarantine_file`` names the file written.
+    """
+    quarantine = quarantine or run_quarantine_path(db)
     with open_engine(engine_name, db) as engine:
         summary = ingest(engine, signups=signups, usage=usage, labels=labels, extra_identifiers=tuple(identifiers),
                          on_batch=lambda b: on_rows(b.rows_read), quarantine_path=quarantine)
@@ -113,12 +124,13 @@ def run_demo(engine_name: str | None, db, out, *, accounts: int, seed: int, week
     quarantine = out / "quarantine.csv"
     reports: list[WeekReport] = []
     if weeks > 1:
-        rows, counts, result = _replay_weeks(engine_name, db, out, accounts, seed, weeks, progress, reports, on_week)
+        rows, counts, result, quarantine = _replay_weeks(engine_name, db, out, accounts, seed, weeks, progress,
+                                                         reports, on_week)
     else:
         files = generate(out / "data", accounts=accounts, seed=seed, fmt="parquet")
         summary, counts = ingest_files(engine_name, db, signups=files.signups, usage=files.usage, labels=files.labels,
                                        quarantine=str(quarantine), on_rows=progress.rows)
-        rows = summary.as_rows()
+        rows, quarantine = summary.as_rows(), summary.quarantine_file
         with open_engine(engine_name, db) as engine:
             result = detect(engine, DetectionParams(seed=seed), progress=progress.step)
     with open_engine(engine_name, db) as engine:
@@ -126,7 +138,7 @@ def run_demo(engine_name: str | None, db, out, *, accounts: int, seed: int, week
         for name, build in EXPORTS.items():
             write_csv(build(engine), written[name])
         metrics = evaluate(engine.results("accounts"), engine.labels())
-    return DemoResult(rows, counts, result, metrics, written, quarantine if quarantine.exists() else None,
+    return DemoResult(rows, counts, result, metrics, written, Path(quarantine) if quarantine else None,
                       reports, time.perf_counter() - started)
 
 
@@ -134,18 +146,18 @@ def _replay_weeks(engine_name, db, out: Path, accounts: int, seed: int, weeks: i
                   reports: list, on_week):
     """Ingest the weekly batches one by one, detecting and working the rings after each."""
     scenario = generate_weeks(out / "data", weeks=weeks, accounts=accounts, seed=seed)
-    approval_above = SETTINGS["approval_above"].integer()
-    result = counts = None
+    result = counts = quarantine = None
     for week in scenario.weeks:
-        _, counts = ingest_files(engine_name, db, signups=week.signups, usage=week.usage, labels=week.labels,
-                                 quarantine=str(out / "quarantine.csv"), on_rows=progress.rows)
+        summary, counts = ingest_files(engine_name, db, signups=week.signups, usage=week.usage, labels=week.labels,
+                                       quarantine=str(out / f"quarantine-week{week.week}.csv"), on_rows=progress.rows)
+        quarantine = summary.quarantine_file or quarantine
         with open_engine(engine_name, db) as engine:
             result = detect(engine, DetectionParams(seed=seed), progress=progress.step)
             last = latest_events(engine)
-            work = work_the_week(engine, week.week, week.end, approval_above)
+            work = work_the_week(engine, week.week, week.end)
         seen = last.loc[last["flagged"], "event"].value_counts()
         report = WeekReport(week.week, week.start, week.end, week.accounts, week.usage_rows, result.rings,
                             {e: int(seen.get(e, 0)) for e in WEEK_EVENTS}, work)
         reports.append(report)
         on_week(report)
-    return [], counts, result
+    return [], counts, result, quarantine

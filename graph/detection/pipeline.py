@@ -107,9 +107,12 @@ def detect(engine: Engine, params: DetectionParams | None = None, progress=None,
     finished = pd.Timestamp.now(tz="UTC").tz_localize(None)
     run_params = json.dumps({**params.as_dict(), "model": model.version})
     tables["runs"] = pd.DataFrame([{"finished_at": finished, "params": run_params, **asdict(summary)}])
-    engine.save_results(tables)
     data_until = pd.to_datetime(usage["last_ts"]).max() if len(usage) else None
-    record_history(engine, lineage, tables["rings"], previously_flagged, finished, data_until)
+    # One unit of work: a run killed at any point leaves the previous run's results and
+    # lineage, or this run's, never results without the lineage that says how rings changed.
+    with engine.transaction():
+        engine.save_results(tables)
+        record_history(engine, lineage, tables["rings"], previously_flagged, finished, data_until)
     return summary
 
 

@@ -8,7 +8,13 @@ Nothing outside this package imports a database driver.
 from .base import Engine, LoadResult
 from .errors import EngineError, NotSupported
 from .policy import LinkPolicy, SimilarityPolicy, rarity
-from .registry import engine_names, open_engine, require_store, store_files, store_version
+from .registry import (
+    engine_names,
+    open_engine,
+    require_store,
+    store_files,
+    store_version,
+)
 
 __all__ = [
     "Engine", "EngineError", "LinkPolicy", "LoadResult", "NotSupported", "SimilarityPolicy", "engine_names",

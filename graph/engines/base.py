@@ -41,10 +41,9 @@ from .columns import (
     LEDGERS,
     RESULT_TABLES,
     TABLES,
-    USAGE_COLUMNS,
     account_columns,
 )
-from .errors import NO_RESULTS, EngineError, NotSupported
+from .errors import NO_RESULTS, EngineError, NotSupported, secondary_to
 from .policy import LinkPolicy, SimilarityPolicy
 
 
@@ -123,8 +122,7 @@ class Engine(ABC):
     def transaction(self) -> Iterator[Engine]:
         """A unit of work: everything written inside the block is stored together or not at all.
 
-        A block inside another joins it, so a function that needs a unit of work of its own
-        can also run inside its caller's.
+        A block inside another joins it (a function that needs a unit of work can run inside its caller's).
         """
         if self._depth:
             self._depth += 1
@@ -137,9 +135,10 @@ class Engine(ABC):
         self._depth = 1
         try:
             yield self
-        except BaseException:
+        except BaseException as exc:
             self._depth = 0
-            self._rollback()
+            with secondary_to(exc):
+                self._rollback()
             self._changed()
             raise
         self._depth = 0
@@ -218,11 +217,12 @@ class Engine(ABC):
         self._changed()
         return LoadResult(loaded=len(fresh), duplicates=len(incoming) - len(fresh))
 
-    def load_usage(self, usage: pd.DataFrame) -> LoadResult:
-        """Append normalised usage rows."""
-        self._insert("usage", usage[USAGE_COLUMNS])
+    def load_usage(self, rows: pd.DataFrame) -> LoadResult:
+        """Append normalised usage rows; a row whose request_id is stored, or came earlier, is a duplicate."""
+        fresh = usage.fresh(rows, lambda ids: self._select("usage", keys_frame(request_id=ids), ["request_id"]))
+        self._insert("usage", fresh)
         self._changed()
-        return LoadResult(loaded=len(usage))
+        return LoadResult(loaded=len(fresh), duplicates=len(rows) - len(fresh))
 
     def load_labels(self, labels: pd.DataFrame) -> LoadResult:
         """Store labels; a later label for the same account replaces the earlier one."""

@@ -34,10 +34,11 @@ TABLES: dict[str, list[str]] = {
 RESULT_TABLES = ("accounts", "rings", "ring_evidence", "suppressed_hubs", "runs")
 
 # Append-only ledgers: analysts' decisions, ban batches, their approvals, exports, unbans,
-# ring-score models trained on analysts' labels (``detection.training``), the hash-chained
+# ring-score models trained on analysts' labels (``detection.training``), store policy
+# changes (``casework.policy``), the hash-chained
 # audit log that records all of them (``casework.audit``), and every detection run's ring
 # lineage events (``detection.lineage``).
-LEDGERS = ("decisions", "batches", "approvals", "exports", "unbans", "models", "audit", "lineage")
+LEDGERS = ("decisions", "batches", "approvals", "exports", "unbans", "models", "policy", "audit", "lineage")
 
 # What the questions answer.
 DEGREE_COLUMNS = ["kind", "value", "accounts"]

@@ -53,7 +53,8 @@ def require_store(name: str | None, location) -> None:
     """Refuse a file-backed store that does not exist (a mistyped path would otherwise start an empty one)."""
     files = store_files(name, location)
     if files and not files[0].exists():
-        raise EngineError(f"store {files[0]} does not exist: run `ringwatch demo` or pass --db PATH")
+        raise EngineError(f"store {files[0]} does not exist: check --db (or RINGWATCH_DB); "
+                          "`ringwatch ingest` or `ringwatch demo` creates a store")
 
 
 def store_version(name: str | None, location) -> float:

@@ -1,4 +1,5 @@
-"""Usage sums in plain pandas: the reference every engine's own sums (SQL, Cypher) are checked against.
+"""Usage in plain pandas: which rows a load stores (``fresh``), and the sums that are the
+reference every engine's own sums (SQL, Cypher) are checked against.
 
 Each function takes usage rows (the ``usage`` table's columns) and answers one of the
 seam's usage questions with its fixed columns (``columns``). Sums come back as plain
@@ -7,12 +8,35 @@ float64, as SQL engines return them, so a missing count is NaN rather than panda
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 
-from .columns import MEMBER_USAGE_COLUMNS, PROMPT_SUMMARY_COLUMNS, USAGE_BY_GROUP_COLUMNS, USAGE_SUMMARY_COLUMNS
+from .columns import (
+    MEMBER_USAGE_COLUMNS,
+    PROMPT_SUMMARY_COLUMNS,
+    USAGE_BY_GROUP_COLUMNS,
+    USAGE_COLUMNS,
+    USAGE_SUMMARY_COLUMNS,
+)
 from .policy import bucket_start
 
 SUMS = ["requests", "input_tokens", "output_tokens"]
+
+
+def fresh(rows: pd.DataFrame, stored: Callable[[list[str]], pd.DataFrame]) -> pd.DataFrame:
+    """Usage rows to store (``USAGE_COLUMNS``): all but those whose request_id is stored or repeats an earlier row's.
+
+    ``stored(ids)`` answers which of these request ids the store holds (a ``request_id``
+    column). A re-delivered log is recognised by its ids; rows without one are all new.
+    """
+    if "request_id" not in rows:
+        rows = rows.assign(request_id=pd.Series(None, index=rows.index, dtype="str"))
+    ids = rows["request_id"]
+    if ids.isna().all():
+        return rows[USAGE_COLUMNS]
+    held = set(stored(ids.dropna().unique().tolist())["request_id"])
+    return rows.loc[ids.isna() | ~(ids.duplicated() | ids.isin(held)), USAGE_COLUMNS]
 
 
 def _plain(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:

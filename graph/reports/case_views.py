@@ -10,7 +10,7 @@ import io
 
 import pandas as pd
 
-from ..casework import audit, batches, decisions
+from ..casework import audit, bans, decisions
 from ..casework.vocabulary import decision_line, verdict_label
 from ..detection import lineage
 from ..engines import Engine
@@ -50,7 +50,7 @@ def decision_history(engine: Engine, targets) -> pd.DataFrame:
 
 def batch_list(engine: Engine) -> pd.DataFrame:
     """Every ban batch, newest first, without its frozen CSV (``BATCH_VIEW_COLUMNS``)."""
-    frame = batches.batches(engine)
+    frame = bans.batches(engine)
     if frame.empty:
         return pd.DataFrame(columns=BATCH_VIEW_COLUMNS)
     frame = frame.sort_values("audit_seq", ascending=False)
@@ -59,8 +59,8 @@ def batch_list(engine: Engine) -> pd.DataFrame:
 
 
 def ban_history(engine: Engine, account_ids=None) -> pd.DataFrame:
-    """Bans and unbans, newest first, optionally only of these accounts (``batches.HISTORY_COLUMNS``)."""
-    h = batches.history(engine)
+    """Bans and unbans, newest first, optionally only of these accounts (``bans.HISTORY_COLUMNS``)."""
+    h = bans.history(engine)
     if account_ids is not None:
         h = h[h["account_id"].isin(list(account_ids))]
     return h.iloc[::-1].reset_index(drop=True)
@@ -68,19 +68,33 @@ def ban_history(engine: Engine, account_ids=None) -> pd.DataFrame:
 
 def banned_now(engine: Engine) -> pd.DataFrame:
     """Accounts banned now: account_id, batch_id, since."""
-    state = batches.ban_state(engine)
+    state = bans.ban_state(engine)
     return state[state["banned"]].drop(columns="banned").reset_index(drop=True)
+
+
+def bans_in_force(engine: Engine, target: str) -> pd.DataFrame:
+    """The accounts of a ring (its members in the last run) or the account itself that are banned now: account_id, batch_id."""
+    rings = engine.results("rings")
+    ring = rings[rings["ring_id"] == target] if len(rings) else rings
+    if len(ring):
+        accounts = engine.results("accounts")
+        members = set(accounts.loc[accounts["cluster_id"] == ring["cluster_id"].iloc[0], "account_id"])
+    else:
+        members = {target}
+    banned = bans.banned_now(engine)
+    banned = banned[banned.index.isin(members)]
+    return pd.DataFrame({"account_id": banned.index.to_numpy(), "batch_id": banned.to_numpy()})
 
 
 def batch_rows(engine: Engine, batch_id: str) -> pd.DataFrame:
     """The ban list frozen in a batch, as proposed (every value as text)."""
-    return pd.read_csv(io.StringIO(batches.batch(engine, batch_id)["csv"]), dtype=str, keep_default_na=False)
+    return pd.read_csv(io.StringIO(bans.batch(engine, batch_id)["csv"]), dtype=str, keep_default_na=False)
 
 
 def casework_counts(engine: Engine) -> dict:
     """What waits for analysts: rings to decide, rings held back, batches to approve, accounts banned now."""
     rings = ring_decisions(engine, engine.results("rings"))
-    listed = batches.batches(engine)
+    listed = bans.batches(engine)
     return {
         "rings awaiting a decision": len(decisions.pending_rings(engine)),
         "rings held back as false positives": int((rings["status"] == "held_back").sum()),

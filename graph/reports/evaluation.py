@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import pandas as pd
-
 from ringwatch.ingest.reader import read_records
 
 from ..engines import Engine

@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..casework import batches, decisions
-from . import review_charts
-from ..engines import Engine, EngineError
+from ..casework import bans, decisions
 from ..detection.lineage import history as lineage_history
+from ..engines import Engine, EngineError
+from . import review_charts
 
 TOP = 10
 WEEK = pd.Timedelta(days=7)
@@ -76,7 +76,7 @@ def build_review(engine: Engine, since: str | pd.Timestamp | None = None) -> Rev
     changes = _changes_in_window(runs, since, until)
     traffic, quiet = _ring_activity(engine, accounts, flagged, since)
     made = _after(decisions.decisions(engine), "at", since)
-    history = _after(batches.history(engine), "at", since)
+    history = _after(bans.history(engine), "at", since)
     outcomes = decisions.current_decisions(decisions.decisions(engine))
     review = Review(since=since, until=until)
     review.tables = {
@@ -91,7 +91,7 @@ def build_review(engine: Engine, since: str | pd.Timestamp | None = None) -> Rev
         if len(history) else pd.DataFrame(),
         "outcomes of past flags": outcomes["verdict"].value_counts().rename_axis("verdict").rename("targets").reset_index()
         if len(outcomes) else pd.DataFrame(),
-        "week over week": weekly_counts(runs, decisions.decisions(engine), batches.history(engine)),
+        "week over week": weekly_counts(runs, decisions.decisions(engine), bans.history(engine)),
     }
     review.counts = {
         "new or grown rings": int(changes.loc[changes["event"].isin(["new", "grown", "merged"]), "ring_id"].nunique())
@@ -99,8 +99,9 @@ def build_review(engine: Engine, since: str | pd.Timestamp | None = None) -> Rev
         "rings active in the window": int((traffic["requests"] > 0).sum()) if len(traffic) else 0,
         "rings gone quiet": len(quiet),
         "decisions made": len(made),
-        # Accounts, not ban events: an account in two batches is one banned account.
-        "accounts banned": int(history.loc[history["event"] == "ban", "account_id"].nunique()) if len(history) else 0,
+        # Accounts newly banned, not ban events: a batch that included accounts banned already bans nobody new.
+        "accounts newly banned": int(history.loc[(history["event"] == "ban") & history["changed"], "account_id"]
+                                     .nunique()) if len(history) else 0,
         "bans reversed": int(history.loc[history["event"] == "unban", "account_id"].nunique()) if len(history) else 0,
     }
     review.chart_data = {"rings": traffic, "daily": _daily_traffic(days, since)}
@@ -130,7 +131,7 @@ def _week(times: pd.Series) -> pd.Series:
 
 
 def weekly_counts(runs: pd.DataFrame, made: pd.DataFrame, bans: pd.DataFrame) -> pd.DataFrame:
-    """Per week: flagged rings new, grown, split, dissolved (from the week's runs), decisions and accounts banned."""
+    """Per week: flagged rings new, grown, split, dissolved (from the week's runs), decisions and accounts newly banned."""
     columns = ["week", *review_charts.WEEK_COLUMNS]
     parts = []
     if len(runs):
@@ -141,10 +142,10 @@ def weekly_counts(runs: pd.DataFrame, made: pd.DataFrame, bans: pd.DataFrame) ->
     if len(made):
         parts.append(made.assign(week=_week(_naive(made["at"]))).groupby("week").size().rename("decisions").to_frame())
     if len(bans):
-        banned = bans[bans["event"] == "ban"]
+        banned = bans[(bans["event"] == "ban") & bans["changed"]]
         if len(banned):
             per = banned.assign(week=_week(_naive(banned["at"]))).groupby("week")["account_id"].nunique()
-            parts.append(per.rename("accounts banned").to_frame())
+            parts.append(per.rename("accounts newly banned").to_frame())
     if not parts:
         return pd.DataFrame(columns=columns)
     table = pd.concat(parts, axis=1).reindex(columns=columns[1:]).fillna(0).astype("int64")

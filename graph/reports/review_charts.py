@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-WEEK_COLUMNS = ("new", "grown", "split", "dissolved", "decisions", "accounts banned")
+WEEK_COLUMNS = ("new", "grown", "split", "dissolved", "decisions", "accounts newly banned")
 
 
 def _layout(fig: go.Figure, title: str, x: str, y: str) -> go.Figure:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 
 import pandas as pd
-
 from ringwatch.ingest.normalise import (
     is_free_email_domain,
     normalise_email,
@@ -19,9 +18,9 @@ from ringwatch.ingest.normalise import (
     normalise_text_id,
 )
 
-from .case_views import ring_decisions
-from ..engines import Engine
 from ..casework.exports import bans_table
+from ..engines import Engine
+from .case_views import ring_decisions
 
 RING_LIST_COLUMNS = ["ring_id", "risk_score", "size", "status", "decision", "evidence_kinds", "first_seen", "last_seen",
                      "requests", "output_tokens", "top_evidence", "flagged", "cluster_id", "verdict"]

@@ -9,13 +9,14 @@ import click
 from tqdm import tqdm
 
 from ringwatch.dashboard.launch import LaunchError
+from ringwatch.files import WriteError
 from ringwatch.graph.demo.pipeline import Progress
 from ringwatch.graph.detection.pipeline import DETECTION_STEPS
-from ringwatch.graph.engines import EngineError
+from ringwatch.graph.engines import EngineError, open_engine, require_store
 from ringwatch.ingest.errors import ContractError
-from ringwatch.settings import SETTINGS
+from ringwatch.settings import SETTINGS, override
 
-EXPECTED_ERRORS = (ContractError, EngineError, LaunchError, FileNotFoundError, PermissionError, ValueError)
+EXPECTED_ERRORS = (ContractError, EngineError, LaunchError, WriteError, FileNotFoundError, PermissionError, ValueError)
 
 
 def clear_errors(func):
@@ -37,12 +38,30 @@ def shown(name: str, extra: str = "") -> str:
     return ", ".join(part for part in (setting.default, f"env {setting.env}", extra) if part)
 
 
+def _set_wait(ctx, param, value):
+    """--wait: passed to the engine through its setting, so every store this command opens waits as long."""
+    if value is not None:
+        override("lock_wait", value)
+    return value
+
+
 def store_options(func):
-    """--db and --engine, shared by every command that touches the store."""
+    """--db, --engine and --wait, shared by every command that touches the store."""
+    func = click.option("--wait", type=click.IntRange(min=0), default=None, expose_value=False, callback=_set_wait,
+                        metavar="SECONDS", help=f"{SETTINGS['lock_wait'].help} [default: {shown('lock_wait')}]")(func)
     func = click.option("--engine", "engine_name", default=SETTINGS["engine"].value,
                         show_default=shown("engine"), help=SETTINGS["engine"].help)(func)
     return click.option("--db", default=SETTINGS["db"].value, show_default=shown("db"),
                         type=click.Path(dir_okay=False), help=SETTINGS["db"].help)(func)
+
+
+def open_store(engine_name, db):
+    """Open an existing store: a mistyped path is refused, naming it, instead of starting an empty store.
+
+    Only ``ingest`` and ``demo`` create stores.
+    """
+    require_store(engine_name, db)
+    return open_engine(engine_name, db)
 
 
 def analyst_option(func):
@@ -56,6 +75,12 @@ def selection_options(func):
     func = click.option("--max-score", type=float, default=None, help="Only accounts scoring at most this.")(func)
     func = click.option("--min-score", type=float, default=None, help="Only accounts scoring at least this.")(func)
     return click.option("--ring", multiple=True, help="Only these ring ids (repeatable).")(func)
+
+
+def include_banned_option(func):
+    """--include-banned: keep accounts banned now in a ban-list selection."""
+    return click.option("--include-banned", is_flag=True,
+                        help="Keep accounts that are banned already (left out by default).")(func)
 
 
 class _Bars:

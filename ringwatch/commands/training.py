@@ -5,9 +5,15 @@ from __future__ import annotations
 import click
 
 from ringwatch.graph.detection import training
-from ringwatch.graph.engines import open_engine
 
-from .common import analyst_option, clear_errors, echo_table, require_analyst, store_options
+from .common import (
+    analyst_option,
+    clear_errors,
+    echo_table,
+    open_store,
+    require_analyst,
+    store_options,
+)
 
 METRIC_COLUMNS = ("accounts", "fraud", "legit", "roc_auc", "precision", "recall", "f1")
 
@@ -49,7 +55,7 @@ def train(folds, analyst, db, engine_name):
     """
     if folds == 1:
         raise click.BadParameter("cross-validation needs at least 2 folds (0 skips it)", param_hint="--cv")
-    with open_engine(engine_name, db) as engine:
+    with open_store(engine_name, db) as engine:
         row = training.train(engine, require_analyst(analyst), folds)
     echo_counts(row["counts"], row["run"])
     if row.get("cv"):

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import duckdb
@@ -28,6 +29,30 @@ from . import sql
 log = logging.getLogger(__name__)
 
 
+def _connect(path: Path, wait: int) -> duckdb.DuckDBPyConnection:
+    """Open the DuckDB file; while another process holds it (the dashboard mid-query, another command),
+    wait up to ``wait`` seconds, saying so once, instead of failing at once."""
+    deadline = time.monotonic() + wait
+    waiting = False
+    while True:
+        try:
+            return duckdb.connect(str(path))
+        except duckdb.IOException as exc:
+            first = str(exc).splitlines()[0]
+            if "lock" not in first.lower():
+                raise EngineError(f"cannot open store {path}: {first}") from exc
+            if time.monotonic() >= deadline:
+                raise EngineError(f"store {path} is in use by another process"
+                                  + (f" (waited {wait} s)" if wait else "")
+                                  + f"; try again, or wait longer with --wait SECONDS: {first}") from exc
+            if not waiting:
+                log.warning("store %s is in use by another process; waiting up to %d s", path, wait)
+                waiting = True
+            time.sleep(0.2)
+        except duckdb.Error as exc:
+            raise EngineError(f"cannot open store {path}: {exc}") from exc
+
+
 class EmbeddedEngine(Engine):
     """DuckDB store plus in-process algorithms."""
 
@@ -38,10 +63,7 @@ class EmbeddedEngine(Engine):
         path = Path(db or SETTINGS["db"].value())
         if path.parent and not path.parent.exists():
             raise EngineError(f"cannot open store {path}: folder {path.parent} does not exist")
-        try:
-            self.con = duckdb.connect(str(path))
-        except duckdb.Error as exc:
-            raise EngineError(f"cannot open store {path}: {exc}") from exc
+        self.con = _connect(path, SETTINGS["lock_wait"].integer())
         self.path = path
         # Bounded so the pair joins spill to disk instead of growing with the data.
         self._run("SET memory_limit = ?", [SETTINGS["memory_limit"].value()])
@@ -77,9 +99,16 @@ class EmbeddedEngine(Engine):
             self.con.register(name, frame)
         try:
             yield
-        finally:
-            for name in frames:
-                self.con.unregister(name)
+        except BaseException:
+            # A write that failed for good (a full disk) aborts DuckDB's unit of work, which then
+            # refuses even this; the names are replaced when next registered, and the write's own
+            # error is the one to report.
+            with suppress(duckdb.Error):
+                for name in frames:
+                    self.con.unregister(name)
+            raise
+        for name in frames:
+            self.con.unregister(name)
 
     def _begin(self) -> None:
         self._run("BEGIN TRANSACTION")

@@ -27,7 +27,11 @@ def _create(table: str) -> str:
     return f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(columns)});"
 
 
-SCHEMA = "\n".join(_create(table) for table in TABLES)
+# Columns the data contract added after stores were first made: an older store gains them when opened.
+ADDED_COLUMNS = {"usage": ("request_id",)}
+SCHEMA = "\n".join([*(_create(table) for table in TABLES),
+                    *(f'ALTER TABLE {table} ADD COLUMN IF NOT EXISTS "{column}" VARCHAR;'
+                      for table, columns in ADDED_COLUMNS.items() for column in columns)])
 
 # Every account-identifier link the graph uses: signup identifiers plus two kinds derived
 # from usage (request IPs and prompt fingerprints). Accounts are numbered by their

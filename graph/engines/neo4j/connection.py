@@ -7,8 +7,11 @@ for both, so the engine's queries and parameters are checked without a server.
 Connection settings come from the settings table (``ringwatch.settings``): ``NEO4J_URI``
 (default ``bolt://localhost:7687``, the compose file's server), ``NEO4J_USER`` (default
 ``neo4j``), ``NEO4J_PASSWORD``, optional ``NEO4J_DATABASE``. The password is never logged,
-shown or put into a message. The driver's errors become ``EngineError`` here, so nothing
-outside the engine sees them.
+shown or put into a message. An address that carries credentials (``bolt://user:pw@host``)
+is refused, with them hidden: the driver would refuse it anyway, printing it whole, and
+NEO4J_PASSWORD stays the one place a password is read from, so no address printed in a
+message, log or repr can hold one. The driver's errors become ``EngineError`` here, so
+nothing outside the engine sees them.
 """
 
 from __future__ import annotations
@@ -17,7 +20,15 @@ import re
 from dataclasses import dataclass, field
 
 import neo4j
-from neo4j.exceptions import AuthError, ClientError, DatabaseError, DriverError, Neo4jError, ServiceUnavailable
+from neo4j.exceptions import (
+    AuthError,
+    ClientError,
+    ConfigurationError,
+    DatabaseError,
+    DriverError,
+    Neo4jError,
+    ServiceUnavailable,
+)
 
 from ringwatch.settings import SETTINGS
 
@@ -38,6 +49,12 @@ class Neo4jSettings:
     batch_size: int = 10_000
     stale_minutes: int = 60
 
+    def __post_init__(self) -> None:
+        # A Neo4j address never holds an "@" but before its host, as user information.
+        if self.uri and "@" in self.uri:
+            raise EngineError(f"NEO4J_URI {hide_credentials(self.uri)} carries credentials: give only the "
+                              "server's address and set NEO4J_USER and NEO4J_PASSWORD")
+
     @classmethod
     def from_env(cls, env=None) -> Neo4jSettings:
         """Settings from the NEO4J_* and RINGWATCH_NEO4J_* variables (``env``, else the environment)."""
@@ -51,12 +68,21 @@ class Neo4jSettings:
                    database=value("neo4j_database"), batch_size=batch, stale_minutes=stale)
 
 
+def hide_credentials(uri: str) -> str:
+    """The address with everything between the scheme and its last "@" hidden: ``bolt://***@host:7687``."""
+    head, at, host = uri.rpartition("@")
+    if not at:
+        return uri
+    scheme, sep, _ = head.partition("://")
+    return f"{scheme}{sep}***@{host}" if sep else f"***@{host}"
+
+
 def connect(settings: Neo4jSettings) -> neo4j.Driver:
     """An authenticated driver, or one clear EngineError line saying what is wrong and how to fix it."""
     auth = (settings.user, settings.password) if settings.password is not None else None
     try:
         driver = neo4j.GraphDatabase.driver(settings.uri, auth=auth)
-    except ValueError as exc:
+    except (ValueError, ConfigurationError) as exc:
         raise EngineError(f"NEO4J_URI {settings.uri!r} is not a Neo4j address ({exc}); use e.g. bolt://localhost:7687") from None
     try:
         driver.verify_connectivity()

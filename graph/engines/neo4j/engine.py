@@ -21,8 +21,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from ..base import Engine, LoadResult
-from ..columns import ACCOUNT_COLUMNS, COUNT_KEYS, IDENTIFIER_COLUMNS, LABEL_COLUMNS, RESULT_TABLES, USAGE_COLUMNS
+from .. import usage as usage_rules
+from ..base import Engine, LoadResult, keys_frame
+from ..columns import (
+    ACCOUNT_COLUMNS,
+    COUNT_KEYS,
+    IDENTIFIER_COLUMNS,
+    LABEL_COLUMNS,
+    RESULT_TABLES,
+)
 from ..errors import EngineError
 from ..policy import BUCKET_ORIGIN, LinkPolicy, SimilarityPolicy
 from . import gds as algorithms
@@ -131,6 +138,8 @@ class Neo4jEngine(Engine):
             frame = _frame(self._read(q.ACCOUNT_IDENTIFIERS, "account_ids", ids), IDENTIFIER_COLUMNS)
         elif (table, by) == ("labels", ()):
             frame = _frame(self.cypher.run(q.LABELS_ALL, read_only=True), LABEL_COLUMNS)
+        elif (table, by) == ("usage", ("request_id",)):
+            frame = _frame(self._read(q.STORED_REQUEST_IDS, "ids", keys["request_id"].tolist()), ["request_id"])
         elif (table, by) == ("loaded_files", ("kind", "digest")):
             frame = _frame(self._read(q.LOADED_FILES, "files", _records(keys)), ["kind", "digest", "source", "rows"])
         elif (table, by) == ("ledger", ("ledger",)):
@@ -184,7 +193,8 @@ class Neo4jEngine(Engine):
         return LoadResult(loaded=len(new), duplicates=len(incoming) - len(new))
 
     def load_usage(self, usage: pd.DataFrame) -> LoadResult:
-        frame = usage[USAGE_COLUMNS].copy()
+        frame = usage_rules.fresh(usage, lambda ids: self._select("usage", keys_frame(request_id=ids), ["request_id"]))
+        frame = frame.copy()
         ts = pd.to_datetime(frame["ts"])
         if ts.dt.tz is not None:
             ts = ts.dt.tz_convert("UTC").dt.tz_localize(None)
@@ -198,7 +208,7 @@ class Neo4jEngine(Engine):
         ]).dropna(subset=["value"]).drop_duplicates()
         self._write(q.MERGE_USAGE_LINKS, _records(links), "usage links")
         self._changed()
-        return LoadResult(loaded=len(usage))
+        return LoadResult(loaded=len(frame), duplicates=len(usage) - len(frame))
 
     def load_labels(self, labels: pd.DataFrame) -> LoadResult:
         frame = labels[LABEL_COLUMNS]

@@ -53,6 +53,7 @@ SCHEMA = (
     "CREATE INDEX ringwatch_account_idx IF NOT EXISTS FOR (a:Account) ON (a.idx)",
     "CREATE INDEX ringwatch_usage_account IF NOT EXISTS FOR (u:Usage) ON (u.account_id)",
     "CREATE INDEX ringwatch_usage_prompt IF NOT EXISTS FOR (u:Usage) ON (u.prompt_fingerprint)",
+    "CREATE INDEX ringwatch_usage_request IF NOT EXISTS FOR (u:Usage) ON (u.request_id)",
 )
 
 GDS_VERSION = "RETURN gds.version() AS version"
@@ -83,6 +84,13 @@ LOADED_FILES = """
 UNWIND $files AS file
 MATCH (f:LoadedFile {kind: file.kind, digest: file.digest})
 RETURN f.kind AS kind, f.digest AS digest, f.source AS source, f.rows AS rows
+"""
+
+# Which of these request ids a stored usage row carries (a re-delivered row is a duplicate).
+STORED_REQUEST_IDS = """
+UNWIND $ids AS id
+MATCH (u:Usage {request_id: id})
+RETURN DISTINCT u.request_id AS request_id
 """
 
 RECORD_FILE = """
