@@ -20,6 +20,7 @@ from ringwatch.scenarios.generate import generate as run_generate
 
 from .commands import casework, training
 from .commands.common import (
+    algorithms_option,
     clear_errors,
     echo_table,
     open_store,
@@ -89,6 +90,7 @@ def ingest(signups, usage, labels, identifiers, quarantine, db, engine_name):
               help="Risk score at which a cluster becomes a flagged ring.")
 @click.option("--model", "model_name", default=SETTINGS["model"].value, show_default=shown("model"),
               help=SETTINGS["model"].help)
+@algorithms_option
 @store_options
 @clear_errors
 def detect(seed, hub_cap, ring_threshold, model_name, db, engine_name):
@@ -202,6 +204,7 @@ def generate(out, accounts, seed, fmt):
 @click.option("--replace", is_flag=True, help="Wipe a non-empty store (a shared database) before the demo.")
 @click.option("--weeks", default=1, show_default=True, type=click.IntRange(1, 12),
               help="Arrive as this many weekly batches, detecting after each.")
+@algorithms_option
 @store_options
 @clear_errors
 def demo(accounts, seed, out, weeks, db, engine_name, replace):

@@ -60,6 +60,9 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("neo4j_password", "", "NEO4J_PASSWORD", "Neo4j engine: password (never logged or shown).", secret=True),
     Setting("neo4j_database", "", "NEO4J_DATABASE",
             "Neo4j engine: database to use (default: the server's); --db is ignored by this engine."),
+    Setting("neo4j_algorithms", "auto", "RINGWATCH_NEO4J_ALGORITHMS",
+            "Neo4j engine: where WCC, community detection and similarity run: auto (Graph Data Science when "
+            "the server has it, else in this process), gds, or local (in this process, as the embedded engine)."),
     Setting("neo4j_batch", "10000", "RINGWATCH_NEO4J_BATCH", "Neo4j engine: rows per UNWIND batch when loading."),
     Setting("neo4j_stale_minutes", "60", "RINGWATCH_NEO4J_STALE_MINUTES",
             "Neo4j engine: graph projections of ours older than this are left-overs of a crashed run and dropped."),

@@ -19,8 +19,6 @@ import duckdb
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-
-from ringwatch.cli import main
 from ringwatch.graph.casework import audit, bans
 from ringwatch.graph.casework.analysts import analyst_id
 from ringwatch.graph.detection.pipeline import detect
@@ -28,18 +26,15 @@ from ringwatch.graph.engines import open_engine
 from ringwatch.graph.load import ingest
 from ringwatch.graph.reports.review import build_review
 from ringwatch.scenarios.generate import generate
+from scenario_store import scenario_store
+
+from ringwatch.cli import main
 
 
 @pytest.fixture(scope="module")
 def detected(tmp_path_factory):
     """A store after one detection run (closed, to be copied)."""
-    folder = tmp_path_factory.mktemp("trust")
-    files = generate(folder / "data", accounts=1500, seed=5)
-    db = folder / "base.duckdb"
-    with open_engine("embedded", db) as engine:
-        ingest(engine, signups=files.signups, usage=files.usage)
-        detect(engine)
-    return db
+    return scenario_store(tmp_path_factory.mktemp("trust"), accounts=1500, seed=5, detected=True)
 
 
 @pytest.fixture
@@ -291,7 +286,7 @@ def test_detect_killed_midway_leaves_the_previous_run_whole(db, point):
         before = engine.results("runs")["finished_at"].iloc[0]
         accounts = engine.results("accounts")
         lineage_rows = len(engine.records("lineage"))
-    killed = subprocess.run([sys.executable, "-c", KILL_DETECT, db, point], capture_output=True)
+    killed = subprocess.run([sys.executable, "-c", KILL_DETECT, db, point], capture_output=True, check=False)
     assert killed.returncode == -9, killed.stderr
     with open_engine("embedded", db) as engine:
         assert engine.results("runs")["finished_at"].iloc[0] == before
@@ -322,7 +317,7 @@ def test_ingest_killed_midway_keeps_whole_files_and_a_rerun_finishes_the_job(tmp
     files = generate(tmp_path / "data", accounts=1000, seed=3)
     db = str(tmp_path / "killed.duckdb")
     killed = subprocess.run([sys.executable, "-c", KILL_INGEST, db, str(files.signups), str(files.usage)],
-                            capture_output=True)
+                            capture_output=True, check=False)
     assert killed.returncode == -9, killed.stderr
     with open_engine("embedded", db) as engine:
         counts = engine.counts()
@@ -358,7 +353,7 @@ def _verify_while_held(db, wait: int) -> subprocess.CompletedProcess:
     assert holder.stdout.readline().strip() == "holding"
     try:
         return subprocess.run([*CLI, "audit", "verify", "--db", db, "--wait", str(wait)], capture_output=True,
-                              text=True, timeout=60)
+                              text=True, timeout=60, check=False)
     finally:
         holder.wait()
 

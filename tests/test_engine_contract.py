@@ -9,12 +9,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
-from ringwatch.graph.engines import EngineError, LinkPolicy, NotSupported, SimilarityPolicy, open_engine
+from engine_params import NEO4J, NEO4J_GDS, engine_name
+from ringwatch.graph.engines import (
+    EngineError,
+    LinkPolicy,
+    NotSupported,
+    SimilarityPolicy,
+    open_engine,
+)
 from ringwatch.graph.engines.base import keys_frame
 from ringwatch.graph.reports.views import neighbourhood
 
-ENGINES = ["embedded", "memory", pytest.param("neo4j", marks=pytest.mark.neo4j)]
+ENGINES = ["embedded", "memory", NEO4J]
+WITH_GDS = [*ENGINES, NEO4J_GDS]  # for tests that run an algorithm
 T0 = pd.Timestamp("2026-11-01")
 ACCOUNT_COLS = ["account_id", "created_at", "email", "email_domain", "phone", "ip", "ip_net", "device_id",
                 "user_agent", "payment_id", "country", "org_id", "attributes"]
@@ -40,11 +47,11 @@ def _usage(rows):
 
 
 @pytest.fixture(params=ENGINES)
-def engine(request, tmp_path):
+def engine(request, tmp_path, monkeypatch):
     if request.param == "memory":
         request.getfixturevalue("memory_engine")
     # A server that was asked for (NEO4J_URI) but is down makes open_engine raise: the test fails.
-    with open_engine(request.param, tmp_path / "contract.duckdb") as eng:
+    with open_engine(engine_name(request.param, monkeypatch), tmp_path / "contract.duckdb") as eng:
         eng.clear_store()  # a shared server: every test starts from an empty store
         yield eng
 
@@ -109,7 +116,7 @@ KINDS = pd.DataFrame({"kind": ["payment", "device", "ip", "prompt", "request_ip"
 
 
 def _evidence(engine, **kw):
-    args = dict(kinds=KINDS, hub_cap=3, pair_cap=10, anchors=1, total_accounts=100, min_total=0.0) | kw
+    args = {"kinds": KINDS, "hub_cap": 3, "pair_cap": 10, "anchors": 1, "total_accounts": 100, "min_total": 0.0} | kw
     return engine.pair_evidence(LinkPolicy(**args))
 
 
@@ -157,6 +164,7 @@ def test_large_values_link_through_anchor_accounts(loaded):
     assert set(zip(pay["a"], pay["b"])) == {(0, 1), (0, 2)}
 
 
+@pytest.mark.parametrize("engine", WITH_GDS, indirect=True)
 def test_node_similarity_is_weighted_jaccard_with_cutoffs(engine):
     engine.load_accounts(_accounts(["x", "y", "z"]), _ids([]))
     t = [T0 + pd.Timedelta(minutes=30 * k) for k in range(4)]
@@ -206,6 +214,7 @@ def test_usage_by_group_sums_each_group_per_bucket_and_everyone_else_under_none(
     assert everyone["group"].isna().all() and everyone["requests"].sum() == 16
 
 
+@pytest.mark.parametrize("engine", WITH_GDS, indirect=True)
 def test_components_and_communities(engine):
     clique = lambda p: [(f"{p}{i}", f"{p}{j}", 1.0) for i in range(5) for j in range(i + 1, 5)]
     edges = pd.DataFrame(clique("a") + clique("b") + [("a0", "b0", 0.1), ("c0", "c1", 1.0)], columns=["a", "b", "weight"])
@@ -269,12 +278,11 @@ def test_the_record_store_selects_and_deletes_by_key(engine):
 
 
 def test_a_unit_of_work_stores_everything_or_nothing(engine):
-    with pytest.raises(RuntimeError):
-        with engine.transaction():
-            engine.append_records("decisions", pd.DataFrame({"target": ["R-1"]}))
-            with engine.transaction():  # an inner block joins the outer one
-                engine.append_records("audit", pd.DataFrame({"action": ["x"]}))
-            raise RuntimeError("stop")
+    with pytest.raises(RuntimeError), engine.transaction():
+        engine.append_records("decisions", pd.DataFrame({"target": ["R-1"]}))
+        with engine.transaction():  # an inner block joins the outer one
+            engine.append_records("audit", pd.DataFrame({"action": ["x"]}))
+        raise RuntimeError("stop")
     assert engine.records("decisions").empty and engine.records("audit").empty
     with engine.transaction():
         engine.append_records("decisions", pd.DataFrame({"target": ["R-1"]}))

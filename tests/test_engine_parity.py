@@ -1,7 +1,8 @@
-"""Both engines find the same rings on the same demo scenario (needs a live Neo4j + GDS server).
+"""Both engines find the same rings on the same demo scenario (needs a live Neo4j-speaking server).
 
-Selected by the ``neo4j`` marker and run only when NEO4J_URI is set; the server's
-ringwatch data is wiped first, so point it at a throwaway database.
+Selected by the ``neo4j`` marker; the Neo4j engine runs its algorithms in this process, and
+once more in Graph Data Science where the server has it (``gds``). The server's ringwatch
+data is wiped first, so point NEO4J_URI at a throwaway database (the session's own server is one).
 
 Tolerances: flagged accounts, strong links and connected components must be identical
 (the same SQL/Cypher semantics and WCC is exact). Community detection differs by design
@@ -14,11 +15,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from engine_params import NEO4J, NEO4J_GDS, engine_name
+from ringwatch.graph.detection.linking import pair_evidence, strong_links
+from ringwatch.graph.detection.params import DetectionParams
 from ringwatch.graph.detection.pipeline import detect
 from ringwatch.graph.engines import open_engine
-from ringwatch.graph.detection.linking import pair_evidence, strong_links
 from ringwatch.graph.load import ingest
-from ringwatch.graph.detection.params import DetectionParams
 from ringwatch.scenarios.generate import generate
 
 ARI_TOLERANCE = 0.8
@@ -39,24 +41,25 @@ def test_adjusted_rand_reference_values():
     assert adjusted_rand([0, 0, 1, 1], [0, 1, 0, 1]) == pytest.approx(-0.5)
 
 
-@pytest.fixture(scope="module")
-def engines(tmp_path_factory):
+@pytest.fixture(scope="module", params=[NEO4J, NEO4J_GDS])
+def engines(request, tmp_path_factory):
     root = tmp_path_factory.mktemp("parity")
     files = generate(root / "data", accounts=800, seed=11)
     params = DetectionParams(seed=11)
     opened = []
-    try:
-        for name in ("embedded", "neo4j"):
-            engine = open_engine(name, root / "parity.duckdb")
-            opened.append(engine)
-            if name == "neo4j":
-                engine.clear_store()
-            ingest(engine, signups=files.signups, usage=files.usage, labels=files.labels)
-            detect(engine, params)
-        yield opened[0], opened[1], params
-    finally:
-        for engine in opened:
-            engine.close()
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        try:
+            for name in ("embedded", engine_name(request.param, monkeypatch)):
+                engine = open_engine(name, root / "parity.duckdb")
+                opened.append(engine)
+                if name == "neo4j":
+                    engine.clear_store()
+                ingest(engine, signups=files.signups, usage=files.usage, labels=files.labels)
+                detect(engine, params)
+            yield opened[0], opened[1], params
+        finally:
+            for engine in opened:
+                engine.close()
 
 
 @pytest.mark.neo4j

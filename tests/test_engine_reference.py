@@ -15,11 +15,17 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
-
-from ringwatch.graph.engines import LinkPolicy, SimilarityPolicy, open_engine, policy, usage
+from engine_params import NEO4J, NEO4J_GDS, engine_name
+from ringwatch.graph.engines import (
+    LinkPolicy,
+    SimilarityPolicy,
+    open_engine,
+    policy,
+    usage,
+)
 from ringwatch.graph.engines.columns import ACCOUNT_COLUMNS, USAGE_COLUMNS
 
-ENGINES = ["embedded", "memory", pytest.param("neo4j", marks=pytest.mark.neo4j)]
+ENGINES = ["embedded", "memory", NEO4J]
 SEEDS = [0, 1, 2]
 KINDS = pd.DataFrame({"kind": ["payment", "device", "ip", "custom:ssn", "prompt", "request_ip"],
                       "family": ["payment", "device", "network", "custom:ssn", "behaviour", "network"],
@@ -54,10 +60,10 @@ def random_store(seed: int, n: int = 80):
 
 
 @pytest.fixture(params=ENGINES)
-def engine(request, tmp_path):
+def engine(request, tmp_path, monkeypatch):
     if request.param == "memory":
         request.getfixturevalue("memory_engine")
-    with open_engine(request.param, tmp_path / "reference.duckdb") as eng:
+    with open_engine(engine_name(request.param, monkeypatch), tmp_path / "reference.duckdb") as eng:
         eng.clear_store()
         yield eng
 
@@ -105,6 +111,7 @@ def test_pair_evidence_follows_the_link_rule(engine, seed):
 
 
 @pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("engine", [*ENGINES, NEO4J_GDS], indirect=True)
 def test_node_similarity_follows_the_coactivity_rule(engine, seed):
     _, _, use, numbers = _load(engine, seed)
     rows = use.assign(idx=use["account_id"].map(numbers))

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-
+from engine_params import NEO4J, engine_name
 from ringwatch.graph.engines import open_engine
 
-ENGINES = ["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)]
+ENGINES = ["embedded", NEO4J]
 COLS = ["account_id", "created_at", "email", "email_domain", "phone", "ip", "ip_net", "device_id",
         "user_agent", "payment_id", "country", "org_id", "attributes"]
 
 
 @pytest.fixture(params=ENGINES)
-def loaded(request, tmp_path):
-    with open_engine(request.param, tmp_path / "values.duckdb") as engine:
-        if request.param == "neo4j":
+def loaded(request, tmp_path, monkeypatch):
+    with open_engine(engine_name(request.param, monkeypatch), tmp_path / "values.duckdb") as engine:
+        if engine.name == "neo4j":
             engine.clear_store()  # a shared server: every test starts from an empty store
         ids = ["a0", "a1", "a2", "a3"]
         accounts = pd.DataFrame({c: [None] * 4 for c in COLS}).assign(

@@ -14,8 +14,8 @@ import neo4j
 import pytest
 from browser_support import ringwatch
 from neo4j.exceptions import AuthError, CypherSyntaxError, ServiceUnavailable
-from ringwatch.graph.engines.neo4j import queries as q
 from ringwatch.graph.engines import EngineError, open_engine
+from ringwatch.graph.engines.neo4j import queries as q
 from ringwatch.graph.engines.neo4j.connection import Neo4jSettings, parse_version
 
 SECRET = "s3cret-Pa55"
@@ -96,7 +96,8 @@ def test_wrong_password(server):
     assert made[0].closed
 
 
-def test_gds_missing(server):
+def test_gds_missing_fails_when_gds_is_asked_for(server, monkeypatch):
+    monkeypatch.setenv("RINGWATCH_NEO4J_ALGORITHMS", "gds")
     made = server(gds_version=None)
     with pytest.raises(EngineError) as excinfo:
         open_engine("neo4j")
@@ -104,6 +105,34 @@ def test_gds_missing(server):
     assert "no Graph Data Science library" in text and "GDS >= 2.13" in text
     assert "NEO4J_PLUGINS" in text
     assert made[0].closed
+
+
+def test_gds_missing_runs_the_algorithms_here_and_says_so_once(server, monkeypatch, caplog):
+    from ringwatch.graph.engines.neo4j import engine as neo4j_engine
+    from ringwatch.graph.engines.neo4j.local import LocalRunner
+
+    monkeypatch.delenv("RINGWATCH_NEO4J_ALGORITHMS", raising=False)
+    monkeypatch.setattr(neo4j_engine, "_SAID_LOCAL", False)
+    server(gds_version=None)
+    with caplog.at_level("WARNING"):
+        for _ in range(2):
+            with open_engine("neo4j") as engine:
+                assert isinstance(engine.gds, LocalRunner)
+    said = [r.getMessage() for r in caplog.records if "in this process instead" in r.getMessage()]
+    assert len(said) == 1 and "no Graph Data Science library" in said[0]
+
+
+def test_local_algorithms_do_not_probe_for_gds(server, monkeypatch):
+    from ringwatch.graph.engines.neo4j.local import LocalRunner
+
+    monkeypatch.setenv("RINGWATCH_NEO4J_ALGORITHMS", "local")
+    made = server(gds_version="2025.10.1")
+    with open_engine("neo4j") as engine:
+        assert isinstance(engine.gds, LocalRunner)
+    assert q.GDS_VERSION not in [query for query, *_ in made[0].queries]
+    monkeypatch.setenv("RINGWATCH_NEO4J_ALGORITHMS", "sometimes")
+    with pytest.raises(EngineError, match="RINGWATCH_NEO4J_ALGORITHMS must be one of auto, gds, local"):
+        open_engine("neo4j")
 
 
 def test_gds_too_old(server):

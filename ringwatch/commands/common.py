@@ -55,6 +55,19 @@ def store_options(func):
                         type=click.Path(dir_okay=False), help=SETTINGS["db"].help)(func)
 
 
+def _set_algorithms(ctx, param, value):
+    if value is not None:
+        override("neo4j_algorithms", value)
+    return value
+
+
+def algorithms_option(func):
+    """--algorithms: where a Neo4j engine runs the graph algorithms (other engines run them where they always do)."""
+    return click.option("--algorithms", type=click.Choice(["auto", "gds", "local"]), default=None,
+                        expose_value=False, callback=_set_algorithms,
+                        help=f"{SETTINGS['neo4j_algorithms'].help} [default: {shown('neo4j_algorithms')}]")(func)
+
+
 def open_store(engine_name, db):
     """Open an existing store: a mistyped path is refused, naming it, instead of starting an empty store.
 

@@ -100,18 +100,26 @@ ORDER BY f.a, f.b, f.family
 """
 
 # Weighted Jaccard, sum(min) / sum(max), with sum(max) = total_a + total_b - sum(min).
-SIMILARITY = """
+# Co-activity similarity, in two parts: the activity rows (account number, template, time
+# bucket, requests) of templates used by at most $max_degree accounts, then the weighted
+# Jaccard of every pair sharing a (template, bucket), the cutoffs and top-k. The second part
+# reads only a relation ``act`` (idx, fp, bucket, w), so the Neo4j engine runs the very same
+# SQL on the activity rows it reads from its server when no Graph Data Science is there.
+SIMILARITY_ACTIVITY = """
 WITH fp AS (
     SELECT prompt_fingerprint FROM usage WHERE prompt_fingerprint IS NOT NULL
     GROUP BY 1 HAVING count(DISTINCT account_id) <= $max_degree
-), act AS (
-    SELECT x.idx, u.prompt_fingerprint AS fp,
-           time_bucket(to_minutes(CAST($bucket AS BIGINT)), u.ts) AS bucket,
-           sum(u.requests)::DOUBLE AS w
-    FROM usage u SEMI JOIN fp ON u.prompt_fingerprint = fp.prompt_fingerprint
-    JOIN account_index x ON x.account_id = u.account_id
-    GROUP BY ALL
-), deg AS (
+)
+SELECT x.idx, u.prompt_fingerprint AS fp,
+       time_bucket(to_minutes(CAST($bucket AS BIGINT)), u.ts) AS bucket,
+       sum(u.requests)::DOUBLE AS w
+FROM usage u SEMI JOIN fp ON u.prompt_fingerprint = fp.prompt_fingerprint
+JOIN account_index x ON x.account_id = u.account_id
+GROUP BY ALL
+"""
+
+SIMILARITY_PAIRS = """
+WITH deg AS (
     SELECT idx, sum(w) AS total FROM act GROUP BY 1 HAVING count(*) >= $degree_cutoff
 ), act2 AS (
     SELECT act.* FROM act SEMI JOIN deg ON act.idx = deg.idx
@@ -131,6 +139,9 @@ ranked AS (
 SELECT k.a, k.b, k.similarity, k.common FROM kept k JOIN ranked r USING (a, b)
 WHERE r.ra <= $top_k OR r.rb <= $top_k ORDER BY k.a, k.b
 """
+
+SIMILARITY = f"WITH act AS ({SIMILARITY_ACTIVITY})\n" + SIMILARITY_PAIRS.replace("WITH deg AS", ", deg AS", 1)
+
 
 USAGE_SUMMARY = """
 SELECT account_id, sum(requests) AS requests, sum(input_tokens) AS input_tokens,

@@ -36,6 +36,11 @@ from ..errors import EngineError
 from . import queries as q
 
 START_HINT = "start it with `docker compose up -d --wait`"
+ALGORITHMS = ("auto", "gds", "local")
+
+
+class GdsMissing(EngineError):
+    """The server has no Graph Data Science library."""
 
 
 @dataclass(frozen=True)
@@ -48,8 +53,14 @@ class Neo4jSettings:
     database: str | None = None
     batch_size: int = 10_000
     stale_minutes: int = 60
+    # Where the graph algorithms run: auto (GDS when the server has it, else in this process),
+    # gds (GDS or fail) or local (in this process, the embedded engine's implementations).
+    algorithms: str = "auto"
 
     def __post_init__(self) -> None:
+        if self.algorithms not in ALGORITHMS:
+            raise EngineError(f"RINGWATCH_NEO4J_ALGORITHMS must be one of {', '.join(ALGORITHMS)}, "
+                              f"got {self.algorithms!r}")
         # A Neo4j address never holds an "@" but before its host, as user information.
         if self.uri and "@" in self.uri:
             raise EngineError(f"NEO4J_URI {hide_credentials(self.uri)} carries credentials: give only the "
@@ -65,7 +76,8 @@ class Neo4jSettings:
         except ValueError as exc:
             raise EngineError(str(exc)) from None
         return cls(uri=value("neo4j_uri"), user=value("neo4j_user"), password=value("neo4j_password"),
-                   database=value("neo4j_database"), batch_size=batch, stale_minutes=stale)
+                   database=value("neo4j_database"), batch_size=batch, stale_minutes=stale,
+                   algorithms=(value("neo4j_algorithms") or "auto").strip().lower())
 
 
 def hide_credentials(uri: str) -> str:
@@ -118,7 +130,7 @@ def check_gds(runner: CypherRunner, uri: str) -> str:
         # Servers report the unknown function as a client error or a database error.
         if not isinstance(exc.__cause__, (ClientError, DatabaseError)):
             raise
-        raise EngineError(
+        raise GdsMissing(
             f"Neo4j at {uri} has no Graph Data Science library (gds.version() is unknown); "
             f"ringwatch needs GDS >= {__min_server_version__}: install the plugin with "
             "NEO4J_PLUGINS='[\"graph-data-science\"]' (docker-compose.yml does this)"
@@ -131,6 +143,12 @@ def check_gds(runner: CypherRunner, uri: str) -> str:
             "(docker-compose.yml pins a supported image)"
         )
     return found
+
+
+def _one_line(message: str, limit: int = 300) -> str:
+    """A server's message on one line (some put the statement after a line break), cut to ``limit`` characters."""
+    text = " ".join(message.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _native(value):
@@ -164,7 +182,7 @@ class CypherRunner:
                                                      routing_=routing).records
         except (Neo4jError, DriverError) as exc:
             message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-            raise EngineError(f"Neo4j: {message.splitlines()[0]}") from exc
+            raise EngineError(f"Neo4j: {_one_line(message)}") from exc
         return [{k: _native(v) for k, v in record.items()} for record in records]
 
     @property
@@ -196,7 +214,7 @@ class CypherRunner:
             tx.commit() if commit else tx.rollback()
         except (Neo4jError, DriverError) as exc:
             message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-            raise EngineError(f"Neo4j: {message.splitlines()[0]}") from exc
+            raise EngineError(f"Neo4j: {_one_line(message)}") from exc
         finally:
             session.close()
 

@@ -1,10 +1,12 @@
-"""The Neo4j engine: a shared Neo4j database as the store, Graph Data Science for the algorithms.
+"""The Neo4j engine: a shared Neo4j database as the store, Graph Data Science (or this process) for the algorithms.
 
 The same questions as the embedded engine (its SQL and ``engines.policy`` define the
 semantics), in Cypher (``queries``) and GDS (``gds``): pair evidence and lookups run as
 parameterised Cypher; connected components (WCC), community detection (Leiden, seeded) and
-Node Similarity run in GDS on projections built from DataFrames. Writes are batched
-``UNWIND $rows ... MERGE`` over uniqueness constraints, so a re-run is idempotent.
+Node Similarity run in GDS on projections built from DataFrames. On a server without GDS
+(``RINGWATCH_NEO4J_ALGORITHMS``: auto falls back, local chooses it) the same projections go
+to ``local.LocalRunner``, the embedded engine's algorithms in this process. Writes are
+batched ``UNWIND $rows ... MERGE`` over uniqueness constraints, so a re-run is idempotent.
 
 The store is the database NEO4J_DATABASE names, or the server's default; a store location
 (``--db``) is ignored.
@@ -34,14 +36,23 @@ from ..errors import EngineError
 from ..policy import BUCKET_ORIGIN, LinkPolicy, SimilarityPolicy
 from . import gds as algorithms
 from . import queries as q
-from .connection import CypherRunner, GdsRunner, Neo4jSettings, check_gds, connect
+from .connection import (
+    CypherRunner,
+    GdsMissing,
+    GdsRunner,
+    Neo4jSettings,
+    check_gds,
+    connect,
+)
 from .gds import PROJECTION_PREFIX, modularity  # noqa: F401  (modularity: part of this engine's API)
+from .local import LocalRunner
 
 log = logging.getLogger(__name__)
 
 EPOCH = pd.Timestamp("1970-01-01")
 ORIGIN_SECONDS = int((BUCKET_ORIGIN - EPOCH).total_seconds())
 RESULT_CHUNK_ROWS = 50_000
+_SAID_LOCAL = False  # the fallback to local algorithms is announced once per process
 
 
 class Neo4jEngine(Engine):
@@ -56,17 +67,35 @@ class Neo4jEngine(Engine):
             driver = connect(self.settings)
             runner = CypherRunner(driver, self.settings.database)
             try:
-                check_gds(runner, self.settings.uri)
+                gds = gds or self._algorithms(runner, driver)
             except EngineError:
                 runner.close()
                 raise
-            gds = gds or GdsRunner(driver, self.settings.database)
         self.cypher = runner
         self.gds = gds
         self._numbered = False
         for statement in q.SCHEMA:
             self.cypher.run(statement)
         self._sweep_projections()
+
+    def _algorithms(self, runner: CypherRunner, driver):
+        """GDS on the server, or the embedded engine's algorithms in this process (``algorithms`` setting)."""
+        mode = self.settings.algorithms
+        if mode == "local":
+            return LocalRunner()
+        try:
+            check_gds(runner, self.settings.uri)
+        except GdsMissing as exc:
+            if mode == "gds":
+                raise
+            global _SAID_LOCAL
+            if not _SAID_LOCAL:
+                log.warning("%s: running connected components, community detection and similarity in this "
+                            "process instead (RINGWATCH_NEO4J_ALGORITHMS=local says so explicitly)",
+                            str(exc).split(";")[0])
+                _SAID_LOCAL = True
+            return LocalRunner()
+        return GdsRunner(driver, self.settings.database)
 
     @classmethod
     def open(cls, location) -> Neo4jEngine:
@@ -132,7 +161,8 @@ class Neo4jEngine(Engine):
         if (table, by) == ("accounts", ()):
             frame = self._account_frame(self.cypher.run(q.ACCOUNTS, read_only=True))
         elif (table, by) == ("accounts", ("account_id",)):
-            frame = self._account_frame(self._read(q.ACCOUNTS_BY_ID, "ids", keys["account_id"].tolist()))
+            ids = list(dict.fromkeys(keys["account_id"]))  # an id asked for twice is one account
+            frame = self._account_frame(self._read(q.ACCOUNTS_BY_ID, "ids", ids))
         elif (table, by) == ("identifiers", ("account_id",)):
             ids = sorted(set(keys["account_id"]))
             frame = _frame(self._read(q.ACCOUNT_IDENTIFIERS, "account_ids", ids), IDENTIFIER_COLUMNS)

@@ -34,7 +34,9 @@ def projection(gds, purpose: str, nodes: pd.DataFrame, relationships: pd.DataFra
 def _edge_projection(gds, purpose: str, edges: pd.DataFrame):
     """Number the edge ends (sorted ids) and project them as an undirected weighted graph."""
     ends = np.concatenate([edges["a"].to_numpy(), edges["b"].to_numpy()])
-    ids, inverse = np.unique(ends if ends.dtype.kind in "iu" else ends.astype(str), return_inverse=True)
+    # Numbered as ``inprocess.build_graph`` numbers them (account numbers stay numbers), so
+    # groups are named after the same smallest member whichever engine ran the algorithm.
+    ids, inverse = np.unique(ends if ends.dtype.kind in "iu" else ends.astype(object), return_inverse=True)
     n = len(edges)
     weight = edges["weight"].to_numpy(dtype=float) if "weight" in edges else np.ones(n)
     nodes = pd.DataFrame({"nodeId": np.arange(len(ids), dtype=np.int64), "labels": "Account"})
