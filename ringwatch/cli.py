@@ -14,6 +14,7 @@ from ringwatch.graph.demo.pipeline import ingest_files, run_demo
 from ringwatch.graph.detection.params import DetectionParams
 from ringwatch.graph.detection.pipeline import detect as run_detect
 from ringwatch.graph.detection.training import cross_validated, load_model
+from ringwatch.graph.engines import store_files
 from ringwatch.graph.reports.evaluation import evaluate_against
 from ringwatch.graph.reports.review import build_review, render_html
 from ringwatch.scenarios.generate import generate as run_generate
@@ -223,7 +224,8 @@ def demo(accounts, seed, out, weeks, db, engine_name, replace):
                  progress=progress(), on_week=_echo_week)
     echo_table(r.ingest_rows)
     m = r.metrics
-    click.echo(f"\nstore {db}: {r.counts['accounts']:,} accounts, {r.counts['usage_rows']:,} usage rows, "
+    where = db if store_files(engine_name, db) else f"on the {engine_name} server"
+    click.echo(f"\nstore {where}: {r.counts['accounts']:,} accounts, {r.counts['usage_rows']:,} usage rows, "
                f"{r.counts['quarantined']:,} quarantined")
     click.echo(f"found {r.detection.rings} rings, {r.detection.flagged_accounts:,} flagged accounts, "
                f"{r.detection.suppressed_hubs} suppressed hub identifiers")

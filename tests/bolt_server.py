@@ -101,7 +101,7 @@ class BoltServer:
         shutil.rmtree(self.root)
 
 
-def _command(home: Path, root: Path, password: str, bolt: int, http: int) -> list[str]:
+def _command(home: Path, root: Path, password: str, bolt: int, http: int, options: tuple[str, ...] = ()) -> list[str]:
     # Server options go in a Java argument file inside the private temp dir, so the password
     # never shows in the process list.
     options = [
@@ -112,6 +112,7 @@ def _command(home: Path, root: Path, password: str, bolt: int, http: int) -> lis
         "-Darcadedb.server.plugins=Bolt:com.arcadedb.bolt.BoltProtocolPlugin",
         "-Darcadedb.bolt.host=127.0.0.1", f"-Darcadedb.bolt.port={bolt}",
         "-Darcadedb.server.httpIncomingHost=127.0.0.1", f"-Darcadedb.server.httpIncomingPort={http}",
+        *options,  # later options win: a larger heap or query budget for a bigger data set
     ]
     argfile = root / "server.args"
     argfile.write_text("\n".join(f'"{o}"' for o in options) + "\n")
@@ -120,8 +121,12 @@ def _command(home: Path, root: Path, password: str, bolt: int, http: int) -> lis
     return [str(_java(home)), f"@{argfile}", "-cp", classpath, MAIN_CLASS]
 
 
-def start(timeout: float = START_TIMEOUT) -> BoltServer:
-    """Start the server and wait until the neo4j driver runs ``RETURN 1`` on its database."""
+def start(timeout: float = START_TIMEOUT, options: tuple[str, ...] = ()) -> BoltServer:
+    """Start the server and wait until the neo4j driver runs ``RETURN 1`` on its database.
+
+    ``options`` are extra Java options, such as ``-Xmx6g`` or ``-Darcadedb.queryMaxHeapRAM=0``
+    (ArcadeDB's budget for the buffers of all queries, half the heap by default).
+    """
     home = package_dir()
     if home is None or not _java(home).is_file():
         raise BoltServerError(f"the {PACKAGE} package (PyPI: arcadedb-embedded) with its Java runtime is not installed")
@@ -134,7 +139,7 @@ def start(timeout: float = START_TIMEOUT) -> BoltServer:
     began = time.monotonic()
     with open(root / "server.log", "wb") as log:
         process = subprocess.Popen(
-            _command(home, root, password, bolt, http), cwd=root, stdin=subprocess.DEVNULL, stdout=log,
+            _command(home, root, password, bolt, http, tuple(options)), cwd=root, stdin=subprocess.DEVNULL, stdout=log,
             stderr=subprocess.STDOUT, start_new_session=True,
             # Started during collection, before any test starts a thread, so preexec_fn is safe here.
             preexec_fn=_die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509
