@@ -182,7 +182,7 @@ def _rechain(db, key: bytes | None = None):
         first = json.loads(rows[0][1])["details"]
         first["note"] = "rewritten"
         con.execute("UPDATE ledger SET body = ? WHERE ledger = 'decisions' AND seq = 0",
-                    [audit.canonical({k: v for k, v in first.items()})])
+                    [audit.canonical(first)])
 
 
 def test_a_kept_head_catches_a_cut_tail_and_a_rechained_log(db):

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 from dashboard_store import make_demo_store, open_app
-from ringwatch.graph.casework import batches
+from ringwatch.graph.casework import bans
 from ringwatch.graph.detection.lineage import latest_events
 from ringwatch.graph.engines import open_engine
 
@@ -96,7 +96,7 @@ def test_batches_four_eyes_approval_and_unban_in_the_dashboard(db):
     at.run()
     assert any("approved by bob" in s.value for s in at.success)
     with open_engine("embedded", db) as engine:
-        state = batches.ban_state(engine)
+        state = bans.ban_state(engine)
     banned = state[state["banned"]]["account_id"].tolist()
     assert len(banned) > 50
 
@@ -106,7 +106,7 @@ def test_batches_four_eyes_approval_and_unban_in_the_dashboard(db):
     at.run()
     assert any("Unbanned 2 account(s) by bob" in s.value for s in at.success)
     with open_engine("embedded", db) as engine:
-        state = batches.ban_state(engine).set_index("account_id")
+        state = bans.ban_state(engine).set_index("account_id")
         actions = engine.records("audit")["action"].tolist()
     assert not state.loc[banned[:2], "banned"].any() and state.loc[banned[2:], "banned"].all()
     assert actions == ["propose_batch", "approve_batch", "unban", "unban"]
@@ -230,13 +230,13 @@ def test_a_false_positive_on_a_banned_ring_says_so_and_lifts_the_bans_on_request
     assert any("cleared their flags, not their bans" in w.value for w in at.warning)
     with open_engine("embedded", db) as engine:
         members = engine.records("decisions").iloc[-1]["members"]
-        state = batches.ban_state(engine).set_index("account_id")
+        state = bans.ban_state(engine).set_index("account_id")
     assert state.loc[members, "banned"].all()
     _button(at, f"Lift these {len(members):,} bans").click()
     at.run()
     assert any(f"Lifted the bans on {len(members):,} accounts of {top}" in s.value for s in at.success)
     with open_engine("embedded", db) as engine:
-        state = batches.ban_state(engine).set_index("account_id")
+        state = bans.ban_state(engine).set_index("account_id")
         unbans = engine.records("unbans")
     assert not state.loc[members, "banned"].any() and set(unbans["analyst"]) == {"carol"}
 

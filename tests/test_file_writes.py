@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 from browser_support import ringwatch
 from dashboard_store import make_demo_store
-from ringwatch.graph.casework import batches
+from ringwatch.graph.casework import bans, batches
 from ringwatch.graph.engines import EngineError, open_engine
 
 ANALYST = "ann"
@@ -35,7 +35,7 @@ def demo(tmp_path_factory):
     with open_engine("embedded", db) as engine:
         top = engine.results("rings").sort_values("risk_score", ascending=False)["ring_id"].iloc[0]
         batch_id = batches.propose(engine, ANALYST, rings=[top])["batch_id"]
-        if batches.batch(engine, batch_id)["status"] != "approved":
+        if bans.batch(engine, batch_id)["status"] != "approved":
             batches.approve(engine, batch_id, "bob")
     return {"db": db, "batch": batch_id}
 

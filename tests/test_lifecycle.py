@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from ringwatch.cli import main
 from ringwatch.graph.casework import audit
-from ringwatch.graph.casework import batches
+from ringwatch.graph.casework import bans, batches
 from ringwatch.graph.casework import decisions
 from ringwatch.graph.detection.pipeline import detect
 from ringwatch.graph.detection.lineage import latest_events
@@ -219,7 +219,7 @@ def test_four_eyes_and_byte_identical_exports(store, tmp_path):
         batches.propose(store, "ann", rings=[last_ring])  # the big batch banned them
     small = batches.propose(store, "ann", rings=[last_ring], include_banned=True)
     assert small["size"] <= 50 and not small["needs_approval"] and small["already_banned"] == 0
-    assert batches.batch(store, small["batch_id"])["status"] == "approved"
+    assert bans.batch(store, small["batch_id"])["status"] == "approved"
     assert audit.verify(store).ok
 
 
@@ -285,7 +285,7 @@ def test_command_line_cycle(store, tmp_path, monkeypatch):
     assert run("batch", "approve", batch_id, "--analyst", "bob").exit_code == 0
     assert run("batch", "export", batch_id, "--out", str(tmp_path / "b.csv"), "--analyst", "bob").exit_code == 0
     with open_engine("embedded", db) as engine:
-        victim = batches.batch(engine, batch_id)["accounts"][0]
+        victim = bans.batch(engine, batch_id)["accounts"][0]
     assert run("unban", victim, "--note", "appeal", "--analyst", "bob").exit_code == 0
     assert "not banned now" in run("unban", victim, "--note", "again", "--analyst", "bob").output
     # an ad-hoc ban list is an export too: recorded with its hash, and like every action it needs an analyst

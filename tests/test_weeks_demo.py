@@ -241,14 +241,14 @@ def test_the_weekly_cycle_in_the_browser(demo):
 
 def test_demo_analysts_work_every_week_and_the_review_files_it_by_week(demo):
     from ringwatch.graph.casework import audit
-    from ringwatch.graph.casework import batches
+    from ringwatch.graph.casework import bans
     from ringwatch.graph.casework import decisions
     from ringwatch.graph.demo.analysts import ANALYST, APPROVER, REVIEW_PER_WEEK
 
     with open_engine("embedded", demo["db"]) as engine:
         made = decisions.decisions(engine)
-        listed = batches.batches(engine)
-        state = batches.ban_state(engine)
+        listed = bans.batches(engine)
+        state = bans.ban_state(engine)
         labels = engine.labels()
         review = build_review(engine)
         everything = build_review(engine, since="2000-01-01")

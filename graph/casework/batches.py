@@ -23,11 +23,9 @@ from ringwatch.files import write_file
 from ..engines import Engine
 from . import audit, policy
 from .analysts import analyst_id, same_analyst
-from .bans import HISTORY_COLUMNS, ban_state, batch, batches, history
+from .bans import ban_state, batch, batches
 from .exports import bans_table, csv_bytes, record_export
 
-__all__ = ["HISTORY_COLUMNS", "approve", "approved_csv", "ban_state", "batch", "batches", "export_batch", "history",
-           "propose", "unban"]
 
 
 def propose(engine: Engine, analyst: str, rings=(), min_score: float | None = None, max_score: float | None = None,
