@@ -16,10 +16,10 @@ from ringwatch.graph.detection.pipeline import detect as run_detect
 from ringwatch.graph.detection.training import cross_validated, load_model
 from ringwatch.graph.engines import store_files
 from ringwatch.graph.reports.evaluation import evaluate_against
-from ringwatch.graph.reports.review import build_review, render_html
+from ringwatch.graph.reports.review import build_review, queue_health_lines, render_html
 from ringwatch.scenarios.generate import generate as run_generate
 
-from .commands import casework, training
+from .commands import casework, queue, training
 from .commands.common import (
     algorithms_option,
     clear_errors,
@@ -283,8 +283,9 @@ def review(since, out, db, engine_name):
         data = build_review(engine, since)
     write_file(out, render_html(data).encode("utf-8"))
     click.echo(", ".join(f"{k} {v}" for k, v in data.counts.items()))
+    click.echo("review queue: " + "; ".join(queue_health_lines(data.queue)))
     click.echo(f"wrote {out}")
 
 
-for _command in (*casework.COMMANDS, *training.COMMANDS):
+for _command in (*casework.COMMANDS, *queue.COMMANDS, *training.COMMANDS):
     main.add_command(_command)

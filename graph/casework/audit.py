@@ -40,7 +40,7 @@ from ..engines import Engine
 GENESIS = "0" * 64
 ENTRY_FIELDS = ("action", "ledger", "analyst", "at", "details", "prev_hash")
 # The ledgers whose every row is an audited action.
-AUDITED = ("decisions", "batches", "approvals", "exports", "unbans", "models", "policy")
+AUDITED = ("decisions", "batches", "approvals", "exports", "unbans", "models", "policy", "queue")
 
 
 def canonical(value) -> str:

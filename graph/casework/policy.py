@@ -1,8 +1,9 @@
 """Store policy: casework rules that belong to the store, not to whoever runs a command.
 
-The four-eyes size (``approval_above``: batches of more accounts need a second analyst) is
-read from the store, never from the proposer's environment or options, so nobody can
-approve their own large batch by setting a variable. A policy starts at its documented
+The four-eyes size (``approval_above``: batches of more accounts need a second analyst) and
+the review queue's overdue age (``overdue_days``) are read from the store, never from the
+proposer's environment or options, so nobody can approve their own large batch by setting
+a variable, and every analyst and the weekly review call the same rings overdue. A policy starts at its documented
 default; each change is appended to the ``policy`` ledger and the audit log (who, when,
 from what to what, why), and the latest change is the one in force.
 """
@@ -48,6 +49,8 @@ class Rule:
 RULES = {rule.name: rule for rule in (
     Rule("approval_above", 50, "Batches of more accounts need approval by a second analyst (four-eyes); "
                                f"{OFF!r} approves every batch when proposed."),
+    Rule("overdue_days", 7, "Rings open longer than this many days since first flagged are overdue in the review "
+                            f"queue; {OFF!r} marks none overdue."),
 )}
 
 

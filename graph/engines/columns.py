@@ -35,10 +35,11 @@ RESULT_TABLES = ("accounts", "rings", "ring_evidence", "suppressed_hubs", "runs"
 
 # Append-only ledgers: analysts' decisions, ban batches, their approvals, exports, unbans,
 # ring-score models trained on analysts' labels (``detection.training``), store policy
-# changes (``casework.policy``), the hash-chained
-# audit log that records all of them (``casework.audit``), and every detection run's ring
-# lineage events (``detection.lineage``).
-LEDGERS = ("decisions", "batches", "approvals", "exports", "unbans", "models", "policy", "audit", "lineage")
+# changes (``casework.policy``), review-queue takes, releases and comments
+# (``casework.queue``), the hash-chained audit log that records all of them
+# (``casework.audit``), and every detection run's ring lineage events (``detection.lineage``).
+LEDGERS = ("decisions", "batches", "approvals", "exports", "unbans", "models", "policy", "queue", "audit",
+           "lineage")
 
 # What the questions answer.
 DEGREE_COLUMNS = ["kind", "value", "accounts"]

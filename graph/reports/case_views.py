@@ -10,7 +10,7 @@ import io
 
 import pandas as pd
 
-from ..casework import audit, bans, decisions
+from ..casework import audit, bans, decisions, queue
 from ..casework.vocabulary import decision_line, verdict_label
 from ..detection import lineage
 from ..engines import Engine
@@ -130,6 +130,8 @@ def _summary(action: str, d: dict) -> str:
         return f"exported {what}: {d.get('rows')} rows to {d.get('path')}, sha256 {digest}…"
     if action == "unban":
         return f"unbanned {d.get('account_id')} (batch {d.get('batch_id')})" + (f": {d['note']}" if d.get("note") else "")
+    if action in queue.ACTIONS.values():
+        return queue.event_line(action, d)
     return action
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..casework import bans, decisions
+from ..casework import bans, decisions, queue
 from ..detection.lineage import history as lineage_history
 from ..engines import Engine, EngineError
 from . import review_charts
@@ -45,6 +45,7 @@ class Review:
     counts: dict = field(default_factory=dict)
     tables: dict = field(default_factory=dict)
     chart_data: dict = field(default_factory=dict)
+    queue: dict = field(default_factory=dict)
 
     @property
     def activity(self) -> bool:
@@ -105,6 +106,7 @@ def build_review(engine: Engine, since: str | pd.Timestamp | None = None) -> Rev
         "bans reversed": int(history.loc[history["event"] == "unban", "account_id"].nunique()) if len(history) else 0,
     }
     review.chart_data = {"rings": traffic, "daily": _daily_traffic(days, since)}
+    review.queue = queue.health(engine, since, until)
     return review
 
 
@@ -233,6 +235,7 @@ def render_html(review: Review) -> str:
         f"<p id='window'>Data window: {html.escape(review.since.strftime('%Y-%m-%d %H:%M'))} to {html.escape(until)} (UTC)</p>",
         "<ul id='counts'>" + "".join(f"<li>{html.escape(k)}: {v}</li>" for k, v in review.counts.items()) + "</ul>",
     ]
+    parts.append(queue_health_html(review.queue))
     if not review.activity:
         parts.append(f"<p id='no-activity'>{html.escape(NO_ACTIVITY)}</p>")
     else:
@@ -244,3 +247,24 @@ def render_html(review: Review) -> str:
             parts.append(f"<h2>{html.escape(title)} ({rows} rows)</h2>{_table(frame)}")
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def queue_health_lines(health: dict) -> list[str]:
+    """The review queue's health in plain sentences (``queue.health``), for the page and the dashboard."""
+    if not health:
+        return []
+    limit = health["overdue after days"]
+    median = health["median days to decision"]
+    return [
+        f"open now: {health['open']:,} ({health['new']:,} new, in review: {health['in review']:,})",
+        f"overdue now: {health['overdue']:,}" + (f" (open over {limit} days since first flagged)" if limit is not None
+                                                  else " (overdue-days policy off)"),
+        f"rings decided in the window: {health['decided']:,}; median days to decision: "
+        + ("none decided" if median is None else f"{median:.1f}"),
+    ]
+
+
+def queue_health_html(health: dict) -> str:
+    """The queue-health section of the HTML page."""
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in queue_health_lines(health))
+    return f"<h2>Review queue</h2><ul id='queue-health'>{items}</ul>"
