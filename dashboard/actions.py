@@ -1,4 +1,4 @@
-"""The dashboard's writes: decisions, ban batches, approvals, exports and unbans.
+"""The dashboard's writes: decisions, ban batches, approvals, exports, unbans and the review queue.
 
 Every action goes through the same functions as the command line (``graph.decisions``,
 ``graph.batches``), so it lands in the same ledgers and the same hash-chained audit log.
@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 
 import streamlit as st
-from ringwatch.graph.casework import batches, decisions
+from ringwatch.graph.casework import batches, decisions, queue
 from ringwatch.graph.casework.exports import (
     audited_csv,
     ban_selection,
@@ -60,6 +60,26 @@ def approve(key, who: Identity, batch_id: str) -> dict:
 def unban(key, who: Identity, account_ids: list[str], note: str, batch_id: str | None) -> list[dict]:
     """Lift bans (appended to the history)."""
     return _write(key, batches.unban, account_ids, who.require("an unban"), note, batch_id)
+
+
+def take_ring(key, who: Identity, ring_id: str) -> dict:
+    """Take a ring from the review queue."""
+    return _write(key, queue.take, ring_id, who.require("a ring"))
+
+
+def release_ring(key, who: Identity, ring_id: str) -> dict:
+    """Give back a ring you hold."""
+    return _write(key, queue.release, ring_id, who.require("a queue action"))
+
+
+def assign_ring(key, who: Identity, ring_id: str, to: str, note: str) -> dict:
+    """Give a ring to an analyst (a note is needed to take it from someone else)."""
+    return _write(key, queue.assign, ring_id, to, who.require("a queue action"), note)
+
+
+def comment_ring(key, who: Identity, ring_id: str, text: str) -> dict:
+    """Add a comment to a ring's case."""
+    return _write(key, queue.comment, ring_id, who.require("a queue action"), text)
 
 
 def _table_download(key, who: Identity, build, what: str, selection: dict):

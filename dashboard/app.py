@@ -25,6 +25,7 @@ st.set_page_config(page_title="ringwatch", page_icon=":material/hub:", layout="w
 PAGES = [
     st.Page("app_pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
     st.Page("app_pages/rings.py", title="Rings", icon=":material/hub:", url_path="rings"),
+    st.Page("app_pages/queue.py", title="Queue", icon=":material/assignment_ind:", url_path="queue"),
     st.Page("app_pages/lookup.py", title="Account lookup", icon=":material/search:", url_path="lookup"),
     st.Page("app_pages/bans.py", title="Ban list", icon=":material/block:", url_path="bans"),
     st.Page("app_pages/batches.py", title="Ban batches", icon=":material/approval:", url_path="batches"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
-from ringwatch.graph.casework import policy
+from ringwatch.graph.casework import policy, queue
 from ringwatch.graph.engines import open_engine, require_store, store_version
 from ringwatch.graph.reports import case_views, review, views
 
@@ -194,3 +194,16 @@ def audit_log(key) -> tuple[pd.DataFrame, dict]:
 def earlier_rings(key, ring_id: str) -> pd.DataFrame:
     """Rings this one came from through splits and merges, with their decisions."""
     return _call(key, case_views.earlier_rings, ring_id)
+
+
+@st.cache_data(ttl=TTL, max_entries=FEW, show_spinner=False)
+def review_queue(key) -> tuple[pd.DataFrame, dict]:
+    """The review queue (``queue.queue``) and its health now (``queue.health``, every decision on record)."""
+    with open_engine(key[0], key[1]) as engine:
+        return queue.queue(engine), queue.health(engine)
+
+
+@st.cache_data(ttl=TTL, max_entries=MANY, show_spinner=False)
+def queue_events(key, ring_id: str) -> pd.DataFrame:
+    """A ring's takes, releases, reassignments and comments, newest first."""
+    return _call(key, queue.events, ring_id).iloc[::-1].reset_index(drop=True)

@@ -1,7 +1,7 @@
 """Rings: filterable table, then one ring's network, timeline, evidence and members."""
 
 import streamlit as st
-from ringwatch.dashboard import actions, casework, charts, data, identity
+from ringwatch.dashboard import actions, casework, charts, data, identity, queue_panel
 from ringwatch.dashboard.plain import plain
 from ringwatch.graph.casework.vocabulary import STATUS_LABELS, VERDICT_LABELS, VERDICTS
 
@@ -68,6 +68,7 @@ cols[3].metric("Requests", f"{int(summary['requests']):,}")
 cols[4].metric("Output tokens", f"{int(summary['output_tokens']):,}")
 st.caption(f"First seen {plain(summary['first_seen'])} · last seen {plain(summary['last_seen'])} · "
            f"evidence kinds: {plain(summary['evidence_kinds'] or 'none')}")
+queue_panel.ring_header(key, who, ring_id)
 if status == "held_back":
     st.info("Held back by a false-positive decision: its accounts are not flagged, and stay off ban lists, "
             "until new evidence appears. See the Decision tab.")

@@ -1,0 +1,147 @@
+"""The review queue in the dashboard (AppTest): the Queue page, its actions, and the Rings page's queue block."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from dashboard_store import make_demo_store, open_app
+from ringwatch.graph.casework import audit, policy, queue
+from ringwatch.graph.engines import open_engine
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    return make_demo_store(tmp_path_factory.mktemp("queue_app"))
+
+
+@pytest.fixture
+def db(demo, tmp_path, monkeypatch):
+    """A private copy of the demo store: these tests write to it."""
+    copy = tmp_path / "store.duckdb"
+    shutil.copy(demo, copy)
+    monkeypatch.setenv("RINGWATCH_DB", str(copy))
+    monkeypatch.delenv("RINGWATCH_ANALYST", raising=False)
+    return copy
+
+
+def _button(at, label: str):
+    found = [b for b in at.button if b.label == label]
+    assert found, f"no button {label!r}: {[b.label for b in at.button]}"
+    return found[0]
+
+
+def _queue(db):
+    with open_engine("embedded", db) as engine:
+        return queue.queue(engine), queue.events(engine)
+
+
+def _ok(at):
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def test_the_page_lists_open_rings_by_risk_with_status_age_and_nothing_to_do_without_a_name(db):
+    table, _ = _queue(db)
+    at = open_app("app_pages/queue.py")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Open"] == f"{len(table):,}" and metrics["New"] == metrics["Open"] and metrics["In review"] == "0"
+    shown = at.dataframe[0].value
+    assert shown["ring"].tolist() == table["ring_id"].tolist()  # open rings, riskiest first
+    assert shown["status"].eq("new").all() and shown["owner"].eq("").all()
+    assert list(shown.columns) == ["ring", "risk score", "accounts", "status", "owner", "days", "overdue",
+                                   "first flagged", "comments", "last comment"]
+    assert _button(at, "Take").disabled
+    assert at.toggle(key="queue_mine").disabled
+    assert any("Enter your name in the sidebar to take a queue action" in c.value for c in at.caption)
+    with open_engine("embedded", db) as engine:
+        assert engine.records("audit").empty
+
+
+def test_take_comment_reassign_and_release_from_the_queue_page(db):
+    table, _ = _queue(db)
+    top, other = table["ring_id"].iloc[0], table["ring_id"].iloc[1]
+    at = open_app("app_pages/queue.py", analyst_name="Ann")
+    assert at.selectbox(key="queue_ring").value == top
+    _button(at, "Take").click()
+    _ok(at.run())
+    assert any(f"You took {top}." in s.value for s in at.success)
+    assert "in review" in at.markdown[0].value and "held by **ann**" in at.markdown[0].value
+    assert {m.label: m.value for m in at.metric}["In review"] == "1"
+    # My rings: only the ring Ann holds
+    at.toggle(key="queue_mine").set_value(True)
+    _ok(at.run())
+    assert at.dataframe[0].value["ring"].tolist() == [top]
+    at.text_area(key="queue_comment_text").input("cards from one issuer")
+    _button(at, "Add comment").click()
+    _ok(at.run())
+    history = at.dataframe[1].value
+    assert history["action"].tolist() == ["comment", "take"] and history["note"].iloc[0] == "cards from one issuer"
+    # reassigning to Bob: Ann holds it herself, so no note is needed
+    at.text_input(key="queue_assign_to").input("Bob")
+    _button(at, "Reassign").click()
+    _ok(at.run())
+    assert any(f"{top} now belongs to Bob." in s.value for s in at.success)
+    assert at.dataframe[0].value.empty  # My rings: Ann holds nothing now
+    # Carol cannot take it or give it away without a note; Bob releases it
+    at = open_app("app_pages/queue.py", analyst_name="carol")
+    assert _button(at, "Take").disabled and "Held by bob" in _button(at, "Take").help
+    at.text_input(key="queue_assign_to").input("carol")
+    _button(at, "Reassign").click()
+    _ok(at.run())
+    assert any(f"ring {top} is held by bob: say why it moves to carol" in e.value for e in at.error)
+    at = open_app("app_pages/queue.py", analyst_name="bob")
+    _button(at, "Release").click()
+    _ok(at.run())
+    after, events = _queue(db)
+    assert after.set_index("ring_id").at[top, "status"] == "new" and other in after["ring_id"].tolist()
+    assert events["action"].tolist() == ["take", "comment", "assign", "release"]
+    assert events["analyst"].tolist() == ["ann", "ann", "ann", "bob"]
+    with open_engine("embedded", db) as engine:
+        assert audit.verify(engine).ok
+
+
+def test_overdue_rows_follow_the_store_policy(db):
+    with open_engine("embedded", db) as engine:
+        policy.set_policy(engine, "overdue-days", "0", "lead", "everything is late")
+    at = open_app("app_pages/queue.py")
+    shown = at.dataframe[0].value
+    assert shown["overdue"].all() and {m.label: m.value for m in at.metric}["Overdue"] == f"{len(shown):,}"
+    assert ":red[**overdue**]" in at.markdown[0].value
+    at.toggle(key="queue_overdue").set_value(True)
+    assert len(_ok(at.run()).dataframe[0].value) == len(shown)
+    with open_engine("embedded", db) as engine:
+        policy.set_policy(engine, "overdue-days", "off", "lead", "no deadline")
+    at = open_app("app_pages/queue.py")
+    assert not at.dataframe[0].value["overdue"].any()
+    assert any(c.value.startswith("Overdue marking is off") for c in at.caption)
+    assert "overdue" not in at.markdown[0].value
+
+
+def test_the_rings_page_shows_the_owner_and_takes_and_releases(db):
+    table, _ = _queue(db)
+    top = table["ring_id"].iloc[0]
+    at = open_app("app_pages/rings.py", analyst_name="ann")
+    assert at.selectbox(key="ring").value == top
+    header = [m.value for m in at.markdown if m.value.startswith("Queue: ")]
+    assert header and "**new** · nobody holds it" in header[0]
+    _button(at, "Take").click()
+    _ok(at.run())
+    header = [m.value for m in at.markdown if m.value.startswith("Queue: ")]
+    assert "**in review** · held by **ann**" in header[0]
+    _button(at, "Release").click()
+    _ok(at.run())
+    assert any(f"Released {top}." in s.value for s in at.success)
+    _, events = _queue(db)
+    assert events["action"].tolist() == ["take", "release"]
+
+
+def test_an_owner_name_is_shown_as_text(db):
+    table, _ = _queue(db)
+    top = table["ring_id"].iloc[0]
+    name = "![t](http://evil.example/a.png) <b>x</b>"
+    with open_engine("embedded", db) as engine:
+        queue.take(engine, top, name)
+    at = open_app("app_pages/queue.py")
+    line = at.markdown[0].value
+    assert "held by **\\!\\[t\\](http" in line and "\\<b\\>" in line
