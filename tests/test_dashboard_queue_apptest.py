@@ -145,3 +145,14 @@ def test_an_owner_name_is_shown_as_text(db):
     at = open_app("app_pages/queue.py")
     line = at.markdown[0].value
     assert "held by **\\!\\[t\\](http" in line and "\\<b\\>" in line
+
+
+def test_the_weekly_review_page_reports_queue_health(db):
+    table, _ = _queue(db)
+    with open_engine("embedded", db) as engine:
+        queue.take(engine, table["ring_id"].iloc[0], "ann")
+    at = open_app("app_pages/review.py")
+    assert "Review queue" in [s.value for s in at.subheader]
+    lines = [m.value for m in at.markdown if m.value.startswith("- ")]
+    assert lines[0] == f"- open now: {len(table):,} ({len(table) - 1:,} new, in review: 1)"
+    assert lines[1].startswith("- overdue now: ") and lines[2].startswith("- rings decided in the window: 0")

@@ -57,7 +57,7 @@ if st.session_state.get("queue_ring") not in options:
 by_id = shown.set_index("ring_id")
 ring_id = st.selectbox("Ring", options, key="queue_ring",
                        format_func=lambda r: f"{r} · {by_id.at[r, 'size']} accounts · risk "
-                                             f"{by_id.at[r, 'risk_score']:.2f} · {STATUS_LABELS[by_id.at[r, 'status']]}")
+                                             f"{by_id.at[r, 'risk_score']:.3f} · {STATUS_LABELS[by_id.at[r, 'status']]}")
 row = shown[shown["ring_id"] == ring_id].iloc[0].to_dict()
 
 head, buttons = st.columns([5, 1], vertical_alignment="center")
@@ -80,6 +80,7 @@ history = data.queue_events(key, ring_id)
 if history.empty:
     st.caption("Nobody has taken or commented on this ring yet.")
 else:
-    st.caption(f"{len(history):,} entries, newest first; each one is in the audit log.")
+    st.caption(f"{len(history):,} {'entry' if len(history) == 1 else 'entries'}, newest first; each one is in the "
+               "audit log.")
     st.dataframe(history.drop(columns=["ring_id"]), width="stretch", hide_index=True)
 st.caption(f"Ring id {plain(ring_id)} keeps its owner and comments through later detection runs, as decisions do.")

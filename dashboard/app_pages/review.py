@@ -4,7 +4,12 @@ import datetime as dt
 
 import streamlit as st
 from ringwatch.dashboard import actions, data, identity
-from ringwatch.graph.reports.review import NO_ACTIVITY, review_figures
+from ringwatch.dashboard.plain import plain
+from ringwatch.graph.reports.review import (
+    NO_ACTIVITY,
+    queue_health_lines,
+    review_figures,
+)
 
 key = data.store_key()
 st.title("Weekly review")
@@ -40,3 +45,9 @@ else:
             st.dataframe(frame, width="stretch", hide_index=True)
         else:
             st.caption("none")
+
+st.subheader("Review queue")
+st.caption("Open, in review and overdue count the queue now; decisions count those recorded inside the window.")
+for line in queue_health_lines(rev.queue):
+    st.markdown(f"- {plain(line)}")
+st.page_link("app_pages/queue.py", label="Open the review queue", icon=":material/assignment_ind:")
