@@ -52,8 +52,6 @@ def take_release(key, who: Identity, row: dict, prefix: str) -> None:
                         help=reason or "You own the ring until you release it (audited).")
     if clicked and actions.attempt(actions.take_ring, key, who, ring_id):
         actions.flash(f"You took {ring_id}.")
-    if reason and not owner and row["status"] != "decided":
-        st.caption(reason)
 
 
 def ring_header(key, who: Identity, ring_id: str) -> None:
@@ -64,6 +62,8 @@ def ring_header(key, who: Identity, ring_id: str) -> None:
     actions.show_flash()
     left, right = st.columns([5, 1], vertical_alignment="center")
     left.markdown(status_line(row))
+    if not who.can_act:
+        left.caption(who.refusal("a ring"))
     with right:
         take_release(key, who, row, "ring_header")
 

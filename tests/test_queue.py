@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 from ringwatch.graph.casework import audit, decisions, policy, queue
 from ringwatch.graph.engines import open_engine
+from ringwatch.graph.reports import case_views
 from ringwatch.graph.reports.review import build_review, render_html
 from scenario_store import scenario_store
 
@@ -153,6 +154,9 @@ def test_the_audit_log_covers_queue_actions_and_catches_a_deleted_take(db):
     assert result.ok, result.message()
     assert entries["action"].tolist() == ["take_ring", "comment_ring"]
     assert entries["details"].iloc[0]["owner"] == "ann"
+    with open_engine("embedded", db) as engine:  # the audit page's one-line summaries
+        shown = case_views.audit_entries(engine)["what"].tolist()
+    assert shown == [f"commented on ring {second}: looks like a lab", f"took ring {first}"]
     with duckdb.connect(db) as con:
         con.execute("DELETE FROM ledger WHERE ledger = 'queue' AND seq = 0")
     with open_engine("embedded", db) as engine:
@@ -199,7 +203,7 @@ def test_the_queue_from_the_command_line(db):
     assert "audit log intact: 6 entries" in ok(db, "audit", "verify")
 
 
-def test_the_weekly_review_reports_queue_health(db):
+def test_the_weekly_review_reports_queue_health(db, tmp_path):
     first = _rings(db)[0]
     with open_engine("embedded", db) as engine:
         queue.take(engine, first, "ann")
@@ -207,3 +211,7 @@ def test_the_weekly_review_reports_queue_health(db):
     assert review.queue["open"] == len(_rings(db)) and review.queue["in review"] == 1
     page = render_html(review)
     assert "id='queue-health'" in page and "in review: 1" in page and "median days to decision" in page
+    printed = ok(db, "review", "--out", str(tmp_path / "review.html")).splitlines()
+    assert printed[1] == (f"review queue: open now: {len(_rings(db))} ({len(_rings(db)) - 1} new, in review: 1); "
+                          f"overdue now: {review.queue['overdue']} (open over 7 days since first flagged); "
+                          "rings decided in the window: 0; median days to decision: none decided")
