@@ -215,3 +215,13 @@ def test_the_weekly_review_reports_queue_health(db, tmp_path):
     assert printed[1] == (f"review queue: open now: {len(_rings(db))} ({len(_rings(db)) - 1} new, in review: 1); "
                           f"overdue now: {review.queue['overdue']} (open over 7 days since first flagged); "
                           "rings decided in the window: 0; median days to decision: none decided")
+
+
+@pytest.mark.parametrize("command", [["queue"], ["take", "R-x", "--analyst", "ann"], ["release", "R-x", "--analyst", "ann"],
+                                     ["assign", "R-x", "--to", "bob", "--analyst", "ann"],
+                                     ["comment", "R-x", "hello", "--analyst", "ann"]])
+def test_queue_commands_refuse_a_mistyped_store(tmp_path, command):
+    typo = tmp_path / "typo.duckdb"
+    result = run(str(typo), *command)
+    assert result.exit_code == 1 and f"store {typo} does not exist" in result.output
+    assert list(tmp_path.iterdir()) == []
