@@ -8,6 +8,7 @@ import duckdb
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from engine_params import NEO4J, engine_name
 from ringwatch.graph.casework import audit, decisions, policy, queue
 from ringwatch.graph.engines import open_engine
 from ringwatch.graph.reports import case_views
@@ -225,3 +226,29 @@ def test_queue_commands_refuse_a_mistyped_store(tmp_path, command):
     result = run(str(typo), *command)
     assert result.exit_code == 1 and f"store {typo} does not exist" in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("engine_param", ["embedded", "memory", NEO4J])
+def test_the_queue_works_on_every_engine(engine_param, request, tmp_path, monkeypatch):
+    """Queue rows go through the engine seam like every ledger: no engine-specific code."""
+    if engine_param == "memory":
+        request.getfixturevalue("memory_engine")
+    monkeypatch.delenv("RINGWATCH_AUDIT_KEY", raising=False)
+    with open_engine(engine_name(engine_param, monkeypatch), tmp_path / "queue.duckdb") as engine:
+        engine.clear_store()  # a shared server: start empty
+        rings = pd.DataFrame({"ring_id": ["R-a", "R-b"], "cluster_id": ["a0", "b0"], "size": [3, 4],
+                              "risk_score": [0.9, 0.95], "flagged": [True, True]})
+        engine.save_results({"rings": rings, "runs": pd.DataFrame({"finished_at": [pd.Timestamp("2026-11-02")]})})
+        engine.append_records("lineage", pd.DataFrame({
+            "run_at": "2026-11-02T00:00:00", "data_until": "2026-11-01T00:00:00", "flagged": True, "event": "new",
+            "ring_id": ["R-a", "R-b"], "related_ids": "", "size_before": 0, "size_after": [3, 4], "joined": [3, 4],
+            "left": 0}))
+        queue.take(engine, "R-a", "ann", at="2026-11-03T00:00:00.000000Z")
+        queue.assign(engine, "R-a", "bob", "lead", "ann is away", at="2026-11-03T01:00:00.000000Z")
+        queue.comment(engine, "R-b", "bob", "one issuer", at="2026-11-03T02:00:00.000000Z")
+        table = queue.queue(engine, now="2026-11-11T00:00:00Z")
+        verified = audit.verify(engine)
+        engine.clear_store()
+    assert verified.ok, verified.message()
+    assert table[["ring_id", "status", "owner", "age_days", "overdue", "comments"]].values.tolist() == [
+        ["R-b", "new", "", 10.0, True, 1], ["R-a", "in_review", "bob", 10.0, True, 0]]

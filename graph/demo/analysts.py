@@ -7,8 +7,11 @@ the demo runs this.
 
 After each week's detection run:
 
-- ``demo-ann`` decides the ``REVIEW_PER_WEEK`` riskiest flagged rings still pending:
-  confirmed fraud when most of their members are labelled fraud, false positive otherwise;
+- ``demo-ann`` takes and decides the ``REVIEW_PER_WEEK`` riskiest flagged rings still
+  pending that nobody else holds: confirmed fraud when most of their members are labelled
+  fraud, false positive otherwise;
+- ``demo-bob`` takes the next pending ring when he holds none and leaves it in review with
+  a comment, so the review queue shows a ring in review (and ageing);
 - she proposes a ban batch of the rings she confirmed that week; a batch above the
   four-eyes size is approved by ``demo-bob``;
 - from the second week on, ``demo-bob`` lifts one ban of the first batch on appeal.
@@ -23,7 +26,7 @@ import logging
 
 import pandas as pd
 
-from ..casework import bans, batches, decisions
+from ..casework import bans, batches, decisions, queue
 from ..casework.exports import bans_table
 from ..engines import Engine
 
@@ -41,7 +44,9 @@ def _stamp(week_end: pd.Timestamp) -> str:
 def work_the_week(engine: Engine, week: int, week_end: pd.Timestamp) -> dict:
     """Decide, propose, approve and (from week 2) reverse one ban, as described above; returns what was done."""
     at = _stamp(week_end)
-    pending = decisions.pending_rings(engine).head(REVIEW_PER_WEEK)
+    held = queue.owners(engine)
+    pending = decisions.pending_rings(engine)
+    pending = pending[pending["ring_id"].map(lambda r: held.get(r, ANALYST) == ANALYST)].head(REVIEW_PER_WEEK)
     accounts = engine.results("accounts")[["account_id", "ring_id"]]
     truth = accounts.merge(engine.labels()[["account_id", "label"]], on="account_id", how="left")
     fraud_share = truth.assign(fraud=truth["label"] == "fraud").groupby("ring_id")["fraud"].mean()
@@ -49,6 +54,8 @@ def work_the_week(engine: Engine, week: int, week_end: pd.Timestamp) -> dict:
     for ring in pending["ring_id"]:
         share = float(fraud_share.get(ring, 0.0))
         verdict = "confirmed_fraud" if share > FRAUD_MAJORITY else "false_positive"
+        if held.get(ring) != ANALYST:
+            queue.take(engine, ring, ANALYST, at=at)
         decisions.decide(engine, ring, verdict, ANALYST,
                          f"demo: {share:.0%} of its members are fraud in the scenario's ground truth", at=at)
         if verdict == "confirmed_fraud":
@@ -61,8 +68,21 @@ def work_the_week(engine: Engine, week: int, week_end: pd.Timestamp) -> dict:
         done.update(batch=proposed["batch_id"], banned=int(proposed["size"]))
     if week >= 2:
         done["unbanned"] = _reverse_one(engine, at)
+    _hold_one(engine, at)
     log.info("demo analysts, week %d: %s", week, done)
     return done
+
+
+def _hold_one(engine: Engine, at: str) -> None:
+    """demo-bob takes the riskiest pending ring nobody holds, unless he holds an open one already."""
+    held = queue.owners(engine)
+    pending = decisions.pending_rings(engine)["ring_id"]
+    if any(held.get(r) == APPROVER for r in pending):
+        return
+    free = [r for r in pending if r not in held]
+    if free:
+        queue.take(engine, free[0], APPROVER, at=at)
+        queue.comment(engine, free[0], APPROVER, "demo: waiting for the card issuer's reply", at=at)
 
 
 def _reverse_one(engine: Engine, at: str) -> int:
