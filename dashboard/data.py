@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 from ringwatch.graph.casework import policy, queue
 from ringwatch.graph.engines import open_engine, require_store, store_version
-from ringwatch.graph.reports import case_views, review, views
+from ringwatch.graph.reports import case_views, queue_views, review, views
 
 from ringwatch.settings import SETTINGS
 
@@ -198,9 +198,9 @@ def earlier_rings(key, ring_id: str) -> pd.DataFrame:
 
 @st.cache_data(ttl=TTL, max_entries=FEW, show_spinner=False)
 def review_queue(key) -> tuple[pd.DataFrame, dict]:
-    """The review queue (``queue.queue``) and its health now (``queue.health``, every decision on record)."""
+    """The review queue and its health now, over every decision on record (``queue_views``)."""
     with open_engine(key[0], key[1]) as engine:
-        return queue.queue(engine), queue.health(engine)
+        return queue_views.queue(engine), queue_views.health(engine)
 
 
 @st.cache_data(ttl=TTL, max_entries=MANY, show_spinner=False)

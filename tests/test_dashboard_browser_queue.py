@@ -15,6 +15,7 @@ from browser_support import shot as _shot
 from dashboard_store import make_demo_store
 from ringwatch.graph.casework import policy, queue
 from ringwatch.graph.engines import open_engine
+from ringwatch.graph.reports import queue_views
 
 pytestmark = pytest.mark.browser
 
@@ -26,7 +27,7 @@ def store(tmp_path_factory):
     folder = tmp_path_factory.mktemp("browser_queue")
     db = make_demo_store(folder)
     with open_engine("embedded", db) as engine:
-        table = queue.queue(engine)
+        table = queue_views.queue(engine)
         # Every open ring is overdue at 0 days: the highlighted rows are on screen.
         policy.set_policy(engine, "overdue-days", "0", "lead", "show overdue rows")
         queue.take(engine, table["ring_id"].iloc[1], "lead")  # one ring someone else holds

@@ -8,6 +8,7 @@ import pytest
 from dashboard_store import make_demo_store, open_app
 from ringwatch.graph.casework import audit, policy, queue
 from ringwatch.graph.engines import open_engine
+from ringwatch.graph.reports import queue_views
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +34,7 @@ def _button(at, label: str):
 
 def _queue(db):
     with open_engine("embedded", db) as engine:
-        return queue.queue(engine), queue.events(engine)
+        return queue_views.queue(engine), queue.events(engine)
 
 
 def _ok(at):

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from engine_params import NEO4J, engine_name
 from ringwatch.graph.casework import audit, decisions, policy, queue
 from ringwatch.graph.engines import open_engine
-from ringwatch.graph.reports import case_views
+from ringwatch.graph.reports import case_views, queue_views
 from ringwatch.graph.reports.review import build_review, render_html
 from scenario_store import scenario_store
 
@@ -41,7 +41,7 @@ def _rings(db) -> list[str]:
 
 
 def _row(engine, ring_id, now=None) -> dict:
-    table = queue.queue(engine, now)
+    table = queue_views.queue(engine, now)
     return table.set_index("ring_id").loc[ring_id].to_dict()
 
 
@@ -100,7 +100,7 @@ def test_status_follows_the_decision_in_force_whoever_holds_the_ring(db):
         decisions.decide(engine, second, "needs_review", "ann")
         assert _row(engine, second)["status"] == "in_review"
         decisions.decide(engine, third, "false_positive", "ann", "a lab")
-        table = queue.queue(engine)
+        table = queue_views.queue(engine)
     assert table.set_index("ring_id").at[third, "status"] == "decided"
     open_first = table["status"].ne("decided").tolist()
     assert open_first == sorted(open_first, reverse=True)  # open rings come before decided ones
@@ -109,7 +109,7 @@ def test_status_follows_the_decision_in_force_whoever_holds_the_ring(db):
 def test_age_counts_from_first_flagged_and_overdue_follows_the_store_policy(db):
     first, second, *_ = _rings(db)
     with open_engine("embedded", db) as engine:
-        flagged_at = queue.first_flagged(engine)[first]
+        flagged_at = queue_views.first_flagged(engine)[first]
         now = flagged_at + pd.Timedelta(days=10, hours=12)
         row = _row(engine, first, now)
         assert row["first_flagged"] == flagged_at and row["age_days"] == 10.5 and row["overdue"]
@@ -121,14 +121,14 @@ def test_age_counts_from_first_flagged_and_overdue_follows_the_store_policy(db):
         decided = _row(engine, second, now)
         assert decided["age_days"] == 2.0 and not decided["overdue"]  # time to decision, never overdue
         policy.set_policy(engine, "overdue-days", "off", "lead", "no deadline")
-        assert not queue.queue(engine, now + pd.Timedelta(days=365))["overdue"].any()
+        assert not queue_views.queue(engine, now + pd.Timedelta(days=365))["overdue"].any()
         _refused(policy.set_policy, engine, "overdue-days", "-1", "lead", "x", match="whole number")
 
 
 def test_health_counts_the_queue_and_the_median_time_to_decision_in_the_window(db):
     rings = _rings(db)
     with open_engine("embedded", db) as engine:
-        flagged_at = queue.first_flagged(engine)
+        flagged_at = queue_views.first_flagged(engine)
         stamp = {r: flagged_at[r] for r in rings[:4]}
         for ring, days in zip(rings[:3], (1, 3, 8)):
             decisions.decide(engine, ring, "confirmed_fraud", "ann",
@@ -136,8 +136,8 @@ def test_health_counts_the_queue_and_the_median_time_to_decision_in_the_window(d
         queue.take(engine, rings[3], "bob")
         since = min(stamp.values())
         now = max(stamp.values()) + pd.Timedelta(days=30)
-        everything = queue.health(engine, now=now)
-        early = queue.health(engine, since=since, until=since + pd.Timedelta(days=5), now=now)
+        everything = queue_views.health(engine, now=now)
+        early = queue_views.health(engine, since=since, until=since + pd.Timedelta(days=5), now=now)
     open_rings = len(rings) - 3
     assert everything == {"open": open_rings, "new": open_rings - 1, "in review": 1, "overdue": open_rings,
                           "decided": 3, "median days to decision": 3.0, "overdue after days": 7}
@@ -246,7 +246,7 @@ def test_the_queue_works_on_every_engine(engine_param, request, tmp_path, monkey
         queue.take(engine, "R-a", "ann", at="2026-11-03T00:00:00.000000Z")
         queue.assign(engine, "R-a", "bob", "lead", "ann is away", at="2026-11-03T01:00:00.000000Z")
         queue.comment(engine, "R-b", "bob", "one issuer", at="2026-11-03T02:00:00.000000Z")
-        table = queue.queue(engine, now="2026-11-11T00:00:00Z")
+        table = queue_views.queue(engine, now="2026-11-11T00:00:00Z")
         verified = audit.verify(engine)
         engine.clear_store()
     assert verified.ok, verified.message()

@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..casework import bans, decisions, queue
+from ..casework import bans, decisions
 from ..detection.lineage import history as lineage_history
 from ..engines import Engine, EngineError
-from . import review_charts
+from . import queue_views, review_charts
 
 TOP = 10
 WEEK = pd.Timedelta(days=7)
@@ -106,7 +106,7 @@ def build_review(engine: Engine, since: str | pd.Timestamp | None = None) -> Rev
         "bans reversed": int(history.loc[history["event"] == "unban", "account_id"].nunique()) if len(history) else 0,
     }
     review.chart_data = {"rings": traffic, "daily": _daily_traffic(days, since)}
-    review.queue = queue.health(engine, since, until)
+    review.queue = queue_views.health(engine, since, until)
     return review
 
 
@@ -250,7 +250,7 @@ def render_html(review: Review) -> str:
 
 
 def queue_health_lines(health: dict) -> list[str]:
-    """The review queue's health in plain sentences (``queue.health``), for the page and the dashboard."""
+    """The review queue's health in plain sentences (``queue_views.health``), for the page and the dashboard."""
     if not health:
         return []
     limit = health["overdue after days"]

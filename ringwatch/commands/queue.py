@@ -6,6 +6,7 @@ import click
 
 from ringwatch.graph.casework import queue as review_queue
 from ringwatch.graph.casework.analysts import analyst_id
+from ringwatch.graph.reports import queue_views
 
 from .common import (
     analyst_option,
@@ -39,8 +40,8 @@ def queue_list(mine, owner, statuses, everything, analyst, db, engine_name):
     if mine:
         owner = require_analyst(analyst)
     with open_store(engine_name, db) as engine:
-        table = review_queue.queue(engine)
-        health = review_queue.health(engine)
+        table = queue_views.queue(engine)
+        health = queue_views.health(engine)
     limit = health["overdue after days"]
     click.echo(f"{health['open']:,} open ({health['new']:,} new, {health['in review']:,} in review), "
                + (f"{health['overdue']:,} overdue (open over {limit} days)" if limit is not None
