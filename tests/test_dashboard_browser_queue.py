@@ -106,3 +106,14 @@ def test_take_a_ring_see_the_owner_and_release_it(page, server, store):
     assert events[events["ring_id"] == top][["action", "analyst"]].values.tolist() == [
         ["take", ANALYST], ["release", ANALYST]]
     assert page.dialogs == [] and page.console_errors == []
+
+
+def test_the_weekly_review_page_shows_queue_health(page, server):
+    page.goto(f"{server}/review")
+    page.get_by_role("heading", name="Review queue").wait_for(timeout=WAIT_MS)
+    _settled(page)
+    health = page.get_by_test_id("stMarkdown").filter(has_text="open now:").first.inner_text()
+    assert health.startswith("open now: ") and "in review: " in health
+    page.get_by_role("heading", name="Review queue").scroll_into_view_if_needed()
+    _shot(page, "queue-weekly-review-health", 3000)
+    assert page.dialogs == [] and page.console_errors == []
