@@ -29,7 +29,8 @@ left, middle, right = st.columns([2, 1, 1], vertical_alignment="bottom")
 statuses = left.multiselect("Status", list(STATUSES), default=["new", "in_review"], key="queue_status",
                             format_func=STATUS_LABELS.get)
 mine = middle.toggle("My rings", key="queue_mine", disabled=not who.can_act,
-                     help=who.refusal("a filter on your rings") or "Only the rings you hold.")
+                     help="Only the rings you hold." if who.can_act else
+                     "Enter your name in the sidebar (or sign in) to see the rings you hold.")
 late_only = right.toggle("Overdue only", key="queue_overdue")
 
 shown = table[table["status"].isin(statuses)] if statuses else table
