@@ -10,7 +10,6 @@ import shutil
 
 import pandas as pd
 import pytest
-
 from casework_store import make_worked_store
 from dashboard_store import FORMULA, open_app
 from ringwatch.dashboard import actions

@@ -7,14 +7,14 @@ from html.parser import HTMLParser
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
-
 from casework_store import make_worked_store
+from click.testing import CliRunner
 from dashboard_store import FORMULA, SCRIPT
-from ringwatch.cli import main
 from ringwatch.graph.engines import open_engine
 from ringwatch.graph.reports import review
 from ringwatch.graph.reports.review_page import render_html, review_figures, ring_link
+
+from ringwatch.cli import main
 
 BASE = "https://rw.example.com/desk"
 
@@ -147,8 +147,8 @@ def test_the_base_url_comes_from_the_setting_and_must_be_a_web_address(rev, monk
 
 def test_the_page_prints_one_section_per_page(rev):
     page = render_html(rev, base_url="")
-    style = re.search(r"<style>(.*?)</style>", page, re.S).group(1)
-    rule = re.search(r"@media print\{(.*)\}", style, re.S).group(1)
+    style = re.search(r"<style>(.*?)</style>", page, re.DOTALL).group(1)
+    rule = re.search(r"@media print\{(.*)\}", style, re.DOTALL).group(1)
     assert "section{" in rule and "break-before:page" in rule and "section#summary{break-before:auto" in rule
     assert "thead{display:table-header-group}" in rule and "@page{size:A4" in style
     assert page.count("<section") == len(_parse(page).sections) == 1 + len(review_figures(rev)) + len(rev.tables)
