@@ -34,7 +34,8 @@ filters = {"analysts": tuple(who_filter), "actions": tuple(what), "ring": ring, 
 shown = filter_audit(view, **filters)
 st.caption(f"{len(shown):,} of {len(view):,} entries match. Each entry's hash covers its content and the previous "
            "entry's hash, so an edit or deletion breaks the chain from there on.")
-st.dataframe(shown, width="stretch", hide_index=True, height=560,
+# Up to 15 rows in view, and no empty rows below a short result.
+st.dataframe(shown, width="stretch", hide_index=True, height=min(560, 38 + 35 * max(len(shown), 1)),
              column_config={"hash": st.column_config.TextColumn("hash", width="small")})
 
 who = identity.current()
