@@ -120,7 +120,7 @@ def breakdown_chart(breakdown: pd.DataFrame) -> go.Figure:
                              hoverinfo="text"))
     fig.update_yaxes(categoryorder="array", categoryarray=list(part["feature"]))
     return _layout(fig, "Risk score broken down by feature", "contribution to the score (log-odds)", "feature",
-                   "feature")
+                   "effect on the score")
 
 
 def signup_burst(members: pd.DataFrame) -> go.Figure:
