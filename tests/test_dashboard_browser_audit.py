@@ -1,6 +1,6 @@
 """In a real browser: the counts that agree on the Overview, the weekly review's window, and the audit log filtered
 and exported. Screenshots go to test-artifacts/screenshots/ (overview-counts, weekly-review-window,
-audit-log-filtered)."""
+audit-log-filtered, ring-evidence-legend)."""
 
 from __future__ import annotations
 
@@ -115,4 +115,22 @@ def test_filter_the_audit_log_by_account_and_export_it(page, server, store):
         last = engine.records("exports").iloc[-1]
     assert last["what"] == "audit" and last["analyst"] == ANALYST and last["selection"]["account"] == member
     assert last["content_hash"] == hashlib.sha256(body).hexdigest()
+    assert page.dialogs == []
+
+
+def test_the_evidence_legend_shows_the_bars_colours(page, server, store):
+    page.goto(f"{server}/rings?ring={store['a']}")
+    page.get_by_role("tab", name="Evidence").click(timeout=WAIT_MS)
+    plot_ready(page, "breakdown", "Risk score broken down by feature")
+    settled(page)
+    legend = page.locator(".st-key-breakdown .legend .traces")
+    names = legend.locator("text").all_text_contents()
+    assert "raises the score" in names
+    # each legend swatch is filled with the colour of its bars
+    swatches = legend.locator("path.legendundefined, .legendpoints path").evaluate_all(
+        "els => els.map(e => getComputedStyle(e).fill)")
+    bars = page.locator(".st-key-breakdown .barlayer .trace").evaluate_all(
+        "els => els.map(t => getComputedStyle(t.querySelector('path')).fill)")
+    assert swatches and swatches == bars, (swatches, bars)
+    shot(page, "ring-evidence-legend", 1600)
     assert page.dialogs == []
