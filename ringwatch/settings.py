@@ -51,6 +51,9 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("audit_key", "", "RINGWATCH_AUDIT_KEY",
             "Seals new audit entries with HMAC-SHA256 under this key (and verifies them); never logged or shown.",
             secret=True),
+    Setting("dashboard_url", "", "RINGWATCH_DASHBOARD_URL",
+            "The dashboard's address (such as https://ringwatch.example.com); the weekly review links ring ids "
+            "to it."),
     Setting("lock_wait", "30", "RINGWATCH_LOCK_WAIT",
             "Embedded engine: seconds a command waits for a store another process holds open (--wait)."),
     Setting("memory_limit", "3GB", "RINGWATCH_MEMORY_LIMIT",
