@@ -23,7 +23,7 @@ from ringwatch.graph.casework.exports import (
     record_export,
 )
 from ringwatch.graph.engines import EngineError, open_engine
-from ringwatch.graph.reports import review, views
+from ringwatch.graph.reports import audit_view, review, review_page, views
 
 from .identity import Identity
 from .plain import plain
@@ -93,17 +93,17 @@ def _table_download(key, who: Identity, build, what: str, selection: dict):
     return produce
 
 
-def review_download(key, who: Identity, since: str | None):
+def review_download(key, who: Identity, since: str | None, until: str | None = None):
     """A download callable for the weekly review report: records the export, then returns the HTML bytes."""
     analyst = who.require("a download")
 
     def produce() -> bytes:
         with open_engine(key[0], key[1]) as engine:
-            rev = review.build_review(engine, since)
-            content = review.render_html(rev).encode("utf-8")
+            rev = review.build_review(engine, since, until)
+            content = review_page.render_html(rev).encode("utf-8")
             rows = sum(0 if frame is None else len(frame) for frame in rev.tables.values())
-            record_export(engine, analyst, content, rows, "dashboard download", selection={"since": str(rev.since)},
-                          what="review")
+            record_export(engine, analyst, content, rows, "dashboard download",
+                          selection={"since": str(rev.since), "until": str(rev.end)}, what="review")
         return content
 
     return produce
@@ -118,6 +118,12 @@ def ban_list_download(key, who: Identity, rings: tuple[str, ...], min_score: flo
 def members_download(key, who: Identity, ring_id: str):
     """A download callable for a ring's members."""
     return _table_download(key, who, lambda engine: views.ring_members(engine, ring_id), "members", {"ring": ring_id})
+
+
+def audit_download(key, who: Identity, filters: dict):
+    """A download callable for the audit log's filtered view (``audit_view.filtered_audit``), recorded like any export."""
+    return _table_download(key, who, lambda engine: audit_view.filtered_audit(engine, **filters), "audit",
+                           audit_view.audit_selection(**filters))
 
 
 def batch_download(key, who: Identity, batch_id: str):

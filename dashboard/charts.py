@@ -12,6 +12,7 @@ import html
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from ringwatch.graph.reports.review_charts import log_axis
 
 # Above this many nodes (accounts plus identifier values) the network view is summarised:
 # the best-connected accounts and values are kept and a notice says what was left out.
@@ -58,7 +59,7 @@ def rings_scatter(rings: pd.DataFrame) -> go.Figure:
             hovertext=[f"{_text(r)}<br>{s} accounts, risk {v:.2f}" for r, s, v in
                        zip(part["ring_id"], part["size"], part["risk_score"])],
             hoverinfo="text"))
-    fig.update_xaxes(type="log")
+    fig.update_xaxes(**log_axis(rings["size"]))
     return _layout(fig, "Linked groups: size against risk score", "accounts in the group (log scale)",
                    "risk score", "group")
 
@@ -100,16 +101,26 @@ def hubs_chart(hubs: pd.DataFrame, top: int = 20) -> go.Figure:
 
 
 def breakdown_chart(breakdown: pd.DataFrame) -> go.Figure:
-    """Horizontal bars: each feature's contribution (log-odds) to the ring's risk score."""
+    """Horizontal bars: each feature's contribution (log-odds) to the ring's risk score.
+
+    One trace per direction, each in one colour, so the legend's swatches are the bars' colours.
+    """
     part = breakdown.iloc[::-1]
-    colours = ["#d62728" if c > 0 else "#2ca02c" for c in part["contribution"]]
-    fig = go.Figure(go.Bar(x=part["contribution"], y=part["feature"], orientation="h", marker_color=colours,
-                           name="contribution", showlegend=True,
-                           hovertext=[f"{f}: value {v:.2f}, contribution {c:+.2f}" for f, v, c in
-                                      zip(part["feature"], part["value"], part["contribution"])],
-                           hoverinfo="text"))
+    fig = go.Figure()
+    for name, colour, rows in (("raises the score", "#d62728", part["contribution"] > 0),
+                               ("lowers the score", "#2ca02c", part["contribution"] < 0),
+                               ("no effect", "#7f7f7f", part["contribution"] == 0)):
+        sel = part[rows]
+        if sel.empty:
+            continue
+        fig.add_trace(go.Bar(x=sel["contribution"], y=sel["feature"], orientation="h", marker_color=colour,
+                             name=name, showlegend=True,
+                             hovertext=[f"{f}: value {v:.2f}, contribution {c:+.2f}" for f, v, c in
+                                        zip(sel["feature"], sel["value"], sel["contribution"])],
+                             hoverinfo="text"))
+    fig.update_yaxes(categoryorder="array", categoryarray=list(part["feature"]))
     return _layout(fig, "Risk score broken down by feature", "contribution to the score (log-odds)", "feature",
-                   "red raises, green lowers")
+                   "effect on the score")
 
 
 def signup_burst(members: pd.DataFrame) -> go.Figure:

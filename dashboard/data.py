@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 from ringwatch.graph.casework import policy, queue
 from ringwatch.graph.engines import open_engine, require_store, store_version
+from ringwatch.graph.reports import audit_view as audit_view_module
 from ringwatch.graph.reports import case_views, queue_views, review, views
 
 from ringwatch.settings import SETTINGS
@@ -124,9 +125,10 @@ def ban_list(key, rings: tuple[str, ...], min_score: float | None) -> pd.DataFra
 
 
 @st.cache_data(ttl=TTL, max_entries=FEW, show_spinner=False)
-def weekly_review(key, since: str | None):
-    """The weekly review (``graph.review.build_review``) for the window starting at ``since`` (None: last 7 days)."""
-    return _call(key, review.build_review, since)
+def weekly_review(key, since: str | None, until: str | None = None):
+    """The weekly review (``graph.review.build_review``) for the window from ``since`` through ``until`` (None: the
+    last 7 days of data)."""
+    return _call(key, review.build_review, since, until)
 
 
 @st.cache_data(ttl=TTL, max_entries=MANY, show_spinner=False)
@@ -188,6 +190,12 @@ def audit_log(key) -> tuple[pd.DataFrame, dict]:
     """The audit log (newest first) and its verification."""
     with open_engine(key[0], key[1]) as engine:
         return case_views.audit_entries(engine), case_views.audit_status(engine)
+
+
+@st.cache_data(ttl=TTL, max_entries=FEW, show_spinner=False)
+def audit_view(key) -> pd.DataFrame:
+    """The audit log (newest first) with the rings and accounts each entry touched, for filtering."""
+    return _call(key, audit_view_module.audit_view)
 
 
 @st.cache_data(ttl=TTL, max_entries=MANY, show_spinner=False)

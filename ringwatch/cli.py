@@ -16,7 +16,8 @@ from ringwatch.graph.detection.pipeline import detect as run_detect
 from ringwatch.graph.detection.training import cross_validated, load_model
 from ringwatch.graph.engines import store_files
 from ringwatch.graph.reports.evaluation import evaluate_against
-from ringwatch.graph.reports.review import build_review, queue_health_lines, render_html
+from ringwatch.graph.reports.review import build_review, queue_health_lines
+from ringwatch.graph.reports.review_page import render_html, window_text
 from ringwatch.scenarios.generate import generate as run_generate
 
 from .commands import casework, queue, training
@@ -270,19 +271,26 @@ def dashboard(port, secrets, db, engine_name):
 
 @main.command()
 @click.option("--since", default=None, help="Start of the window (date); default 7 days before the latest usage.")
+@click.option("--until", default=None,
+              help="Last day of the window (date, inclusive); default the day of the latest usage.")
 @click.option("--out", default="report.html", show_default=True, type=click.Path(dir_okay=False),
               help="HTML file to write.")
 @store_options
 @clear_errors
-def review(since, out, db, engine_name):
+def review(since, until, out, db, engine_name):
     """Write the weekly risk review as one self-contained HTML page.
+
+    It counts only what happened inside its window (whole days, UTC) and says so; ring ids
+    link to the dashboard when RINGWATCH_DASHBOARD_URL is set.
 
     Example: ringwatch review --since 2026-11-16 --out report.html
     """
     with open_store(engine_name, db) as engine:
-        data = build_review(engine, since)
-    write_file(out, render_html(data).encode("utf-8"))
+        data = build_review(engine, since, until)
+    page = render_html(data)
+    write_file(out, page.encode("utf-8"))
     click.echo(", ".join(f"{k} {v}" for k, v in data.counts.items()))
+    click.echo(window_text(data))
     click.echo("review queue: " + "; ".join(queue_health_lines(data.queue)))
     click.echo(f"wrote {out}")
 

@@ -51,6 +51,9 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("audit_key", "", "RINGWATCH_AUDIT_KEY",
             "Seals new audit entries with HMAC-SHA256 under this key (and verifies them); never logged or shown.",
             secret=True),
+    Setting("dashboard_url", "", "RINGWATCH_DASHBOARD_URL",
+            "The dashboard's address (such as https://ringwatch.example.com); the weekly review links ring ids "
+            "to it."),
     Setting("lock_wait", "30", "RINGWATCH_LOCK_WAIT",
             "Embedded engine: seconds a command waits for a store another process holds open (--wait)."),
     Setting("memory_limit", "3GB", "RINGWATCH_MEMORY_LIMIT",
@@ -64,6 +67,9 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
             "Neo4j engine: where WCC, community detection and similarity run: auto (Graph Data Science when "
             "the server has it, else in this process), gds, or local (in this process, as the embedded engine)."),
     Setting("neo4j_batch", "10000", "RINGWATCH_NEO4J_BATCH", "Neo4j engine: rows per UNWIND batch when loading."),
+    Setting("neo4j_pair_piece", "2000000", "RINGWATCH_NEO4J_PAIR_PIECE",
+            "Neo4j engine: candidate account pairs the server groups in one query when weighing shared "
+            "identifiers; more are split into pieces by account number, so the server's query memory stays bounded."),
     Setting("neo4j_stale_minutes", "60", "RINGWATCH_NEO4J_STALE_MINUTES",
             "Neo4j engine: graph projections of ours older than this are left-overs of a crashed run and dropped."),
 )}

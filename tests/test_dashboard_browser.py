@@ -170,6 +170,6 @@ def test_weekly_review_page(page, server):
     page.get_by_role("heading", name="Weekly review").wait_for(timeout=WAIT_MS)
     _plot_ready(page, "review_chart_0", "Rings by size and risk")
     _settled(page)
-    assert page.get_by_text("Data window:").count() >= 1
+    assert page.get_by_text("Window:").count() >= 1
     assert page.dialogs == []
     _shot(page, "weekly-review", 2600)

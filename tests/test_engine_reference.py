@@ -110,6 +110,28 @@ def test_pair_evidence_follows_the_link_rule(engine, seed):
             _same(engine.pair_evidence(rule, keep_pairs=asked), expected, ["a", "b", "family"], approx=("score",))
 
 
+@pytest.mark.neo4j
+def test_neo4j_pair_evidence_in_pieces_is_the_whole(tmp_path, monkeypatch, caplog):
+    # A piece of 40 candidate pairs splits the random store's pairs into many server queries.
+    monkeypatch.setenv("RINGWATCH_NEO4J_PAIR_PIECE", "40")
+    with open_engine(engine_name("neo4j", monkeypatch), tmp_path / "unused.duckdb") as eng:
+        eng.clear_store()
+        accounts, identifiers, use, numbers = _load(eng, 0)
+        links = policy.links(identifiers, use, numbers)
+        rule = LinkPolicy(kinds=KINDS, hub_cap=25, pair_cap=8, anchors=3, total_accounts=len(accounts), min_total=0.3)
+        n = policy.degrees(links.merge(KINDS[["kind"]]))["accounts"]
+        n = n[(n >= 2) & (n <= rule.hub_cap)]
+        heads = np.where(n <= rule.pair_cap, n, rule.anchors)
+        candidates = int((heads * (n - 1) - heads * (heads - 1) // 2).sum())
+        with caplog.at_level("INFO", logger="ringwatch.graph.engines.neo4j.engine"):
+            got = eng.pair_evidence(rule)
+    assert f"grouping {candidates} candidate pairs in {-(-candidates // 40)} pieces" in caplog.text
+    assert candidates > 400
+    expected = policy.pair_evidence(links, rule)
+    assert got[["a", "b", "family"]].equals(expected[["a", "b", "family"]])  # in the same order
+    _same(got, expected, ["a", "b", "family"], approx=("score",))
+
+
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("engine", [*ENGINES, NEO4J_GDS], indirect=True)
 def test_node_similarity_follows_the_coactivity_rule(engine, seed):

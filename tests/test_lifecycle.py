@@ -17,7 +17,8 @@ from ringwatch.graph.detection.lineage import latest_events
 from ringwatch.graph.engines import open_engine
 from ringwatch.graph.casework.exports import bans_table
 from ringwatch.graph.load import ingest
-from ringwatch.graph.reports.review import build_review, render_html
+from ringwatch.graph.reports.review import build_review
+from ringwatch.graph.reports.review_page import render_html
 from ringwatch.scenarios.generate import generate
 
 ACCOUNT_COPY = ("INSERT INTO accounts SELECT ? || account_id, created_at, email, email_domain, phone, ip, ip_net, "
@@ -246,7 +247,8 @@ def test_review_report_matches_the_data(store, tmp_path):
     decisions.decide(store, rid, "confirmed_fraud", "ann", "<script>alert(1)</script>")
     b = batches.propose(store, "ann", rings=[rid])
     batches.unban(store, [b["accounts"][0]], "bob", "appeal upheld")
-    review = build_review(store, since="2000-01-01")
+    # the actions are recorded now, after the data: a window reaching to today counts them
+    review = build_review(store, since="2000-01-01", until=pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%d"))
     assert review.counts["new or grown rings"] == len(rings)  # the first run: every flagged ring is new
     assert review.counts["accounts newly banned"] == b["size"] and review.counts["bans reversed"] == 1
     assert review.counts["decisions made"] == 1
@@ -256,7 +258,7 @@ def test_review_report_matches_the_data(store, tmp_path):
     assert top["requests"].iloc[0] == usage["requests"].sum() == top["requests"].max()
     page = render_html(review)
     assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in page
-    assert "Data window: 2000-01-01 00:00 to" in page and f"ring changes ({len(rings)} rows)" in page
+    assert "Window: Sat 1 Jan 2000 to" in page and f"Ring changes<span class='rows'>{len(rings)} rows" in page
     assert set(rings["ring_id"].head(3)) <= {r for r in rings["ring_id"] if r in page}
 
 

@@ -203,3 +203,13 @@ def test_the_command_line_never_prints_a_password_from_the_address(tmp_path):
         assert done.returncode == 1 and SECRET not in shown and "Traceback" not in shown, shown
         assert done.stderr.startswith("Error: NEO4J_URI bolt://***@db.example:7687"), shown
         assert len(done.stderr.strip().splitlines()) == 1, shown
+
+
+@pytest.mark.neo4j
+def test_a_refused_statement_is_named_in_one_line(monkeypatch):
+    # A live server refuses a statement sent without its parameters; the error says which statement.
+    monkeypatch.setenv("RINGWATCH_NEO4J_ALGORITHMS", "local")
+    with open_engine("neo4j") as engine, pytest.raises(EngineError) as caught:
+        engine.cypher.run(q.PAIR_CANDIDATES, {})
+    text = str(caught.value)
+    assert text.startswith("Neo4j (PAIR_CANDIDATES): ") and "\n" not in text and len(text) < 340

@@ -85,10 +85,10 @@ class RecordingGds:
         pass
 
 
-def make(answers=None, gds_answers=None, batch=2):
+def make(answers=None, gds_answers=None, batch=2, pair_piece=1_000):
     runner, gds = RecordingRunner(answers), RecordingGds(gds_answers)
-    engine = ne.Neo4jEngine(Neo4jSettings(uri="bolt://test:7687", batch_size=batch, stale_minutes=30),
-                            runner=runner, gds=gds)
+    settings = Neo4jSettings(uri="bolt://test:7687", batch_size=batch, stale_minutes=30, pair_piece=pair_piece)
+    engine = ne.Neo4jEngine(settings, runner=runner, gds=gds)
     return engine, runner, gds
 
 
@@ -190,6 +190,26 @@ def test_pair_evidence_numbers_accounts_then_sends_every_parameter():
     assert runner.sent(q.PAIR_EVIDENCE)[1]["keep"] == {}
 
 
+def test_pair_evidence_is_grouped_in_pieces_of_the_configured_size():
+    numbers = [{"account_id": "a", "idx": 0}, {"account_id": "b", "idx": 1}]
+    # Each piece answers its own pairs, out of order; the engine gives them back sorted.
+    by_piece = {0: [{"a": 3, "b": 4, "family": "phone", "score": 0.5, "shared": 1}],
+                1: [{"a": 1, "b": 9, "family": "payment", "score": 0.9, "shared": 2}],
+                2: [{"a": 2, "b": 3, "family": "device", "score": 0.7, "shared": 1}]}
+    engine, runner, _ = make({q.ACCOUNT_NUMBERS: numbers, q.PAIR_CANDIDATES: [{"pairs": 25}],
+                              q.PAIR_EVIDENCE: lambda params: by_piece[params["piece"]]}, pair_piece=10)
+    kinds = pd.DataFrame({"kind": ["payment"], "family": ["payment"], "weight": [1.0], "alone": [np.nan]})
+    policy = LinkPolicy(kinds=kinds, hub_cap=3, pair_cap=10, anchors=1, total_accounts=2, min_total=1.2)
+    ev = engine.pair_evidence(policy)
+    sent = runner.sent(q.PAIR_EVIDENCE)
+    assert [(p["piece"], p["pieces"]) for p in sent] == [(0, 3), (1, 3), (2, 3)]  # 25 pairs in pieces of 10
+    assert runner.sent(q.PAIR_CANDIDATES)[0]["hub_cap"] == 3
+    assert ev[["a", "b"]].values.tolist() == [[1, 9], [2, 3], [3, 4]]
+    # no candidates at all: one query still runs (it answers nothing)
+    engine, runner, _ = make({q.ACCOUNT_NUMBERS: numbers, q.PAIR_CANDIDATES: [{"pairs": None}]})
+    assert engine.pair_evidence(policy).empty and [p["pieces"] for p in runner.sent(q.PAIR_EVIDENCE)] == [1]
+
+
 def test_pair_evidence_query_follows_the_embedded_rules():
     text = " ".join(q.PAIR_EVIDENCE.split())
     assert "ORDER BY acc.idx" in text and "collect(DISTINCT acc.idx)" in text
@@ -197,6 +217,7 @@ def test_pair_evidence_query_follows_the_embedded_rules():
     assert "CASE WHEN n <= $pair_cap THEN n ELSE $anchors END" in text
     assert "log($total / n) / log($total / 2.0)" in text
     assert "capped >= $min_total OR alone OR" in text
+    assert "WHERE a % $pieces = $piece" in text
     assert "f.alone IS NOT NULL AND f.score >= f.alone" in text
 
 

@@ -49,7 +49,7 @@ def test_the_same_commands_give_the_same_rings_on_a_new_engine(memory_engine, tm
     monkeypatch.setenv("RINGWATCH_DB", db)
     at = AppTest.from_file(APP, default_timeout=APP_TIMEOUT).run()
     assert not at.exception and not at.error
-    rings = int(next(m.value for m in at.metric if m.label == "Rings").replace(",", ""))
+    rings = int(next(m.value for m in at.metric if m.label == "Rings flagged").replace(",", ""))
     assert rings == sum(1 for _ in (runs["embedded"][1] / "rings.csv").open()) - 1
 
 

@@ -12,7 +12,8 @@ from engine_params import NEO4J, engine_name
 from ringwatch.graph.casework import audit, decisions, policy, queue
 from ringwatch.graph.engines import open_engine
 from ringwatch.graph.reports import case_views, queue_views
-from ringwatch.graph.reports.review import build_review, render_html
+from ringwatch.graph.reports.review import build_review
+from ringwatch.graph.reports.review_page import render_html
 from scenario_store import scenario_store
 
 from ringwatch.cli import main
@@ -137,7 +138,7 @@ def test_health_counts_the_queue_and_the_median_time_to_decision_in_the_window(d
         since = min(stamp.values())
         now = max(stamp.values()) + pd.Timedelta(days=30)
         everything = queue_views.health(engine, now=now)
-        early = queue_views.health(engine, since=since, until=since + pd.Timedelta(days=5), now=now)
+        early = queue_views.health(engine, since=since, end=since + pd.Timedelta(days=5), now=now)
     open_rings = len(rings) - 3
     assert everything == {"open": open_rings, "new": open_rings - 1, "in review": 1, "overdue": open_rings,
                           "decided": 3, "median days to decision": 3.0, "overdue after days": 7}
@@ -212,8 +213,9 @@ def test_the_weekly_review_reports_queue_health(db, tmp_path):
     assert review.queue["open"] == len(_rings(db)) and review.queue["in review"] == 1
     page = render_html(review)
     assert "id='queue-health'" in page and "in review: 1" in page and "median days to decision" in page
-    printed = ok(db, "review", "--out", str(tmp_path / "review.html")).splitlines()
-    assert printed[1] == (f"review queue: open now: {len(_rings(db))} ({len(_rings(db)) - 1} new, in review: 1); "
+    printed = [line for line in ok(db, "review", "--out", str(tmp_path / "review.html")).splitlines()
+               if line.startswith("review queue: ")]
+    assert printed[0] == (f"review queue: open now: {len(_rings(db))} ({len(_rings(db)) - 1} new, in review: 1); "
                           f"overdue now: {review.queue['overdue']} (open over 7 days since first flagged); "
                           "rings decided in the window: 0; median days to decision: none decided")
 

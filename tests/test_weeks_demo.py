@@ -13,7 +13,8 @@ from ringwatch.graph.detection.pipeline import detect
 from ringwatch.graph.detection.lineage import history
 from ringwatch.graph.load import ingest
 from ringwatch.graph.detection.params import DetectionParams
-from ringwatch.graph.reports.review import build_review, render_html
+from ringwatch.graph.reports.review import build_review
+from ringwatch.graph.reports.review_page import render_html
 from ringwatch.scenarios.weeks import BRIDGE, SPLIT_KINDS, generate_weeks
 
 ACCOUNTS, SEED, WEEKS = 3000, 3, 3
@@ -100,7 +101,7 @@ def test_review_over_the_weeks_has_week_over_week_rows(demo):
     assert weeks["new"].sum() == flagged_new.drop_duplicates(["run_at", "ring_id"]).shape[0]
     page = render_html(review)
     assert page.count("plotly.js v") == 1 and page.count("Plotly.newPlot") == 4  # plotly.js inlined once, four charts
-    assert "Week over week" in page and f"week over week ({WEEKS} rows)" in page
+    assert "Week over week" in page and f"Week over week<span class='rows'>{WEEKS} rows" in page
 
 
 def test_the_split_group_shares_a_reseller_machine(scenario, demo):
@@ -186,7 +187,7 @@ def test_the_review_lists_the_rings_that_went_quiet(scenario, demo):
     last_run = runs[runs["run_at"] == runs["run_at"].max()]
     assert not last_run[last_run["ring_id"].isin(quiet["ring_id"])]["event"].isin(["dissolved", "split"]).any()
     assert review.activity
-    assert f"rings gone quiet ({len(quiet)} rows)" in render_html(review)
+    assert f"Rings gone quiet<span class='rows'>{len(quiet)} rows" in render_html(review)
 
 
 def _grown_ring(db) -> str:

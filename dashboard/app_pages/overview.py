@@ -11,7 +11,9 @@ st.caption(f"Store {plain(key[1])} · last detection run {plain(figures['finishe
 
 cols = st.columns(6)
 cols[0].metric("Accounts", f"{figures['accounts']:,}")
-cols[1].metric("Rings", f"{figures['rings']:,}", help="Linked groups scoring at least the ring threshold")
+cols[1].metric("Rings flagged", f"{figures['rings']:,}",
+               help="Linked groups scoring at least the ring threshold, less those held back by a false-positive "
+                    "decision: the rings the Rings page, the ring export, ban lists and the weekly review count.")
 cols[2].metric("Flagged accounts", f"{figures['flagged_accounts']:,}")
 cols[3].metric("Linked groups", f"{figures['linked_groups']:,}", help="Rings plus benign linked groups")
 cols[4].metric("Requests from flagged", f"{figures['requests_share']:.1%}")

@@ -4,6 +4,7 @@ import streamlit as st
 from ringwatch.dashboard import actions, casework, charts, data, identity, queue_panel
 from ringwatch.dashboard.plain import plain
 from ringwatch.graph.casework.vocabulary import STATUS_LABELS, VERDICT_LABELS, VERDICTS
+from ringwatch.graph.reports.case_views import RING_COUNT_LABELS, count_phrase
 
 key = data.store_key()
 who = identity.current()
@@ -29,7 +30,10 @@ elif decided != "any":
 for kind in wanted:
     shown = shown[shown["evidence_kinds"].fillna("").str.split(", ").map(lambda ks, k=kind: k in ks)]
 shown = shown.reset_index(drop=True)
-st.caption(f"{len(shown):,} of {len(rings):,} groups match. Click a column header to sort, a row to open it.")
+counted = ", ".join(count_phrase(int((rings["status"] == status).sum()), label)
+                    for status, label in RING_COUNT_LABELS.items() if status != "benign" or include_benign)
+st.caption(f"{len(shown):,} of {len(rings):,} groups match ({counted}). Click a column header to sort, a row to "
+           "open it.")
 table = st.dataframe(
     shown.drop(columns=["cluster_id", "flagged", "verdict"]).assign(status=shown["status"].map(STATUS_LABELS)),
     width="stretch", hide_index=True, height=260, key="ring_table",

@@ -91,13 +91,32 @@ def batch_rows(engine: Engine, batch_id: str) -> pd.DataFrame:
     return pd.read_csv(io.StringIO(bans.batch(engine, batch_id)["csv"]), dtype=str, keep_default_na=False)
 
 
+# How every page names the linked groups of the last detection run, by status (one wording everywhere).
+RING_COUNT_LABELS = {"flagged": "rings flagged", "held_back": "rings held back as false positives",
+                     "benign": "benign linked groups"}
+
+
+def count_phrase(count: int, label: str) -> str:
+    """A ring count in words: "41 rings flagged", "1 ring held back as a false positive"."""
+    if count == 1:
+        label = label.replace("rings", "ring", 1).replace("groups", "group", 1).replace("false positives",
+                                                                                        "a false positive")
+    return f"{count:,} {label}"
+
+
+def ring_counts(engine: Engine) -> dict:
+    """The last run's linked groups by status, labelled as every page shows them: rings flagged, rings held back
+    as false positives (a ring a false-positive decision unflagged), benign linked groups."""
+    rings = ring_decisions(engine, engine.results("rings"))
+    return {label: int((rings["status"] == status).sum()) for status, label in RING_COUNT_LABELS.items()}
+
+
 def casework_counts(engine: Engine) -> dict:
     """What waits for analysts: rings to decide, rings held back, batches to approve, accounts banned now."""
-    rings = ring_decisions(engine, engine.results("rings"))
     listed = bans.batches(engine)
     return {
         "rings awaiting a decision": len(decisions.pending_rings(engine)),
-        "rings held back as false positives": int((rings["status"] == "held_back").sum()),
+        RING_COUNT_LABELS["held_back"]: ring_counts(engine)[RING_COUNT_LABELS["held_back"]],
         "batches awaiting approval": int((listed["status"] == "pending approval").sum()) if len(listed) else 0,
         "accounts banned now": len(banned_now(engine)),
     }

@@ -88,9 +88,10 @@ def _last_run(engine: Engine, now: pd.Timestamp) -> pd.Timestamp:
     return pd.Timestamp(pd.to_datetime(runs["finished_at"]).max()) if len(runs) else now
 
 
-def health(engine: Engine, since=None, until=None, now=None) -> dict:
-    """Queue health: rings open, new, in review and overdue now; rings decided between ``since`` and ``until``
-    (by the time of their decision) and the median days from first flagged to that decision (None without any)."""
+def health(engine: Engine, since=None, end=None, now=None) -> dict:
+    """Queue health: rings open, new, in review and overdue ``now``; rings decided from ``since`` up to ``end``
+    (end exclusive, by the time of their decision) and the median days from first flagged to that decision
+    (None without any)."""
     table = queue(engine, now)
     open_ = table[table["status"] != "decided"]
     made = decisions(engine)
@@ -99,8 +100,8 @@ def health(engine: Engine, since=None, until=None, now=None) -> dict:
     inside = pd.Series(True, index=made.index)
     if since is not None:
         inside &= at >= _now(since)
-    if until is not None:
-        inside &= at <= _now(until)
+    if end is not None:
+        inside &= at < _now(end)
     made = made[inside.to_numpy()].drop_duplicates("target")
     first = first_flagged(engine)
     waited = (_naive(made["at"]).to_numpy() - made["target"].map(first).to_numpy()) / DAY

@@ -20,7 +20,7 @@ from ringwatch.ingest.normalise import (
 
 from ..casework.exports import bans_table
 from ..engines import Engine
-from .case_views import ring_decisions
+from .case_views import RING_COUNT_LABELS, ring_counts, ring_decisions
 
 RING_LIST_COLUMNS = ["ring_id", "risk_score", "size", "status", "decision", "evidence_kinds", "first_seen", "last_seen",
                      "requests", "output_tokens", "top_evidence", "flagged", "cluster_id", "verdict"]
@@ -60,16 +60,20 @@ def _traffic(engine: Engine, account_ids) -> dict:
 
 
 def headline(engine: Engine) -> dict:
-    """Headline figures: accounts, linked groups, rings, flagged accounts, flagged share of traffic."""
+    """Headline figures: accounts, linked groups, rings flagged and held back, flagged accounts, flagged share of
+    traffic. ``ring_counts`` holds the groups by status as every page labels them (``case_views.ring_counts``)."""
     acc = engine.results("accounts")
     rings = engine.results("rings")
     flagged_ids = acc.loc[acc["flagged"].astype(bool), "account_id"]
     traffic = _traffic(engine, flagged_ids)
     runs = engine.results("runs")
+    counts = ring_counts(engine)
     return {
         "accounts": len(acc),
         "linked_groups": len(rings),
-        "rings": int(rings["flagged"].astype(bool).sum()) if len(rings) else 0,
+        "rings": counts[RING_COUNT_LABELS["flagged"]],
+        "rings_held_back": counts[RING_COUNT_LABELS["held_back"]],
+        "ring_counts": counts,
         "flagged_accounts": len(flagged_ids),
         "requests_share": traffic["requests_share"],
         "output_tokens_share": traffic["output_tokens_share"],

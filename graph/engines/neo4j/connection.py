@@ -16,6 +16,7 @@ nothing outside the engine sees them.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -53,6 +54,8 @@ class Neo4jSettings:
     database: str | None = None
     batch_size: int = 10_000
     stale_minutes: int = 60
+    # Candidate pairs grouped in one pair-evidence query; more are split into pieces.
+    pair_piece: int = 2_000_000
     # Where the graph algorithms run: auto (GDS when the server has it, else in this process),
     # gds (GDS or fail) or local (in this process, the embedded engine's implementations).
     algorithms: str = "auto"
@@ -73,10 +76,12 @@ class Neo4jSettings:
         try:
             batch = SETTINGS["neo4j_batch"].integer(env, minimum=1)
             stale = SETTINGS["neo4j_stale_minutes"].integer(env, minimum=1)
+            piece = SETTINGS["neo4j_pair_piece"].integer(env, minimum=1)
         except ValueError as exc:
             raise EngineError(str(exc)) from None
         return cls(uri=value("neo4j_uri"), user=value("neo4j_user"), password=value("neo4j_password"),
                    database=value("neo4j_database"), batch_size=batch, stale_minutes=stale,
+                   pair_piece=piece,
                    algorithms=(value("neo4j_algorithms") or "auto").strip().lower())
 
 
@@ -151,6 +156,12 @@ def _one_line(message: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
+@functools.cache
+def _statement_names() -> dict[str, str]:
+    """Each named statement's name by its text."""
+    return {text: name for name, text in q.all_queries().items()}
+
+
 def _native(value):
     """Neo4j temporal values (also inside maps and lists) as Python datetimes; the rest unchanged."""
     if isinstance(value, dict):
@@ -182,7 +193,9 @@ class CypherRunner:
                                                      routing_=routing).records
         except (Neo4jError, DriverError) as exc:
             message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-            raise EngineError(f"Neo4j: {_one_line(message)}") from exc
+            # Name the statement, so an operator knows which step the server refused.
+            name = _statement_names().get(query)
+            raise EngineError(f"Neo4j{f' ({name})' if name else ''}: {_one_line(message)}") from exc
         return [{k: _native(v) for k, v in record.items()} for record in records]
 
     @property

@@ -263,6 +263,25 @@ RETURN w.kind AS kind, w.value AS value, count(DISTINCT a) AS accounts
 # weight * max(0, ln(N/n) / ln(N/2)) to its family; a pair is returned when its family
 # scores (each capped at 1) add up to $min_total, one family's score reaches that
 # family's alone score (k.alone, null: never alone), one family's uncapped score reaches
+# How many candidate pairs PAIR_EVIDENCE will group (before grouping): values shared by 2 to
+# $hub_cap accounts give every pair, or each of their first $anchors members paired with the rest.
+PAIR_CANDIDATES = """
+UNWIND $kinds AS k
+MATCH (v:Identifier {kind: k.kind})<-[:HAS|USED]-(acc:Account)
+WITH k, v, count(DISTINCT acc) AS n
+WHERE n >= 2 AND n <= $hub_cap
+WITH n, CASE WHEN n <= $pair_cap THEN n ELSE $anchors END AS heads
+RETURN sum(heads * (n - 1) - heads * (heads - 1) / 2) AS pairs
+"""
+
+# The embedded engine's PAIRS_SQL in Cypher, in piece $piece of $pieces: the pairs whose
+# lower account number is $piece modulo $pieces (a pair is whole in one piece, so pieces
+# only bound the server's grouping memory). Members of a value are sorted by account
+# number; a value with n <= $pair_cap links all pairs (i < j), a larger one links each
+# account to the first $anchors accounts only. Each value adds
+# weight * max(0, ln(N/n) / ln(N/2)) to its family; a pair is returned when its family
+# scores (each capped at 1) add up to $min_total, one family's score reaches that
+# family's alone score (k.alone, null: never alone), one family's uncapped score reaches
 # $keep_score, or it is in $keep (keys "a,b").
 PAIR_EVIDENCE = """
 UNWIND $kinds AS k
@@ -277,6 +296,7 @@ WITH k.family AS family, k.alone AS alone, members, n,
 UNWIND range(0, heads - 1) AS i
 UNWIND range(i + 1, n - 1) AS j
 WITH members[i] AS a, members[j] AS b, family, alone, score
+WHERE a % $pieces = $piece
 WITH a, b, family, min(alone) AS alone, sum(score) AS score, count(*) AS shared
 WITH a, b, collect({family: family, score: score, shared: shared, alone: alone}) AS fams
 WITH a, b, fams,
