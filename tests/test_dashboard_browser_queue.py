@@ -114,6 +114,10 @@ def test_the_weekly_review_page_shows_queue_health(page, server):
     _settled(page)
     health = page.get_by_test_id("stMarkdown").filter(has_text="open now:").first.inner_text()
     assert health.startswith("open now: ") and "in review: " in health
-    page.get_by_role("heading", name="Review queue").scroll_into_view_if_needed()
+    # Lay the tall page out first and let its charts and tables draw, then take the picture at that size.
+    page.set_viewport_size({"width": 1400, "height": 3000})
+    _plot_ready(page, "review_chart_0")
+    page.get_by_text("Open the review queue").wait_for(timeout=WAIT_MS)
+    page.wait_for_timeout(1000)
     _shot(page, "queue-weekly-review-health", 3000)
     assert page.dialogs == [] and page.console_errors == []

@@ -40,6 +40,12 @@ st.download_button("Download the HTML report",
 if refusal:
     st.caption(refusal)
 
+st.subheader("Review queue")
+st.caption(plain(rev.notes.get("review queue", "")))
+for line in queue_health_lines(rev.queue):
+    st.markdown(f"- {plain(line)}")
+st.page_link("app_pages/queue.py", label="Open the review queue", icon=":material/assignment_ind:")
+
 if not rev.activity:
     st.info(NO_ACTIVITY)
 else:
@@ -55,9 +61,3 @@ else:
             st.dataframe(frame, width="stretch", hide_index=True)
         else:
             st.caption("none")
-
-st.subheader("Review queue")
-st.caption(plain(rev.notes.get("review queue", "")))
-for line in queue_health_lines(rev.queue):
-    st.markdown(f"- {plain(line)}")
-st.page_link("app_pages/queue.py", label="Open the review queue", icon=":material/assignment_ind:")
