@@ -1,0 +1,102 @@
+"""The network figure: a laid-out ``NetworkView`` in, a Plotly figure out. No Streamlit, no store access.
+
+Colour says what a node is, shape says its state, so they never collide: identifier values
+are diamonds in their kind's colour (open when the detector discounts the value); accounts
+are circles, filled when flagged and open when not, in one account colour (a ring's view)
+or their ring's colour (a neighbourhood). Every point carries ``customdata`` naming its
+node (``["account", id]`` or ``["value", kind, value]``) for click-through. Text from the
+data is HTML-escaped in captions and hover labels: Plotly reads a few tags in them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from .charts import KIND_COLOURS, _layout, _text
+
+ACCOUNT_COLOUR = "#3b3b3b"
+NO_RING_COLOUR = "#9e9e9e"
+# Ring colours for neighbourhoods: darker hues than the kinds' (which are Plotly's T10), in this order.
+RING_COLOURS = ["#1b7837", "#762a83", "#b35806", "#2166ac", "#8c510a", "#01665e", "#c51b7d", "#4d9221"]
+EDGE_COLOUR = "rgba(110,110,110,0.35)"
+
+
+def _sizes(count: pd.Series, base: float, top: float) -> np.ndarray:
+    return np.clip(base + 3.0 * np.sqrt(count.to_numpy(dtype=float)), base, top)
+
+
+def _edge_path(nodes: pd.DataFrame, edges: pd.DataFrame) -> np.ndarray:
+    """All edges as one polyline with a gap after each: one SVG path, however many edges."""
+    pos = nodes.set_index("node")[["x", "y"]]
+    out = np.full((3 * len(edges), 2), np.nan)
+    out[0::3] = pos.reindex(edges["source"]).to_numpy()
+    out[1::3] = pos.reindex(edges["target"]).to_numpy()
+    return out
+
+
+def _value_hover(part: pd.DataFrame, summarised: bool) -> list[str]:
+    here = "members hold it" if summarised else "accounts here hold it"
+    return [f"{_text(k)}: {_text(v)}<br>{m:,} {here}; {h:,} in the whole store" + ("<br>discounted" if d else "")
+            for k, v, m, h, d in zip(part["kind"], part["value"], part["members"], part["holders"], part["discounted"])]
+
+
+def _account_hover(part: pd.DataFrame) -> list[str]:
+    return [f"account {_text(a)}<br>{'flagged' if f else 'not flagged'}"
+            + (f", ring {_text(r)}" if isinstance(r, str) and r else ", in no ring") + f"<br>{m:,} value(s) shown"
+            for a, f, r, m in zip(part["value"], part["flagged"], part["ring_id"], part["members"])]
+
+
+def _value_traces(fig: go.Figure, values: pd.DataFrame, summarised: bool) -> None:
+    big = (26, 46) if summarised else (10, 34)
+    for (kind, off), part in values.groupby(["kind", "discounted"], sort=True):
+        colour = KIND_COLOURS.get(kind, "#888888")
+        fig.add_trace(go.Scatter(
+            x=part["x"], y=part["y"], mode="markers+text", name=f"{kind}" + (" (discounted)" if off else ""),
+            text=[_text(c) for c in part["caption"]], textposition="top center",
+            textfont={"size": 10, "color": "#333333"},
+            marker={"symbol": "diamond-open" if off else "diamond", "color": colour, "size": _sizes(part["members"], *big),
+                        "line": {"width": 2 if off else 0.5, "color": colour if off else "white"}},
+            customdata=[["value", k, v] for k, v in zip(part["kind"], part["value"])],
+            hovertext=_value_hover(part, summarised), hoverinfo="text"))
+
+
+def _account_traces(fig: go.Figure, accounts: pd.DataFrame, colour_by_ring: bool) -> None:
+    rings = sorted({r for r in accounts["ring_id"] if isinstance(r, str) and r})
+    colour = {r: RING_COLOURS[i % len(RING_COLOURS)] for i, r in enumerate(rings)}
+    ring_of = accounts["ring_id"].where(accounts["ring_id"].isin(rings), "")
+    groups = accounts.assign(group=ring_of if colour_by_ring else "")
+    for (ring, flagged), part in groups.groupby(["group", "flagged"], sort=True):
+        tint = colour.get(ring, NO_RING_COLOUR) if colour_by_ring else ACCOUNT_COLOUR
+        where = (f"ring {ring}" if ring else "no ring") if colour_by_ring else "account"
+        fig.add_trace(go.Scatter(
+            x=part["x"], y=part["y"], mode="markers", name=f"{_text(where)}, {'flagged' if flagged else 'not flagged'}",
+            marker={"symbol": "circle" if flagged else "circle-open", "color": tint, "size": _sizes(part["members"], 7, 16),
+                        "line": {"width": 1 if flagged else 2, "color": "white" if flagged else tint}},
+            customdata=[["account", a] for a in part["value"]], hovertext=_account_hover(part), hoverinfo="text"))
+
+
+def network_figure(view, title: str, highlight: str | None = None, colour_by_ring: bool = False) -> go.Figure:
+    """Accounts and identifier values of a laid-out ``NetworkView``; ``highlight`` marks one account with a star."""
+    nodes = view.nodes
+    fig = go.Figure()
+    path = _edge_path(nodes, view.edges)
+    # One SVG path for every edge: thousands of line traces (or WebGL lines with gaps) cost seconds.
+    fig.add_trace(go.Scatter(x=path[:, 0], y=path[:, 1], mode="lines", name="holds" if not view.summarised else
+                             "held together", line={"color": EDGE_COLOUR, "width": 1}, hoverinfo="skip"))
+    _value_traces(fig, nodes[nodes["type"] == "value"], view.summarised)
+    _account_traces(fig, nodes[nodes["type"] == "account"], colour_by_ring)
+    star = nodes[(nodes["type"] == "account") & (nodes["value"] == highlight)]
+    if highlight is not None and len(star):
+        fig.add_trace(go.Scatter(x=star["x"], y=star["y"], mode="markers", name="this account",
+                                 marker={"symbol": "star", "size": 22, "color": "gold", "line": {"width": 1, "color": "black"}},
+                                 customdata=[["account", highlight]], hovertext=[f"account {_text(highlight)}"],
+                                 hoverinfo="text"))
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, scaleanchor="x")
+    fig = _layout(fig, title, "", "", "colour: ring · filled: flagged" if colour_by_ring else
+                  "colour: identifier kind · filled: flagged")
+    fig.update_layout(height=650, hovermode="closest", clickmode="event+select", dragmode="pan")
+    return fig
+
