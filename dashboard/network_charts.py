@@ -4,7 +4,7 @@ Colour says what a node is, shape says its state, so they never collide: identif
 are diamonds in their kind's colour (open when the detector discounts the value); accounts
 are circles, filled when flagged and open when not, in one account colour (a ring's view)
 or their ring's colour (a neighbourhood). Every point carries ``customdata`` naming its
-node (``["account", id]`` or ``["value", kind, value]``) for click-through. Text from the
+node (``["account", id, ""]`` or ``["value", kind, value]``) for click-through. Text from the
 data is HTML-escaped in captions and hover labels: Plotly reads a few tags in them.
 """
 
@@ -23,8 +23,16 @@ RING_COLOURS = ["#1b7837", "#762a83", "#b35806", "#2166ac", "#8c510a", "#01665e"
 EDGE_COLOUR = "rgba(110,110,110,0.35)"
 
 
-def _sizes(count: pd.Series, base: float, top: float) -> np.ndarray:
-    return np.clip(base + 3.0 * np.sqrt(count.to_numpy(dtype=float)), base, top)
+def _sizes(count: pd.Series, base: float, step: float, top: float) -> np.ndarray:
+    return np.clip(base + step * np.sqrt(count.to_numpy(dtype=float)), base, top)
+
+
+def _nodes(kind: str, first, second) -> np.ndarray:
+    """customdata rows naming nodes: ``[kind, first, second]`` (an object array: Plotly copies nested lists slowly)."""
+    out = np.empty((len(first), 3), dtype=object)
+    out[:, 0], out[:, 1], out[:, 2] = kind, np.asarray(first, dtype=object), "" if second is None else \
+        np.asarray(second, dtype=object)
+    return out
 
 
 def _edge_path(nodes: pd.DataFrame, edges: pd.DataFrame) -> np.ndarray:
@@ -49,17 +57,21 @@ def _account_hover(part: pd.DataFrame) -> list[str]:
 
 
 def _value_traces(fig: go.Figure, values: pd.DataFrame, summarised: bool) -> None:
-    big = (26, 46) if summarised else (10, 34)
+    # No outline on filled markers and captions in one trace of their own: with hundreds of
+    # nodes, both cost more in the browser than the markers themselves.
+    size = (4, 2.0, 30) if summarised else (9, 3.0, 34)
     for (kind, off), part in values.groupby(["kind", "discounted"], sort=True):
         colour = KIND_COLOURS.get(kind, "#888888")
         fig.add_trace(go.Scatter(
-            x=part["x"], y=part["y"], mode="markers+text", name=f"{kind}" + (" (discounted)" if off else ""),
-            text=[_text(c) for c in part["caption"]], textposition="top center",
-            textfont={"size": 10, "color": "#333333"},
-            marker={"symbol": "diamond-open" if off else "diamond", "color": colour, "size": _sizes(part["members"], *big),
-                        "line": {"width": 2 if off else 0.5, "color": colour if off else "white"}},
-            customdata=[["value", k, v] for k, v in zip(part["kind"], part["value"])],
-            hovertext=_value_hover(part, summarised), hoverinfo="text"))
+            x=part["x"], y=part["y"], mode="markers", name=f"{kind}" + (" (discounted)" if off else ""),
+            marker={"symbol": "diamond-open" if off else "diamond", "color": colour, "opacity": 0.9,
+                    "size": _sizes(part["members"], *size), "line": {"width": 2 if off else 0}},
+            customdata=_nodes("value", part["kind"], part["value"]),
+            hovertext=np.array(_value_hover(part, summarised), dtype=object), hoverinfo="text"))
+    named = values[values["caption"] != ""]
+    fig.add_trace(go.Scatter(x=named["x"], y=named["y"], mode="text", text=[_text(c) for c in named["caption"]],
+                             textposition="top center", textfont={"size": 10, "color": "#333333"},
+                             hoverinfo="skip", showlegend=False, name="captions"))
 
 
 def _account_traces(fig: go.Figure, accounts: pd.DataFrame, colour_by_ring: bool) -> None:
@@ -72,9 +84,10 @@ def _account_traces(fig: go.Figure, accounts: pd.DataFrame, colour_by_ring: bool
         where = (f"ring {ring}" if ring else "no ring") if colour_by_ring else "account"
         fig.add_trace(go.Scatter(
             x=part["x"], y=part["y"], mode="markers", name=f"{_text(where)}, {'flagged' if flagged else 'not flagged'}",
-            marker={"symbol": "circle" if flagged else "circle-open", "color": tint, "size": _sizes(part["members"], 7, 16),
-                        "line": {"width": 1 if flagged else 2, "color": "white" if flagged else tint}},
-            customdata=[["account", a] for a in part["value"]], hovertext=_account_hover(part), hoverinfo="text"))
+            marker={"symbol": "circle" if flagged else "circle-open", "color": tint,
+                    "size": _sizes(part["members"], 7, 2.0, 16), "line": {"width": 0 if flagged else 2}},
+            customdata=_nodes("account", part["value"], None),
+            hovertext=np.array(_account_hover(part), dtype=object), hoverinfo="text"))
 
 
 def network_figure(view, title: str, highlight: str | None = None, colour_by_ring: bool = False) -> go.Figure:
@@ -91,7 +104,7 @@ def network_figure(view, title: str, highlight: str | None = None, colour_by_rin
     if highlight is not None and len(star):
         fig.add_trace(go.Scatter(x=star["x"], y=star["y"], mode="markers", name="this account",
                                  marker={"symbol": "star", "size": 22, "color": "gold", "line": {"width": 1, "color": "black"}},
-                                 customdata=[["account", highlight]], hovertext=[f"account {_text(highlight)}"],
+                                 customdata=_nodes("account", [highlight], None), hovertext=[f"account {_text(highlight)}"],
                                  hoverinfo="text"))
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, scaleanchor="x")

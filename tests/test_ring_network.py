@@ -5,8 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
-from dashboard_store import FORMULA, IMG, PAYLOAD_ACCOUNT, SCRIPT, add_synthetic_ring, make_demo_store
+from dashboard_store import (
+    FORMULA,
+    IMG,
+    PAYLOAD_ACCOUNT,
+    SCRIPT,
+    add_synthetic_ring,
+    make_demo_store,
+)
 from ringwatch.dashboard import network_charts
 from ringwatch.graph.detection.params import DetectionParams
 from ringwatch.graph.engines import open_engine
@@ -141,12 +147,18 @@ def test_the_figure_keeps_kind_colours_apart_from_account_state_and_escapes_text
     assert network_charts.ACCOUNT_COLOUR not in {t.marker.color for t in values}
     assert fig.data[0].mode == "lines" and fig.data[0].hoverinfo == "skip"
     assert len(fig.data[0].x) == 3 * len(view.edges)
-    text = "\n".join(str(h) for t in fig.data for h in list(t.hovertext or []) + list(t.text or []))
+    text = _texts(fig)
     assert "&lt;script&gt;" in text and "<script>" not in text and "<img" not in text
-    data = [c for t in fig.data if t.customdata is not None for c in t.customdata]
-    assert ["account", PAYLOAD_ACCOUNT] in [list(c) for c in data]
-    assert ["value", "device", SCRIPT] in [list(c) for c in data]
+    data = [list(c) for t in fig.data if t.customdata is not None for c in t.customdata]
+    assert ["account", PAYLOAD_ACCOUNT, ""] in data
+    assert ["value", "device", SCRIPT] in data
     assert not fig.layout.xaxis.visible and not fig.layout.xaxis.title.text
+
+
+def _texts(fig) -> str:
+    """Every hover label and caption of a figure."""
+    parts = [list(v) for t in fig.data for v in (t.hovertext, t.text) if v is not None and not isinstance(v, str)]
+    return "\n".join(str(p) for part in parts for p in part)
 
 
 def test_neighbourhood_follows_only_values_that_carry_evidence(engine):
@@ -191,5 +203,5 @@ def test_neighbourhood_colours_by_ring_and_keeps_payloads_as_text(engine):
     assert any(n.startswith("ring ") and n.endswith(", flagged") for n in names) and "this account" in names
     ring_traces = [t for t in fig.data if t.name and t.name.startswith("ring ")]
     assert {t.marker.color for t in ring_traces} <= set(network_charts.RING_COLOURS)
-    text = "\n".join(str(h) for t in fig.data for h in list(t.hovertext or []) + list(t.text or []))
+    text = _texts(fig)
     assert "&lt;img src=x" in text and "<img" not in text

@@ -25,8 +25,9 @@ from .views import EDGE_COLUMNS, ring_network
 
 # Above this many nodes (accounts plus values) a ring is summarised to its values.
 NODE_CAP = 400
-# ... and a summary keeps at most this many values, the most shared first.
-SUMMARY_CAP = 900
+# ... and a summary keeps at most this many values (the most shared first) and draws at most
+# EDGE_CAP links between them (the strongest).
+SUMMARY_CAP, EDGE_CAP = 900, 1500
 # The most shared values carry a caption of at most CAPTION_CHARS characters.
 CAPTIONED, CAPTION_CHARS = 40, 14
 NODE_COLUMNS = ["node", "type", "kind", "value", "caption", "members", "holders", "discounted", "flagged", "ring_id",
@@ -126,7 +127,12 @@ def ring_graph(engine: Engine, ring_id: str, show_discounted: bool = False, node
                          else "")
                       + (f" {unseen:,} member(s) hold none of the values shown (linked by behaviour or by "
                          "discounted values)." if unseen else ""))
-    return NetworkView(place(nodes, net), net, links[EDGE_COLUMNS].reset_index(drop=True), members,
+    placed = place(nodes, net)
+    if len(net) > EDGE_CAP:
+        # Laid out with every edge, drawn with the strongest: thousands of faint lines hide the structure.
+        notices.append(f"Showing the {EDGE_CAP:,} strongest of {len(net):,} links between values.")
+        net = net.sort_values(["weight", "source", "target"], ascending=[False, True, True]).head(EDGE_CAP)
+    return NetworkView(placed, net.reset_index(drop=True), links[EDGE_COLUMNS].reset_index(drop=True), members,
                        tuple(notices), summarised=True)
 
 
