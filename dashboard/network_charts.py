@@ -21,6 +21,8 @@ NO_RING_COLOUR = "#9e9e9e"
 # Ring colours for neighbourhoods: darker hues than the kinds' (which are Plotly's T10), in this order.
 RING_COLOURS = ["#1b7837", "#762a83", "#b35806", "#2166ac", "#8c510a", "#01665e", "#c51b7d", "#4d9221"]
 EDGE_COLOUR = "rgba(110,110,110,0.35)"
+# A click selects a node; the others stay readable around it.
+UNSELECTED = {"marker": {"opacity": 0.45}}
 
 
 def _sizes(count: pd.Series, base: float, step: float, top: float) -> np.ndarray:
@@ -66,7 +68,7 @@ def _value_traces(fig: go.Figure, values: pd.DataFrame, summarised: bool) -> Non
             x=part["x"], y=part["y"], mode="markers", name=f"{kind}" + (" (discounted)" if off else ""),
             marker={"symbol": "diamond-open" if off else "diamond", "color": colour, "opacity": 0.9,
                     "size": _sizes(part["members"], *size), "line": {"width": 2 if off else 0}},
-            customdata=_nodes("value", part["kind"], part["value"]),
+            customdata=_nodes("value", part["kind"], part["value"]), unselected=UNSELECTED,
             hovertext=np.array(_value_hover(part, summarised), dtype=object), hoverinfo="text"))
     named = values[values["caption"] != ""]
     fig.add_trace(go.Scatter(x=named["x"], y=named["y"], mode="text", text=[_text(c) for c in named["caption"]],
@@ -86,7 +88,7 @@ def _account_traces(fig: go.Figure, accounts: pd.DataFrame, colour_by_ring: bool
             x=part["x"], y=part["y"], mode="markers", name=f"{_text(where)}, {'flagged' if flagged else 'not flagged'}",
             marker={"symbol": "circle" if flagged else "circle-open", "color": tint,
                     "size": _sizes(part["members"], 7, 2.0, 16), "line": {"width": 0 if flagged else 2}},
-            customdata=_nodes("account", part["value"], None),
+            customdata=_nodes("account", part["value"], None), unselected=UNSELECTED,
             hovertext=np.array(_account_hover(part), dtype=object), hoverinfo="text"))
 
 

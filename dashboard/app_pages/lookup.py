@@ -5,6 +5,7 @@ import streamlit as st
 from ringwatch.dashboard import actions, casework, data, identity
 from ringwatch.dashboard.network_charts import network_figure
 from ringwatch.dashboard.network_panel import expanded, neighbourhood_clicks
+from ringwatch.dashboard.plain import plain
 from ringwatch.graph.reports.views import SEARCH_FIELDS
 
 key = data.store_key()
@@ -62,7 +63,7 @@ st.caption("Followed only through values that carry evidence: held by two accoun
            "by the detector. Colour: ring; filled circle: flagged; diamonds: identifier values.")
 view = data.neighbourhood_graph(key, account_id, int(hops), expanded(account_id))
 for notice in view.notices:
-    st.info(notice)
+    st.info(plain(notice))
 if not (view.nodes["type"] == "value").any():
     st.info("This account shares no identifier value that carries evidence with another account.")
 else:

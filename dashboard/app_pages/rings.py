@@ -87,7 +87,7 @@ if network.open:
         show_discounted = st.toggle(f"Show discounted values ({DISCOUNTED_WORDS})", key="net_discounted")
         view = data.ring_graph(key, ring_id, show_discounted)
         for notice in view.notices:
-            st.info(notice)
+            st.info(plain(notice))
         title = (f"Ring {ring_id}: identifier values its members share" if view.summarised
                  else f"Ring {ring_id}: accounts and the identifiers they share")
         clicked = st.plotly_chart(network_figure(view, title), width="stretch", key="ring_network",

@@ -76,7 +76,7 @@ def neighbourhood_graph(engine: Engine, account_id: str, hops: int = 1, expand: 
         nonlocal wide, known
         ev, off, single = _evidence(engine, accounts)
         if accounts == {account_id} and (off or single):
-            notices.append(f"Not followed from {account_id}: {single:,} value(s) no other account holds and "
+            notices.append(f"Not followed from this account: {single:,} value(s) no other account holds and "
                            f"{off:,} the detector discounts ({DISCOUNTED_WORDS}).")
         add(ev)
         values = ev[["kind", "value", "holders"]].drop_duplicates()
