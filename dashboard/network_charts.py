@@ -58,56 +58,61 @@ def _account_hover(part: pd.DataFrame) -> list[str]:
             for a, f, r, m in zip(part["value"], part["flagged"], part["ring_id"], part["members"])]
 
 
-def _value_traces(fig: go.Figure, values: pd.DataFrame, summarised: bool) -> None:
+def _value_traces(values: pd.DataFrame, summarised: bool) -> list[go.Scatter]:
     # No outline on filled markers and captions in one trace of their own: with hundreds of
     # nodes, both cost more in the browser than the markers themselves.
     size = (4, 2.0, 30) if summarised else (9, 3.0, 34)
+    traces = []
     for (kind, off), part in values.groupby(["kind", "discounted"], sort=True):
         colour = KIND_COLOURS.get(kind, "#888888")
-        fig.add_trace(go.Scatter(
+        traces.append(go.Scatter(
             x=part["x"], y=part["y"], mode="markers", name=f"{kind}" + (" (discounted)" if off else ""),
             marker={"symbol": "diamond-open" if off else "diamond", "color": colour, "opacity": 0.9,
                     "size": _sizes(part["members"], *size), "line": {"width": 2 if off else 0}},
             customdata=_nodes("value", part["kind"], part["value"]), unselected=UNSELECTED,
             hovertext=np.array(_value_hover(part, summarised), dtype=object), hoverinfo="text"))
     named = values[values["caption"] != ""]
-    fig.add_trace(go.Scatter(x=named["x"], y=named["y"], mode="text", text=[_text(c) for c in named["caption"]],
-                             textposition="top center", textfont={"size": 10, "color": "#333333"},
-                             hoverinfo="skip", showlegend=False, name="captions"))
+    return [*traces, go.Scatter(x=named["x"], y=named["y"], mode="text", text=[_text(c) for c in named["caption"]],
+                                textposition="top center", textfont={"size": 10, "color": "#333333"},
+                                hoverinfo="skip", showlegend=False, name="captions")]
 
 
-def _account_traces(fig: go.Figure, accounts: pd.DataFrame, colour_by_ring: bool) -> None:
+def _account_traces(accounts: pd.DataFrame, colour_by_ring: bool) -> list[go.Scatter]:
     rings = sorted({r for r in accounts["ring_id"] if isinstance(r, str) and r})
     colour = {r: RING_COLOURS[i % len(RING_COLOURS)] for i, r in enumerate(rings)}
     ring_of = accounts["ring_id"].where(accounts["ring_id"].isin(rings), "")
     groups = accounts.assign(group=ring_of if colour_by_ring else "")
+    traces = []
     for (ring, flagged), part in groups.groupby(["group", "flagged"], sort=True):
         tint = colour.get(ring, NO_RING_COLOUR) if colour_by_ring else ACCOUNT_COLOUR
         where = (f"ring {ring}" if ring else "no ring") if colour_by_ring else "account"
-        fig.add_trace(go.Scatter(
+        traces.append(go.Scatter(
             x=part["x"], y=part["y"], mode="markers", name=f"{_text(where)}, {'flagged' if flagged else 'not flagged'}",
             marker={"symbol": "circle" if flagged else "circle-open", "color": tint,
                     "size": _sizes(part["members"], 7, 2.0, 16), "line": {"width": 0 if flagged else 2}},
             customdata=_nodes("account", part["value"], None), unselected=UNSELECTED,
             hovertext=np.array(_account_hover(part), dtype=object), hoverinfo="text"))
+    return traces
 
 
 def network_figure(view, title: str, highlight: str | None = None, colour_by_ring: bool = False) -> go.Figure:
     """Accounts and identifier values of a laid-out ``NetworkView``; ``highlight`` marks one account with a star."""
     nodes = view.nodes
-    fig = go.Figure()
     path = _edge_path(nodes, view.edges)
     # One SVG path for every edge: thousands of line traces (or WebGL lines with gaps) cost seconds.
-    fig.add_trace(go.Scatter(x=path[:, 0], y=path[:, 1], mode="lines", name="holds" if not view.summarised else
-                             "held together", line={"color": EDGE_COLOUR, "width": 1}, hoverinfo="skip"))
-    _value_traces(fig, nodes[nodes["type"] == "value"], view.summarised)
-    _account_traces(fig, nodes[nodes["type"] == "account"], colour_by_ring)
+    traces = [go.Scatter(x=path[:, 0], y=path[:, 1], mode="lines", name="held together" if view.summarised else "holds",
+                         line={"color": EDGE_COLOUR, "width": 1}, hoverinfo="skip"),
+              *_value_traces(nodes[nodes["type"] == "value"], view.summarised),
+              *_account_traces(nodes[nodes["type"] == "account"], colour_by_ring)]
     star = nodes[(nodes["type"] == "account") & (nodes["value"] == highlight)]
     if highlight is not None and len(star):
-        fig.add_trace(go.Scatter(x=star["x"], y=star["y"], mode="markers", name="this account",
-                                 marker={"symbol": "star", "size": 22, "color": "gold", "line": {"width": 1, "color": "black"}},
-                                 customdata=_nodes("account", [highlight], None), hovertext=[f"account {_text(highlight)}"],
-                                 hoverinfo="text"))
+        traces.append(go.Scatter(x=star["x"], y=star["y"], mode="markers", name="this account",
+                                 marker={"symbol": "star", "size": 22, "color": "gold",
+                                         "line": {"width": 1, "color": "black"}},
+                                 customdata=_nodes("account", [highlight], None),
+                                 hovertext=[f"account {_text(highlight)}"], hoverinfo="text"))
+    # Built at once: adding traces one by one copies the figure each time.
+    fig = go.Figure(data=traces)
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, scaleanchor="x")
     fig = _layout(fig, title, "", "", "colour: ring · filled: flagged" if colour_by_ring else
