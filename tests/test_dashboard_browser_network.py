@@ -112,6 +112,7 @@ def test_ring_networks_render_in_time_and_an_account_click_opens_lookup(page, se
         plot_ready(page, "ring_network", ring)
         timings[label] = time.perf_counter() - started
         settled(page)
+        assert page.locator(".st-key-ring_network .scatterlayer .trace").count() >= 2  # edges and nodes, as SVG
         shot(page, "network-largest-demo-ring" if ring == store["largest"] else "network-2000-account-ring", 1700)
     print(f"\nring network of the largest demo ring ({store['largest_size']} accounts): "
           f"{timings['largest demo ring']:.2f}s")
