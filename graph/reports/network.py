@@ -176,8 +176,8 @@ def _summary(values: pd.DataFrame, links: pd.DataFrame):
     """Value nodes joined by the accounts holding both ends (weight: how many)."""
     nodes = value_nodes(values)
     ids = pd.Series(np.arange(len(nodes)), index=nodes["node"])
-    held = pd.DataFrame({"account_id": links["account_id"].to_numpy(),
-                         "n": ids.reindex([value_node(k, v) for k, v in zip(links["kind"], links["value"])]).to_numpy()})
+    numbers = ids.reindex([value_node(k, v) for k, v in zip(links["kind"], links["value"])]).to_numpy()
+    held = pd.DataFrame({"account_id": links["account_id"].to_numpy(), "n": numbers})
     pairs = held.merge(held, on="account_id")
     pairs = pairs[pairs["n_x"] < pairs["n_y"]].groupby(["n_x", "n_y"]).size().rename("weight").reset_index()
     names = nodes["node"].to_numpy()
