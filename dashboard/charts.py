@@ -6,7 +6,6 @@ Text from the data goes into hover labels HTML-escaped: Plotly reads a few tags 
 
 from __future__ import annotations
 
-import hashlib
 import html
 
 import numpy as np
@@ -14,9 +13,6 @@ import pandas as pd
 import plotly.graph_objects as go
 from ringwatch.graph.reports.review_charts import log_axis
 
-# Above this many nodes (accounts plus identifier values) the network view is summarised:
-# the best-connected accounts and values are kept and a notice says what was left out.
-NODE_CAP = 3000
 MAX_HEATMAP_ACCOUNTS = 150
 KIND_COLOURS = {
     "payment": "#d62728", "device": "#ff7f0e", "phone": "#9467bd", "email": "#8c564b",
@@ -148,121 +144,3 @@ def activity_heatmap(activity: pd.DataFrame) -> tuple[go.Figure, str | None]:
     fig = _layout(fig, "Requests per hour and account (aligned columns = synchronized traffic)", "hour",
                   "account", "")
     return fig, notice
-
-
-def summarise_network(edges: pd.DataFrame, node_cap: int = NODE_CAP) -> tuple[pd.DataFrame, str | None]:
-    """Cut an account–identifier edge list to at most ``node_cap`` nodes; returns (edges, notice or None)."""
-    accounts = edges["account_id"].nunique()
-    links = edges.dropna(subset=["kind"])
-    values = links[["kind", "value"]].drop_duplicates()
-    if accounts + len(values) <= node_cap:
-        return edges, None
-    value_deg = links.groupby(["kind", "value"]).size().sort_values(ascending=False)
-    keep_values = value_deg.head(max(1, node_cap // 5))
-    kept = links.set_index(["kind", "value"]).loc[keep_values.index].reset_index()
-    acc_deg = kept.groupby("account_id").size().sort_values(ascending=False, kind="stable")
-    keep_acc = set(acc_deg.index[: node_cap - len(keep_values)])
-    kept = kept[kept["account_id"].isin(keep_acc)][["account_id", "kind", "value"]]
-    notice = (f"Large network: showing {len(keep_acc):,} of {accounts:,} accounts and {len(keep_values):,} of "
-              f"{len(values):,} shared identifier values (the best connected).")
-    return kept.reset_index(drop=True), notice
-
-
-def _jitter(key: str, scale: float) -> tuple[float, float]:
-    digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
-    a, b = int.from_bytes(digest[:4], "little"), int.from_bytes(digest[4:], "little")
-    angle, radius = 2 * np.pi * a / 2**32, scale * np.sqrt(b / 2**32)
-    return radius * np.cos(angle), radius * np.sin(angle)
-
-
-def network_layout(edges: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Deterministic layout in O(edges): identifier values on a circle grouped by kind, accounts near the values they hold.
-
-    Returns (accounts: account_id, x, y, degree; values: kind, value, x, y, degree). A force
-    layout would be prettier but costs seconds for thousands of nodes; this barycentric one
-    (each account at the mean of its values, then values pulled towards their accounts)
-    keeps groups that share values together and stays fast.
-    """
-    links = edges.dropna(subset=["kind"])
-    values = links.groupby(["kind", "value"]).size().rename("degree").reset_index()
-    values = values.sort_values(["kind", "degree", "value"], ascending=[True, False, True]).reset_index(drop=True)
-    n = max(len(values), 1)
-    angle = 2 * np.pi * np.arange(len(values)) / n
-    values["x"], values["y"] = np.cos(angle), np.sin(angle)
-    accounts = pd.DataFrame({"account_id": sorted(edges["account_id"].unique())})
-    pos = values.set_index(["kind", "value"])[["x", "y"]]
-    for _ in range(2):
-        joined = links.join(pos, on=["kind", "value"])
-        centre = joined.groupby("account_id")[["x", "y"]].mean() * 0.7
-        acc = accounts.join(centre, on="account_id")
-        joined = links.join(acc.set_index("account_id")[["x", "y"]], on="account_id")
-        pulled = joined.groupby(["kind", "value"])[["x", "y"]].mean()
-        circle = values.set_index(["kind", "value"])[["x", "y"]]
-        pos = circle * 0.6 + pulled.reindex(circle.index).fillna(0) * 0.4
-    accounts = accounts.join(centre, on="account_id")
-    spread = 0.08 + 0.5 / np.sqrt(max(len(accounts), 1))
-    jit = np.array([_jitter(a, spread) for a in accounts["account_id"]]) if len(accounts) else np.zeros((0, 2))
-    lone = accounts["x"].isna().to_numpy()
-    accounts[["x", "y"]] = accounts[["x", "y"]].fillna(0).to_numpy() + jit * np.where(lone, 4, 1)[:, None]
-    accounts["degree"] = accounts["account_id"].map(links.groupby("account_id").size()).fillna(0).astype(int)
-    values = values.drop(columns=["x", "y"]).join(pos, on=["kind", "value"])
-    return accounts, values
-
-
-def _edge_path(links: pd.DataFrame, a_pos: pd.DataFrame, v_pos: pd.DataFrame) -> np.ndarray:
-    """All edges as one polyline: per value, value→account→value→…, with a gap only between values."""
-    links = links.sort_values(["kind", "value", "account_id"])
-    n = len(links)
-    group = pd.MultiIndex.from_frame(links[["kind", "value"]])
-    codes = pd.factorize(group)[0]
-    count = int(codes.max()) + 1 if n else 0
-    out = np.full((2 * n + count, 2), np.nan, dtype=np.float32)
-    at = 2 * np.arange(n) + codes
-    out[at] = v_pos.reindex(group).to_numpy()
-    out[at + 1] = a_pos.reindex(links["account_id"]).to_numpy()
-    return out
-
-
-def _sizes(degree: pd.Series, base: float, top: float) -> np.ndarray:
-    return np.clip(base + 2.5 * np.sqrt(degree.to_numpy(dtype=float)), base, top)
-
-
-def network_figure(edges: pd.DataFrame, title: str, highlight: str | None = None,
-                   flagged: set[str] | None = None) -> go.Figure:
-    """WebGL network of accounts and the identifier values linking them, coloured by kind, sized by degree."""
-    accounts, values = network_layout(edges)
-    a_pos = accounts.set_index("account_id")[["x", "y"]]
-    seg = _edge_path(edges.dropna(subset=["kind"]), a_pos, values.set_index(["kind", "value"])[["x", "y"]])
-    fig = go.Figure()
-    # Edges are one SVG path: WebGL line traces cost seconds per thousand gaps in software
-    # rendering (measured: 8,000 edges 3.9 s as Scattergl, 0.7 s as one path per value).
-    fig.add_trace(go.Scatter(x=seg[:, 0], y=seg[:, 1], mode="lines", name="shares",
-                             line=dict(color="rgba(120,120,120,0.35)", width=1), hoverinfo="skip"))
-    for kind, part in values.groupby("kind", sort=True):
-        fig.add_trace(go.Scattergl(
-            x=part["x"], y=part["y"], mode="markers", name=f"{kind} value",
-            marker=dict(symbol="diamond", color=KIND_COLOURS.get(kind, "#888"), size=_sizes(part["degree"], 8, 28),
-                        line=dict(width=0.5, color="white")),
-            hovertext=[f"{_text(kind)}: {_text(v)}<br>shared by {d} accounts here" for v, d in
-                       zip(part["value"], part["degree"])], hoverinfo="text"))
-    flagged = flagged or set()
-    is_flagged = accounts["account_id"].isin(flagged)
-    for name, part, colour in (("account (flagged)", accounts[is_flagged], "#d62728"),
-                               ("account", accounts[~is_flagged], ACCOUNT_COLOUR)):
-        if part.empty:
-            continue
-        fig.add_trace(go.Scattergl(
-            x=part["x"], y=part["y"], mode="markers", name=name,
-            marker=dict(color=colour, size=_sizes(part["degree"], 6, 22), line=dict(width=0.5, color="white")),
-            hovertext=[f"account {_text(a)}<br>{d} shared identifier values" for a, d in
-                       zip(part["account_id"], part["degree"])], hoverinfo="text"))
-    if highlight is not None and highlight in a_pos.index:
-        x, y = a_pos.loc[highlight]
-        fig.add_trace(go.Scattergl(x=[x], y=[y], mode="markers", name="searched account",
-                                   marker=dict(symbol="star", size=22, color="gold", line=dict(width=1, color="black")),
-                                   hovertext=[f"account {_text(highlight)}"], hoverinfo="text"))
-    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
-    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, scaleanchor="x")
-    fig = _layout(fig, title, "layout position (no unit)", "layout position (no unit)", "node")
-    fig.update_layout(height=600, hovermode="closest")
-    return fig

@@ -14,7 +14,14 @@ import streamlit as st
 from ringwatch.graph.casework import policy, queue
 from ringwatch.graph.engines import open_engine, require_store, store_version
 from ringwatch.graph.reports import audit_view as audit_view_module
-from ringwatch.graph.reports import case_views, queue_views, review, views
+from ringwatch.graph.reports import (
+    case_views,
+    neighbourhood,
+    network,
+    queue_views,
+    review,
+    views,
+)
 
 from ringwatch.settings import SETTINGS
 
@@ -83,12 +90,6 @@ def ring_members(key, ring_id: str) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=TTL, max_entries=MANY, show_spinner=False)
-def ring_network(key, ring_id: str) -> pd.DataFrame:
-    """Account–identifier edges of one ring."""
-    return _call(key, views.ring_network, ring_id)
-
-
-@st.cache_data(ttl=TTL, max_entries=MANY, show_spinner=False)
 def activity(key, account_ids: tuple[str, ...], bucket_minutes: int) -> pd.DataFrame:
     """Requests per account and bucket."""
     return _call(key, views.activity, list(account_ids), bucket_minutes)
@@ -104,12 +105,6 @@ def search_accounts(key, query: str, field: str) -> tuple[pd.DataFrame, bool]:
 def account_profile(key, account_id: str) -> dict:
     """One account's details."""
     return _call(key, views.account_profile, account_id)
-
-
-@st.cache_data(ttl=TTL, max_entries=MANY, show_spinner=False)
-def neighbourhood(key, account_id: str, hops: int, limit: int) -> tuple[pd.DataFrame, bool]:
-    """An account's neighbourhood edges and whether they were capped."""
-    return _call(key, views.neighbourhood, account_id, hops, limit)
 
 
 @st.cache_data(ttl=TTL, max_entries=MANY, show_spinner=False)
@@ -202,6 +197,18 @@ def audit_view(key) -> pd.DataFrame:
 def earlier_rings(key, ring_id: str) -> pd.DataFrame:
     """Rings this one came from through splits and merges, with their decisions."""
     return _call(key, case_views.earlier_rings, ring_id)
+
+
+@st.cache_data(ttl=TTL, max_entries=MANY, show_spinner=False)
+def ring_graph(key, ring_id: str, show_discounted: bool) -> network.NetworkView:
+    """One ring's network, laid out (seeded): the layout is computed once per ring and toggle."""
+    return _call(key, network.ring_graph, ring_id, show_discounted)
+
+
+@st.cache_data(ttl=TTL, max_entries=MANY, show_spinner=False)
+def neighbourhood_graph(key, account_id: str, hops: int, expand: tuple) -> network.NetworkView:
+    """An account's neighbourhood through evidence-carrying values, with the nodes the analyst expanded."""
+    return _call(key, neighbourhood.neighbourhood_graph, account_id, hops, expand)
 
 
 @st.cache_data(ttl=TTL, max_entries=FEW, show_spinner=False)

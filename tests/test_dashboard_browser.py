@@ -93,7 +93,7 @@ def test_rings_page_select_a_ring_and_render_the_network(page, server, store):
         timings[label] = time.perf_counter() - started
         _settled(page)
         _shot(page, "rings-largest-demo-ring" if ring == store["largest"] else "rings-2000-account-ring")
-        assert page.locator(".st-key-ring_network .gl-container canvas").count() >= 1  # WebGL traces
+        assert page.locator(".st-key-ring_network .scatterlayer .trace").count() >= 2  # edges and nodes
     print(f"\nnetwork view, cold page load with Plotly start-up ({store['top']}): {cold:.2f}s")
     print(f"network view after selecting the largest demo ring ({store['largest_size']} accounts): "
           f"{timings['largest demo ring']:.2f}s")

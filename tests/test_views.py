@@ -5,14 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 from dashboard_store import FORMULA, IMG, PAYLOAD_ACCOUNT, SCRIPT, add_synthetic_ring, make_demo_store
 from ringwatch.cli import main
-from ringwatch.dashboard import actions, charts
+from ringwatch.dashboard import actions
 from ringwatch.dashboard.identity import Identity
 from ringwatch.graph.casework import exports as export
 from ringwatch.graph.reports import views
@@ -186,23 +185,3 @@ def test_payloads_come_back_as_plain_values(engine):
     profile = views.account_profile(engine, PAYLOAD_ACCOUNT)
     assert profile["signup"]["device_id"] == SCRIPT and profile["signup"]["user_agent"] == IMG
     assert profile["result"]["reasons"] == FORMULA
-
-
-def test_network_chart_is_webgl_and_summarised_above_the_cap(engine, store):
-    edges = views.ring_network(engine, store["big"])
-    cut, notice = charts.summarise_network(edges)
-    fig = charts.network_figure(cut, "big ring")
-    assert notice is None  # 2,000 accounts plus their values stay under the node cap
-    # nodes are WebGL traces; the edges are one path with a gap only between identifier values
-    assert fig.data[0].type == "scatter" and {t.type for t in fig.data[1:]} == {"scattergl"}
-    path = np.asarray(fig.data[0].x, dtype=float)
-    linked = cut.dropna(subset=["kind"])
-    assert (~np.isnan(path)).sum() == 2 * len(linked)
-    assert np.isnan(path).sum() == len(linked[["kind", "value"]].drop_duplicates())
-    assert fig.layout.title.text and fig.layout.xaxis.title.text and fig.layout.legend.title.text
-    # hover text is escaped: a payload is shown, never parsed as markup
-    hover = "\n".join(str(h) for t in fig.data if t.hovertext is not None for h in t.hovertext)
-    assert "&lt;script&gt;" in hover and "<script>" not in hover
-    small, notice = charts.summarise_network(edges, node_cap=500)
-    nodes = small["account_id"].nunique() + len(small[["kind", "value"]].drop_duplicates())
-    assert notice and "showing" in notice and nodes <= 500

@@ -2,7 +2,10 @@
 
 import pandas as pd
 import streamlit as st
-from ringwatch.dashboard import actions, casework, charts, data, identity
+from ringwatch.dashboard import actions, casework, data, identity
+from ringwatch.dashboard.network_charts import network_figure
+from ringwatch.dashboard.network_panel import expanded, neighbourhood_clicks
+from ringwatch.dashboard.plain import plain
 from ringwatch.graph.reports.views import SEARCH_FIELDS
 
 key = data.store_key()
@@ -56,13 +59,15 @@ with st.expander("Decision and ban history", expanded=actions.FLASH_KEY in st.se
         st.dataframe(bans, width="stretch", hide_index=True)
 
 st.subheader(f"Neighbourhood, {hops} hop(s) out")
-edges, cut = data.neighbourhood(key, account_id, int(hops), 300)
-if cut:
-    st.warning("Neighbourhood capped: widely shared values show at most 50 accounts and the view at most "
-               "300 links. Open the ring for the full picture.")
-if edges.empty:
-    st.info("This account shares no identifier value with another account.")
+st.caption("Followed only through values that carry evidence: held by two accounts or more and not discounted "
+           "by the detector. Colour: ring; filled circle: flagged; diamonds: identifier values.")
+view = data.neighbourhood_graph(key, account_id, int(hops), expanded(account_id))
+for notice in view.notices:
+    st.info(plain(notice))
+if not (view.nodes["type"] == "value").any():
+    st.info("This account shares no identifier value that carries evidence with another account.")
 else:
-    st.plotly_chart(charts.network_figure(edges[["account_id", "kind", "value"]],
-                                          f"Accounts linked to {account_id}", highlight=account_id),
-                    width="stretch", key="neighbourhood")
+    clicked = st.plotly_chart(network_figure(view, f"Accounts linked to {account_id}", highlight=account_id,
+                                             colour_by_ring=True),
+                              width="stretch", key="neighbourhood", on_select="rerun", selection_mode="points")
+    neighbourhood_clicks(view, clicked, account_id, "neighbourhood")

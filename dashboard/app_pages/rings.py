@@ -2,9 +2,12 @@
 
 import streamlit as st
 from ringwatch.dashboard import actions, casework, charts, data, identity, queue_panel
+from ringwatch.dashboard.network_charts import network_figure
+from ringwatch.dashboard.network_panel import ring_clicks
 from ringwatch.dashboard.plain import plain
 from ringwatch.graph.casework.vocabulary import STATUS_LABELS, VERDICT_LABELS, VERDICTS
 from ringwatch.graph.reports.case_views import RING_COUNT_LABELS, count_phrase
+from ringwatch.graph.reports.network import DISCOUNTED_WORDS
 
 key = data.store_key()
 who = identity.current()
@@ -86,12 +89,15 @@ network, timeline, evidence, member_tab, history, decision = st.tabs(
     ["Network", "Timeline", "Evidence", "Members", "History", "Decision"], key="ring_view", on_change="rerun")
 if network.open:
     with network:
-        edges, notice = charts.summarise_network(data.ring_network(key, ring_id))
-        if notice:
-            st.warning(notice)
-        flagged = set(members.loc[members["flagged"].astype(bool), "account_id"])
-        st.plotly_chart(charts.network_figure(edges, f"Ring {ring_id}: accounts and the identifiers they share",
-                                              flagged=flagged), width="stretch", key="ring_network")
+        show_discounted = st.toggle(f"Show discounted values ({DISCOUNTED_WORDS})", key="net_discounted")
+        view = data.ring_graph(key, ring_id, show_discounted)
+        for notice in view.notices:
+            st.info(plain(notice))
+        title = (f"Ring {ring_id}: identifier values its members share" if view.summarised
+                 else f"Ring {ring_id}: accounts and the identifiers they share")
+        clicked = st.plotly_chart(network_figure(view, title), width="stretch", key="ring_network",
+                                  on_select="rerun", selection_mode="points")
+        ring_clicks(view, clicked, "ring_network")
 if timeline.open:
     with timeline:
         st.plotly_chart(charts.signup_burst(members), width="stretch", key="signup_burst")
