@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 from ringwatch.graph.casework import policy
 from ringwatch.graph.engines import open_engine, require_store, store_version
-from ringwatch.graph.reports import case_views, review, views
+from ringwatch.graph.reports import account_views, case_views, review, views
 
 from ringwatch.settings import SETTINGS
 
@@ -194,3 +194,28 @@ def audit_log(key) -> tuple[pd.DataFrame, dict]:
 def earlier_rings(key, ring_id: str) -> pd.DataFrame:
     """Rings this one came from through splits and merges, with their decisions."""
     return _call(key, case_views.earlier_rings, ring_id)
+
+
+@st.cache_data(ttl=TTL, max_entries=MANY, show_spinner=False)
+def member_table(key, ring_id: str) -> pd.DataFrame:
+    """A ring's members led by each account's own evidence and score (``account_views.member_table``)."""
+    return _call(key, account_views.member_table, ring_id)
+
+
+@st.cache_data(ttl=TTL, max_entries=MANY, show_spinner=False)
+def ban_table(key, rings: tuple[str, ...], min_score: float | None) -> pd.DataFrame:
+    """Ban-list rows for a selection led by each account's own evidence and score."""
+    with open_engine(key[0], key[1]) as engine:
+        return account_views.ban_table(engine, views.ban_list(engine, list(rings) or None, min_score))
+
+
+@st.cache_data(ttl=TTL, max_entries=MANY, show_spinner=False)
+def account_timeline(key, account_id: str, bucket_minutes: int) -> dict:
+    """One account's requests, tokens, models, templates and request IPs per bucket."""
+    return _call(key, account_views.account_timeline, account_id, bucket_minutes)
+
+
+@st.cache_data(ttl=TTL, max_entries=MANY, show_spinner=False)
+def member_comparison(key, account_ids: tuple[str, ...], bucket_minutes: int) -> pd.DataFrame:
+    """Requests and output tokens per account and bucket, for these accounts."""
+    return _call(key, account_views.member_comparison, list(account_ids), bucket_minutes)
