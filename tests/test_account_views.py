@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-
 from dashboard_store import IMG, SCRIPT, add_synthetic_ring, make_demo_store
 from ringwatch.dashboard import name_memory, tables, timeline_charts
 from ringwatch.graph.detection.explanations import member_reasons
@@ -71,8 +70,8 @@ def test_own_score_combines_the_kind_weights_and_rarities_of_the_values_each_mem
     evidence = pd.DataFrame({"ring_id": ["R", "R"], "kind": ["payment", "ip_net"], "value": ["pm1", "10.0.0.0/24"],
                              "members": [2, 2], "accounts": [2, 40], "rarity": [0.8, 0.5]})
     members = pd.DataFrame({"account_id": ["a", "b", "c", "d"], "ring_id": ["R", "R", "R", "S"],
-                            "reasons": ["this account: shares payment instrument pm1 with 1 other members | ring R | "
-                                        "strong links: 3", "ring R | strong links: 1", "ring R | strong links: 0",
+                            "reasons": [("this account: shares payment instrument pm1 with 1 other members | ring R | "
+                                        "strong links: 3"), "ring R | strong links: 1", "ring R | strong links: 0",
                                         "ring S | strong links: 2"]})
     out = av.own_evidence(_Store(ids, evidence), members).set_index("account_id")
     # payment weighs 1.0, a signup network 0.25: a holds both, b only the network, c and d none of R's values.
