@@ -1,19 +1,17 @@
 """Tables analysts read row by row: tall enough, filterable on every column, linked to the account, with a detail pane.
 
 Every value is shown as text: ``st.dataframe`` escapes what it shows, and the detail
-pane passes stored strings through ``plain`` before Markdown sees them. Links are built
+pane writes stored strings with ``st.text``, which reads no Markdown. Links are built
 here from a fixed page path and a URL-quoted id, so no stored string can become a
 ``javascript:`` link.
 """
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, urljoin
 
 import pandas as pd
 import streamlit as st
-
-from .plain import plain
 
 # Analysts compare rows: a table shows at least this many before it scrolls.
 MIN_ROWS = 15
@@ -58,10 +56,8 @@ def ring_url(ring_id: str) -> str:
 def page_url(relative: str) -> str:
     """``relative`` as a full address when the browser's address is known (to copy into a ticket), else as is."""
     here = st.context.url
-    if not here:
-        return relative
-    root = here.split("?", 1)[0].rstrip("/").rsplit("/", 1)[0]
-    return f"{root}/{relative}"
+    # Pages are siblings under the dashboard's root, so the link resolves as the browser would resolve it.
+    return urljoin(here, relative) if here else relative
 
 
 def with_links(frame: pd.DataFrame) -> pd.DataFrame:
@@ -110,14 +106,18 @@ def show(frame: pd.DataFrame, key: str, column_config: dict | None = None, detai
     return shown
 
 
+def _cell(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return f"{int(value):,}"
+    return str(value)
+
+
 def detail_pane(row: pd.Series, title_column: str) -> None:
-    """Every field of one row, long text wrapped, as literal text."""
+    """Every field of one row, long text wrapped, as plain text (no Markdown: an email or URL stays inert)."""
     with st.container(border=True):
-        st.markdown(f"**{plain(row.get(title_column, ''))}**")
-        for name, value in row.items():
-            if name in ("open", title_column) or (not isinstance(value, str) and pd.isna(value)):
-                continue
-            st.markdown(f"**{plain(name)}**: {plain(value)}")
+        lines = [f"{name}: {_cell(value)}" for name, value in row.items()
+                 if name != "open" and (isinstance(value, str) or not pd.isna(value))]
+        st.text("\n".join(lines), width="stretch")
         if "account_id" in row:
             st.page_link("app_pages/lookup.py", label="Open this account in lookup", icon=":material/search:",
                          query_params={"account": str(row["account_id"])})

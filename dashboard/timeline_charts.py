@@ -18,6 +18,7 @@ MEASURES = ("model", "template", "request IP")
 ACCOUNT_COLOUR = "#393b79"
 TOKEN_COLOUR = "#ff7f0e"
 OTHER_COLOUR = "#bdbdbd"
+BAR_PX, ROW_PX, GAP_PX = 150, 26, 60
 
 
 def _esc(value) -> str:
@@ -48,8 +49,11 @@ def account_timeline_figure(totals: pd.DataFrame, by: pd.DataFrame, account_id: 
     measures = [m for m in MEASURES if (by["measure"] == m).any()]
     titles = [f"requests per {bucket}", f"output tokens per {bucket}",
               *[f"requests per {m} and {bucket}" for m in measures]]
-    fig = make_subplots(rows=len(titles), cols=1, shared_xaxes=True, vertical_spacing=0.05,
-                        subplot_titles=titles, row_heights=[1.0, 1.0] + [1.6] * len(measures))
+    # Every value row gets room for its label: a category axis drops labels it has no room for.
+    panels = [BAR_PX, BAR_PX] + [ROW_PX * max(3, len(top_values(by, m)[0]["value"].unique())) for m in measures]
+    total = sum(panels) + GAP_PX * (len(panels) - 1)
+    fig = make_subplots(rows=len(titles), cols=1, shared_xaxes=True, vertical_spacing=GAP_PX / total,
+                        subplot_titles=titles, row_heights=panels)
     fig.add_trace(go.Bar(x=totals["bucket"], y=totals["requests"], name="requests", marker_color=ACCOUNT_COLOUR,
                          hovertemplate="%{x}<br>%{y:,} requests<extra></extra>"), row=1, col=1)
     fig.add_trace(go.Bar(x=totals["bucket"], y=totals["output_tokens"], name="output tokens",
@@ -70,7 +74,7 @@ def account_timeline_figure(totals: pd.DataFrame, by: pd.DataFrame, account_id: 
         fig.update_yaxes(title_text=measure, type="category", categoryorder="array",
                          categoryarray=[_esc(v) for v in order], row=i, col=1)
     fig.update_xaxes(title_text=f"{bucket} (UTC)", row=len(titles), col=1)
-    fig.update_layout(title=_esc(f"Account {account_id}: usage over time"), height=260 + 190 * len(titles),
+    fig.update_layout(title=_esc(f"Account {account_id}: usage over time"), height=total + 150,
                       showlegend=False, bargap=0.1, margin={"l": 10, "r": 10, "t": 70, "b": 10}, template="plotly_white")
     return fig
 
