@@ -117,7 +117,7 @@ def test_a_ring_link_survives_a_reload_with_the_name_kept(browser, server, store
 
 def test_an_account_link_in_a_new_tab_keeps_the_name_and_shows_its_timeline(browser, server, store):
     with new_page(browser) as first:
-        _open(first, server)
+        _open(first, f"{server}/lookup")
         first.locator(NAME_BOX).fill(NAME)
         first.locator(NAME_BOX).press("Enter")
         settled(first)
