@@ -117,12 +117,6 @@ def ban_preview(key, rings: tuple[str, ...], min_score: float | None) -> dict:
     return _call(key, views.ban_preview, list(rings) or None, min_score)
 
 
-@st.cache_data(ttl=TTL, max_entries=MANY, show_spinner=False)
-def ban_list(key, rings: tuple[str, ...], min_score: float | None) -> pd.DataFrame:
-    """Ban list rows for a selection."""
-    return _call(key, views.ban_list, list(rings) or None, min_score)
-
-
 @st.cache_data(ttl=TTL, max_entries=FEW, show_spinner=False)
 def weekly_review(key, since: str | None):
     """The weekly review (``graph.review.build_review``) for the window starting at ``since`` (None: last 7 days)."""
