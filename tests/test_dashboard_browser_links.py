@@ -109,6 +109,22 @@ def test_a_ring_link_survives_a_reload_with_the_name_kept(browser, server, store
         assert page.locator("[data-testid=stText] a").count() == 0  # emails and URLs stay text
         shot(page, "links-member-detail", 2200)
 
+        # a member row's "open" link opens that account in lookup in a new tab, the name kept
+        table.scroll_into_view_if_needed()
+        box = table.bounding_box()
+        cell = (box["x"] + 165, box["y"] + 35 + 17)  # the first row's "open" cell
+        page.mouse.move(*cell)
+        page.wait_for_timeout(300)
+        with page.expect_popup(timeout=WAIT_MS) as opened:
+            page.mouse.click(*cell)
+        account = opened.value
+        account.locator(NAME_BOX).wait_for(timeout=WAIT_MS)
+        settled(account)
+        assert account.url.startswith(f"{server}/lookup?account=acct_")
+        shown = account.locator(".st-key-account input[role=combobox]").input_value()
+        assert account.url.endswith(f"account={shown}") and account.locator(NAME_BOX).input_value() == NAME
+        account.close()
+
         page.get_by_role("button", name="Link to this ring").click()
         code = page.locator("[data-testid=stCode]").filter(has_text="rings?ring=").first
         code.wait_for(timeout=WAIT_MS)
