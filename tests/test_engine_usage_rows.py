@@ -7,11 +7,10 @@ Neo4j engine's seam with a recording runner (no server).
 from __future__ import annotations
 
 import pandas as pd
-from test_engine_contract import T0, _usage, engine, loaded  # noqa: F401  (fixtures)
-from test_neo4j_seam import make
-
 from ringwatch.graph.engines.columns import USAGE_COLUMNS
 from ringwatch.graph.engines.neo4j import queries as q
+from test_engine_contract import T0, _usage, engine, loaded  # noqa: F401  (fixtures)
+from test_neo4j_seam import make
 
 
 def test_usage_rows_are_the_stored_rows_of_those_accounts(loaded):  # noqa: F811
@@ -30,8 +29,8 @@ def test_usage_rows_are_the_stored_rows_of_those_accounts(loaded):  # noqa: F811
 def test_neo4j_reads_usage_rows_by_account_in_batches():
     when = pd.Timestamp("2026-11-02 05:00").to_pydatetime()
     answer = [{"usage": {"account_id": "a", "ts": when, "model": "m", "ip": "10.0.0.1", "requests": 2, "epoch": 1}}]
-    engine, runner, _ = make({q.USAGE_ROWS: answer}, batch=2)
-    got = engine.usage_rows(["c", "a", "b", "a"])
+    neo4j, runner, _ = make({q.USAGE_ROWS: answer}, batch=2)
+    got = neo4j.usage_rows(["c", "a", "b", "a"])
     assert [p["account_ids"] for p in runner.sent(q.USAGE_ROWS)] == [["a", "b"], ["c"]]
     assert list(got.columns) == USAGE_COLUMNS  # the node's own bookkeeping (epoch) is left out
     assert got["ts"].tolist() == [pd.Timestamp(when), pd.Timestamp(when)] and got["model"].tolist() == ["m", "m"]
