@@ -31,6 +31,7 @@ from ..columns import (
     IDENTIFIER_COLUMNS,
     LABEL_COLUMNS,
     RESULT_TABLES,
+    USAGE_COLUMNS,
 )
 from ..errors import EngineError
 from ..policy import BUCKET_ORIGIN, LinkPolicy, SimilarityPolicy
@@ -168,6 +169,10 @@ class Neo4jEngine(Engine):
             frame = _frame(self._read(q.ACCOUNT_IDENTIFIERS, "account_ids", ids), IDENTIFIER_COLUMNS)
         elif (table, by) == ("labels", ()):
             frame = _frame(self.cypher.run(q.LABELS_ALL, read_only=True), LABEL_COLUMNS)
+        elif (table, by) == ("usage", ("account_id",)):
+            rows = self._read(q.USAGE_ROWS, "account_ids", sorted(set(keys["account_id"])))
+            frame = pd.DataFrame([r["usage"] for r in rows]).reindex(columns=USAGE_COLUMNS)
+            frame["ts"] = pd.to_datetime(frame["ts"])
         elif (table, by) == ("usage", ("request_id",)):
             frame = _frame(self._read(q.STORED_REQUEST_IDS, "ids", keys["request_id"].tolist()), ["request_id"])
         elif (table, by) == ("loaded_files", ("kind", "digest")):
