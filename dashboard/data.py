@@ -13,8 +13,8 @@ import pandas as pd
 import streamlit as st
 from ringwatch.graph.casework import policy, queue
 from ringwatch.graph.engines import open_engine, require_store, store_version
-from ringwatch.graph.reports import audit_view as audit_view_module
 from ringwatch.graph.reports import (
+    account_views,
     case_views,
     neighbourhood,
     network,
@@ -22,6 +22,7 @@ from ringwatch.graph.reports import (
     review,
     views,
 )
+from ringwatch.graph.reports import audit_view as audit_view_module
 
 from ringwatch.settings import SETTINGS
 
@@ -111,12 +112,6 @@ def account_profile(key, account_id: str) -> dict:
 def ban_preview(key, rings: tuple[str, ...], min_score: float | None) -> dict:
     """Blast radius of a ban selection."""
     return _call(key, views.ban_preview, list(rings) or None, min_score)
-
-
-@st.cache_data(ttl=TTL, max_entries=MANY, show_spinner=False)
-def ban_list(key, rings: tuple[str, ...], min_score: float | None) -> pd.DataFrame:
-    """Ban list rows for a selection."""
-    return _call(key, views.ban_list, list(rings) or None, min_score)
 
 
 @st.cache_data(ttl=TTL, max_entries=FEW, show_spinner=False)
@@ -209,6 +204,31 @@ def ring_graph(key, ring_id: str, show_discounted: bool) -> network.NetworkView:
 def neighbourhood_graph(key, account_id: str, hops: int, expand: tuple) -> network.NetworkView:
     """An account's neighbourhood through evidence-carrying values, with the nodes the analyst expanded."""
     return _call(key, neighbourhood.neighbourhood_graph, account_id, hops, expand)
+
+
+@st.cache_data(ttl=TTL, max_entries=MANY, show_spinner=False)
+def member_table(key, ring_id: str) -> pd.DataFrame:
+    """A ring's members led by each account's own evidence and score (``account_views.member_table``)."""
+    return _call(key, account_views.member_table, ring_id)
+
+
+@st.cache_data(ttl=TTL, max_entries=MANY, show_spinner=False)
+def ban_table(key, rings: tuple[str, ...], min_score: float | None) -> pd.DataFrame:
+    """Ban-list rows for a selection led by each account's own evidence and score."""
+    with open_engine(key[0], key[1]) as engine:
+        return account_views.ban_table(engine, views.ban_list(engine, list(rings) or None, min_score))
+
+
+@st.cache_data(ttl=TTL, max_entries=MANY, show_spinner=False)
+def account_timeline(key, account_id: str, bucket_minutes: int) -> dict:
+    """One account's requests, tokens, models, templates and request IPs per bucket."""
+    return _call(key, account_views.account_timeline, account_id, bucket_minutes)
+
+
+@st.cache_data(ttl=TTL, max_entries=MANY, show_spinner=False)
+def member_comparison(key, account_ids: tuple[str, ...], bucket_minutes: int) -> pd.DataFrame:
+    """Requests and output tokens per account and bucket, for these accounts."""
+    return _call(key, account_views.member_comparison, list(account_ids), bucket_minutes)
 
 
 @st.cache_data(ttl=TTL, max_entries=FEW, show_spinner=False)

@@ -8,9 +8,9 @@ Streamlit's usual ``.streamlit/secrets.toml``):
   user's email (else name, else subject). Anonymous visitors may read, but every action
   (decision, ban proposal, approval, export, unban) is refused. With
   ``[ringwatch] require_login = true`` they see only the sign-in page.
-- **No login configured**: analysts type their name (prefilled from ``RINGWATCH_ANALYST``),
-  as on the command line; names are self-declared and the sidebar says so. Actions need
-  a name.
+- **No login configured**: analysts type their name (prefilled from the name this browser
+  session typed before, ``name_memory``, else ``RINGWATCH_ANALYST``), as on the command
+  line; names are self-declared and the sidebar says so. Actions need a name.
 
 Pages render action widgets disabled with the reason (``Identity.refusal``); the writes
 in ``actions`` check again, so a stale page cannot act anonymously either.
@@ -24,6 +24,7 @@ import streamlit as st
 
 from ringwatch.settings import SETTINGS
 
+from . import name_memory
 from .plain import plain
 
 NAME_KEY = "analyst_name"
@@ -115,9 +116,12 @@ def sidebar() -> Identity:
                 st.caption("Not signed in: read only.")
                 st.button("Sign in", key="sign_in", type="primary", on_click=st.login)
             return who
-        if NAME_KEY not in st.session_state:
-            st.session_state[NAME_KEY] = SETTINGS["analyst"].value()
-        st.text_input("Your name", key=NAME_KEY, max_chars=120,
-                      help="Recorded with your decisions, ban batches, approvals, exports and unbans.")
+        if NAME_KEY not in st.session_state:  # a new session: a reload or an opened link keeps the name typed before
+            st.session_state[NAME_KEY] = name_memory.remembered() or SETTINGS["analyst"].value()
+        st.text_input("Your name", key=NAME_KEY, max_chars=name_memory.MAX_CHARS,
+                      help="Recorded with your decisions, ban batches, approvals, exports and unbans. Kept across "
+                      "reloads in this browser until it closes (a session cookie); links never carry it.")
         st.caption("Names are self-declared: configure login in secrets.toml to require sign-in.")
-        return current()
+        who = current()
+        name_memory.remember(who.analyst)
+        return who

@@ -96,7 +96,7 @@ def test_lookup_normalises_email_and_shows_neighbourhood(app, store):
     query = f"{local[:3].upper()}.{local[3:]}+anything@{domain.upper()}" if domain == "gmail.com" else email.upper()
     at = app("app_pages/lookup.py", query=query)
     assert at.selectbox(key="account").value == store["member"]["account_id"]
-    assert len(_charts(at)) == 1
+    assert len(_charts(at)) == 3  # usage over time, beside the ring's members, neighbourhood
     assert "Neighbourhood" in "\n".join(s.value for s in at.subheader)
 
 

@@ -1,7 +1,7 @@
 """Ban list: choose rings and/or a score threshold, preview the blast radius, export it or propose it as a batch."""
 
 import streamlit as st
-from ringwatch.dashboard import actions, data, identity
+from ringwatch.dashboard import actions, data, identity, tables
 
 key = data.store_key()
 who = identity.current()
@@ -54,7 +54,7 @@ if propose:
         actions.flash(f"Batch {row['batch_id']} proposed: {row['size']:,} accounts, sha256 "
                       f"{row['content_hash'][:16]}…, {state}. Open Ban batches to approve or export it.")
 
-bans = data.ban_list(key, *selection)
-st.caption("Same rows and bytes as `ringwatch export bans` for this selection; cells a spreadsheet would run "
-           "as a formula are prefixed with '.")
-st.dataframe(bans, width="stretch", hide_index=True)
+st.subheader("Accounts on this list")
+st.caption("Same accounts, scores and reasons as `ringwatch export bans` for this selection (the download is its "
+           "exact bytes: cells a spreadsheet would run as a formula are prefixed with '). " + tables.OWN_HELP)
+tables.show(tables.with_links(data.ban_table(key, *selection)), "bans", tables.OWN_CONFIG)

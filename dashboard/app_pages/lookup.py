@@ -2,20 +2,23 @@
 
 import pandas as pd
 import streamlit as st
-from ringwatch.dashboard import actions, casework, data, identity
+from ringwatch.dashboard import actions, casework, data, identity, links, tables
 from ringwatch.dashboard.network_charts import network_figure
 from ringwatch.dashboard.network_panel import expanded, neighbourhood_clicks
 from ringwatch.dashboard.plain import plain
+from ringwatch.dashboard.timeline_panel import timeline_panel
 from ringwatch.graph.reports.views import SEARCH_FIELDS
 
 key = data.store_key()
 who = identity.current()
 st.title("Account lookup")
+links.linked_account()
 left, mid, right = st.columns([4, 2, 1])
 query = left.text_input("Search", key="query", placeholder="account id, email, phone, IP, device or payment id")
 field = mid.selectbox("Search in", list(SEARCH_FIELDS), key="field")
 hops = right.radio("Hops", [1, 2], horizontal=True, key="hops")
 if not query.strip():
+    links.drop_from_url(links.ACCOUNT_PARAM)
     st.info("Type an account id, email address, phone number, IP, device or payment id. "
             "Emails and phones are normalised like ingested data (John.Doe+x@GMail.com finds johndoe@gmail.com).")
     st.stop()
@@ -27,6 +30,8 @@ if matches.empty:
 st.caption(f"{len(matches):,} matching account(s)" + (" (only the first are shown)" if capped else ""))
 st.dataframe(matches, width="stretch", hide_index=True, height=min(36 * (len(matches) + 1) + 2, 250))
 account_id = st.selectbox("Account", matches["account_id"].drop_duplicates().tolist(), key="account")
+links.keep_in_url(links.ACCOUNT_PARAM, account_id)
+links.share("account", tables.account_url(account_id))
 
 profile = data.account_profile(key, account_id)
 result = profile["result"]
@@ -40,6 +45,9 @@ cols[3].metric("Requests", f"{int(profile['usage'].get('requests', 0) or 0):,}")
 cols[4].metric("Banned", "yes" if account_id in banned.index else "no",
                help=f"by batch {banned.at[account_id, 'batch_id']} since {banned.at[account_id, 'since']}"
                if account_id in banned.index else None)
+if isinstance(ring, str):
+    st.page_link("app_pages/rings.py", label=f"Open ring {plain(ring)}", icon=":material/hub:",
+                 query_params={"ring": ring})
 st.subheader("Why")
 st.text(result.get("reasons") or "Not in any linked group.")
 info, ids = st.columns(2)
@@ -50,6 +58,8 @@ with info:
 with ids:
     st.subheader("Identifiers")
     st.dataframe(profile["identifiers"][["kind", "value"]], width="stretch", hide_index=True)
+
+timeline_panel(key, account_id, ring)
 
 with st.expander("Decision and ban history", expanded=actions.FLASH_KEY in st.session_state):
     casework.decision_panel(key, who, account_id, "account", (ring,) if isinstance(ring, str) else ())

@@ -1,7 +1,16 @@
 """Rings: filterable table, then one ring's network, timeline, evidence and members."""
 
 import streamlit as st
-from ringwatch.dashboard import actions, casework, charts, data, identity, queue_panel
+from ringwatch.dashboard import (
+    actions,
+    casework,
+    charts,
+    data,
+    identity,
+    links,
+    queue_panel,
+    tables,
+)
 from ringwatch.dashboard.network_charts import network_figure
 from ringwatch.dashboard.network_panel import ring_clicks
 from ringwatch.dashboard.plain import plain
@@ -54,14 +63,16 @@ picked = options[rows[0]] if rows and rows[0] < len(options) else None
 if picked and st.session_state.get("_ring_from_table") != picked:
     st.session_state["_ring_from_table"] = picked
     st.session_state["ring"] = picked
+shown = links.ring_rows(shown, data.ring_list(key, True))
+options = shown["ring_id"].tolist()
 if st.session_state.get("ring") not in options:
-    wanted_ring = st.query_params.get("ring")
-    st.session_state["ring"] = wanted_ring if wanted_ring in options else options[0]
+    st.session_state["ring"] = options[0]
 sizes = shown.set_index("ring_id")["size"].to_dict()
 scores = shown.set_index("ring_id")["risk_score"].to_dict()
 ring_id = st.selectbox("Ring", options, key="ring",
                        format_func=lambda r: f"{r} · {sizes[r]} accounts · risk {scores[r]:.2f}")
-st.query_params["ring"] = ring_id
+links.keep_in_url("ring", ring_id)
+links.share("ring", tables.ring_url(ring_id))
 
 detail = data.ring_detail(key, ring_id)
 summary = detail["summary"]
@@ -115,7 +126,8 @@ if evidence.open:
 if member_tab.open:
     with member_tab:
         st.subheader("Members and why each is in")
-        st.dataframe(members, width="stretch", hide_index=True)
+        st.caption(tables.OWN_HELP)
+        tables.show(tables.with_links(data.member_table(key, ring_id)), "members", tables.OWN_CONFIG)
         refusal = who.refusal("an export")
         st.download_button("Download members (CSV)",
                            actions.members_download(key, who, ring_id) if who.can_act else b"",

@@ -285,21 +285,21 @@ class Engine(ABC):
         return sorted(self._select("identifiers", columns=["kind"])["kind"].unique().tolist())
 
     # -- usage sums ------------------------------------------------------------------------
-    def _usage(self, account_ids=None) -> pd.DataFrame:
-        keys = None if account_ids is None else keys_frame(account_id=sorted(set(map(str, account_ids))))
-        return self._select("usage", keys)
+    def usage_rows(self, account_ids=None) -> pd.DataFrame:
+        """Stored usage rows (``columns.USAGE_COLUMNS``) of these accounts, or of all: ts, ip, model, template, tokens."""
+        return self._select("usage", None if account_ids is None else keys_frame(account_id=sorted(set(map(str, account_ids)))))
 
     def usage_summary(self) -> pd.DataFrame:
         """Per account: requests, input_tokens, output_tokens, first_ts, last_ts, active_days, prompts."""
-        return usage.per_account(self._usage())
+        return usage.per_account(self.usage_rows())
 
     def prompt_summary(self) -> pd.DataFrame:
         """Per prompt fingerprint: accounts, requests."""
-        return usage.per_prompt(self._usage())
+        return usage.per_prompt(self.usage_rows())
 
     def member_usage(self, account_ids: list[str], bucket_minutes: int) -> pd.DataFrame:
         """Usage of these accounts per bucket: account_id, bucket, prompt_fingerprint, requests, input_tokens, output_tokens."""
-        return usage.per_bucket(self._usage(account_ids), bucket_minutes)
+        return usage.per_bucket(self.usage_rows(account_ids), bucket_minutes)
 
     def usage_by_group(self, groups: pd.DataFrame, bucket_minutes: int, origin: pd.Timestamp) -> pd.DataFrame:
         """Usage summed per group and time bucket: group, bucket, requests, output_tokens, last_ts.
@@ -311,7 +311,7 @@ class Engine(ABC):
         last), then bucket. An engine that can should sum in the store, so a review of a
         large store never pulls per-account usage into memory.
         """
-        return usage.per_group(self._usage(), groups, bucket_minutes, origin)
+        return usage.per_group(self.usage_rows(), groups, bucket_minutes, origin)
 
     # -- graph questions -------------------------------------------------------------------
     def account_numbers(self) -> pd.Series:
@@ -321,7 +321,7 @@ class Engine(ABC):
 
     def _links(self) -> pd.DataFrame:
         """Every account-identifier link the graph uses: idx, kind, value (signup identifiers, request IPs, prompts)."""
-        return rules.links(self._select("identifiers"), self._usage(), self.account_numbers())
+        return rules.links(self._select("identifiers"), self.usage_rows(), self.account_numbers())
 
     def identifier_degrees(self, min_accounts: int = 2) -> pd.DataFrame:
         """Accounts per identifier value (kind, value, accounts), for values with at least ``min_accounts``."""
@@ -349,7 +349,7 @@ class Engine(ABC):
 
     def node_similarity(self, policy: SimilarityPolicy) -> pd.DataFrame:
         """Weighted Jaccard over (prompt fingerprint, time bucket) activity (``policy.SimilarityPolicy``): a, b, similarity, common."""
-        use = self._usage()
+        use = self.usage_rows()
         use = use.assign(idx=use["account_id"].map(self.account_numbers())).dropna(subset=["idx"])
         return rules.node_similarity(use.astype({"idx": np.int64}), policy)
 

@@ -31,6 +31,7 @@ from ..columns import (
     IDENTIFIER_COLUMNS,
     LABEL_COLUMNS,
     RESULT_TABLES,
+    USAGE_COLUMNS,
 )
 from ..errors import EngineError
 from ..policy import BUCKET_ORIGIN, LinkPolicy, SimilarityPolicy
@@ -168,6 +169,10 @@ class Neo4jEngine(Engine):
             frame = _frame(self._read(q.ACCOUNT_IDENTIFIERS, "account_ids", ids), IDENTIFIER_COLUMNS)
         elif (table, by) == ("labels", ()):
             frame = _frame(self.cypher.run(q.LABELS_ALL, read_only=True), LABEL_COLUMNS)
+        elif (table, by) == ("usage", ("account_id",)):
+            rows = self._read(q.USAGE_ROWS, "account_ids", sorted(set(keys["account_id"])))
+            frame = pd.DataFrame([r["usage"] for r in rows]).reindex(columns=USAGE_COLUMNS)
+            frame["ts"] = pd.to_datetime(frame["ts"])
         elif (table, by) == ("usage", ("request_id",)):
             frame = _frame(self._read(q.STORED_REQUEST_IDS, "ids", keys["request_id"].tolist()), ["request_id"])
         elif (table, by) == ("loaded_files", ("kind", "digest")):
@@ -330,17 +335,14 @@ class Neo4jEngine(Engine):
             keep = {f"{int(a)},{int(b)}": True for a, b in zip(keep_pairs["a"], keep_pairs["b"])}
         values = {"kinds": policy.kind_rows(), "hub_cap": int(policy.hub_cap), "pair_cap": int(policy.pair_cap),
                   "anchors": int(policy.anchors)}
-        counted = self.cypher.run(q.PAIR_CANDIDATES, values, read_only=True)
-        candidates = int(counted[0]["pairs"] or 0) if counted else 0
+        candidates = int(next(iter(self.cypher.run(q.PAIR_CANDIDATES, values, read_only=True)), {}).get("pairs") or 0)
         # Pairs are grouped on the server; in pieces, so no one query holds more than the setting's pairs.
         pieces = max(1, -(-candidates // self.settings.pair_piece))
-        if pieces > 1:
-            log.info("grouping %d candidate pairs in %d pieces", candidates, pieces)
+        log.info("grouping %d candidate pairs in %d pieces", candidates, pieces)
         params = {**values, "total": policy.total, "min_total": float(policy.min_total),
                   "keep_score": policy.keep_bar, "keep": keep, "pieces": pieces}
-        rows = []
-        for piece in range(pieces):
-            rows += self.cypher.run(q.PAIR_EVIDENCE, {**params, "piece": piece}, read_only=True)
+        rows = [row for piece in range(pieces)
+                for row in self.cypher.run(q.PAIR_EVIDENCE, {**params, "piece": piece}, read_only=True)]
         frame = _frame(rows, ["a", "b", "family", "score", "shared"])
         frame = frame.astype({"a": "int32", "b": "int32", "score": "float64", "shared": "int64"})
         return frame.sort_values(["a", "b", "family"], kind="stable", ignore_index=True)

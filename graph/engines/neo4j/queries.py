@@ -196,6 +196,9 @@ RETURN u.prompt_fingerprint AS prompt_fingerprint, count(DISTINCT u.account_id) 
 """
 
 # Buckets are counted from $origin in steps of $width seconds, as DuckDB's time_bucket does.
+# The stored usage rows of some accounts, as loaded (a per-account timeline reads models and request IPs).
+USAGE_ROWS = "UNWIND $account_ids AS id MATCH (u:Usage {account_id: id}) RETURN u {.*} AS usage"
+
 MEMBER_USAGE = """
 UNWIND $account_ids AS id
 MATCH (u:Usage {account_id: id})
