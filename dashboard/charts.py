@@ -54,7 +54,7 @@ def rings_scatter(rings: pd.DataFrame) -> go.Figure:
             marker=dict(color="#d62728" if flagged else "#1f77b4", size=9, opacity=0.75),
             hovertext=[f"{_text(r)}<br>{s} accounts, risk {v:.2f}" for r, s, v in
                        zip(part["ring_id"], part["size"], part["risk_score"])],
-            hoverinfo="text"))
+            customdata=part["ring_id"].tolist(), hoverinfo="text"))
     fig.update_xaxes(**log_axis(rings["size"]))
     return _layout(fig, "Linked groups: size against risk score", "accounts in the group (log scale)",
                    "risk score", "group")

@@ -28,6 +28,7 @@ from . import name_memory
 from .plain import plain
 
 NAME_KEY = "analyst_name"
+KEPT_KEY = "_analyst_name_kept"
 
 
 class ActionRefused(PermissionError):
@@ -116,12 +117,18 @@ def sidebar() -> Identity:
                 st.caption("Not signed in: read only.")
                 st.button("Sign in", key="sign_in", type="primary", on_click=st.login)
             return who
-        if NAME_KEY not in st.session_state:  # a new session: a reload or an opened link keeps the name typed before
-            st.session_state[NAME_KEY] = name_memory.remembered() or SETTINGS["analyst"].value()
+        if NAME_KEY not in st.session_state:
+            # Streamlit drops a widget's state when a page switches to another (st.switch_page), so
+            # the name is also kept under a plain key for this session; a new session (a reload or an
+            # opened link) takes the name typed before from the browser's cookie.
+            kept = st.session_state.get(KEPT_KEY)
+            st.session_state[NAME_KEY] = kept if kept is not None else (name_memory.remembered()
+                                                                        or SETTINGS["analyst"].value())
         st.text_input("Your name", key=NAME_KEY, max_chars=name_memory.MAX_CHARS,
                       help="Recorded with your decisions, ban batches, approvals, exports and unbans. Kept across "
                       "reloads in this browser until it closes (a session cookie); links never carry it.")
         st.caption("Names are self-declared: configure login in secrets.toml to require sign-in.")
         who = current()
+        st.session_state[KEPT_KEY] = who.analyst
         name_memory.remember(who.analyst)
         return who

@@ -70,6 +70,20 @@ def ring_rows(shown: pd.DataFrame, all_rings: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([row, shown], ignore_index=True)
 
 
+def picked_ring(event) -> str | None:
+    """The ring id a chart click names (a point whose ``customdata`` is the ring id), once per click."""
+    points = getattr(getattr(event, "selection", None), "points", None) or []
+    ring = next((p.get("customdata") for p in points if isinstance(p, dict) and isinstance(p.get("customdata"), str)),
+                None)
+    if ring is None:
+        st.session_state.pop("_ring_clicked", None)
+        return None
+    if st.session_state.get("_ring_clicked") == ring:
+        return None  # a rerun hands back the same selection: follow a click once
+    st.session_state["_ring_clicked"] = ring
+    return ring
+
+
 def linked_account() -> None:
     """A newly opened ``?account=`` link fills the search (by account id) before the page draws it."""
     wanted = _new_link(ACCOUNT_PARAM)

@@ -1,7 +1,7 @@
 """Overview: headline figures, risk distribution, rings by size and score, signups, hubs."""
 
 import streamlit as st
-from ringwatch.dashboard import charts, data
+from ringwatch.dashboard import charts, data, links
 from ringwatch.dashboard.plain import plain
 
 key = data.store_key()
@@ -26,7 +26,12 @@ for col, (label, value) in zip(cols, work.items()):
 
 left, right = st.columns(2)
 left.plotly_chart(charts.risk_histogram(data.linked_account_scores(key)), width="stretch", key="risk_hist")
-right.plotly_chart(charts.rings_scatter(data.ring_list(key, True)), width="stretch", key="rings_scatter")
+clicked = right.plotly_chart(charts.rings_scatter(data.ring_list(key, True)), width="stretch", key="rings_scatter",
+                             on_select="rerun", selection_mode="points")
+right.caption("Click a group to open it on the Rings page.")
+ring = links.picked_ring(clicked)
+if ring:
+    st.switch_page("app_pages/rings.py", query_params={links.RING_PARAM: ring})
 st.plotly_chart(charts.signups_chart(data.signups_over_time(key)), width="stretch", key="signups")
 
 st.subheader("Suppressed hub identifiers")

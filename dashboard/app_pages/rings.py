@@ -48,7 +48,7 @@ st.caption(f"{len(shown):,} of {len(rings):,} groups match ({counted}). Click a 
            "open it.")
 table = st.dataframe(
     shown.drop(columns=["cluster_id", "flagged", "verdict"]).assign(status=shown["status"].map(STATUS_LABELS)),
-    width="stretch", hide_index=True, height=260, key="ring_table",
+    width="stretch", hide_index=True, height=tables.height(), key="ring_table",
     on_select="rerun", selection_mode="single-row",
     column_config={"risk_score": st.column_config.ProgressColumn("risk score", min_value=0, max_value=1,
                                                                  format="%.3f")},
