@@ -79,6 +79,10 @@ def _nodes(page, key: str) -> list[dict]:
     """The chart's clickable nodes, with the page grown so the whole chart is on screen."""
     page.set_viewport_size({"width": 1400, "height": 2400})
     page.wait_for_timeout(500)  # let Plotly follow the resize
+    # Lookup draws the account's timeline above its neighbourhood: bring the chart on screen,
+    # so the points' coordinates are where a click lands.
+    page.locator(f".st-key-{key}").scroll_into_view_if_needed()
+    page.wait_for_timeout(200)
     return page.evaluate(NODE_POINTS, key)
 
 
