@@ -94,8 +94,8 @@ def test_the_page_opens_with_the_window_a_summary_and_what_is_counted(rev):
 def test_headings_are_capitalised_and_every_chart_and_table_is_explained_in_one_line(rev):
     parsed = _parse(render_html(rev, base_url=""))
     body = parsed.sections[1:]
-    titles = [*review_figures(rev), *rev.tables]
-    assert len(body) == len(titles)
+    titles = [*(["review queue"] if rev.queue else []), *review_figures(rev), *rev.tables]
+    assert rev.queue and len(body) == len(titles)
     for section, title in zip(body, titles):
         assert section["h"].startswith(title[0].upper() + title[1:]), section["h"]
         assert section["note"] and "\n" not in section["note"], title
@@ -151,7 +151,7 @@ def test_the_page_prints_one_section_per_page(rev):
     rule = re.search(r"@media print\{(.*)\}", style, re.DOTALL).group(1)
     assert "section{" in rule and "break-before:page" in rule and "section#summary{break-before:auto" in rule
     assert "thead{display:table-header-group}" in rule and "@page{size:A4" in style
-    assert page.count("<section") == len(_parse(page).sections) == 1 + len(review_figures(rev)) + len(rev.tables)
+    assert page.count("<section") == len(_parse(page).sections) == 2 + len(review_figures(rev)) + len(rev.tables)  # summary, queue
 
 
 def test_the_command_writes_the_styled_page_with_links(worked, tmp_path, monkeypatch):
