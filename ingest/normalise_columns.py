@@ -12,8 +12,22 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from .normalise import normalise_country, normalise_email, normalise_ip, normalise_phone_checked, normalise_text_id
+from .normalise import (
+    normalise_country,
+    normalise_email,
+    normalise_ip,
+    normalise_phone_checked,
+    normalise_text_id,
+)
+from .plain_values import (
+    ipv4_networks,
+    plain_emails,
+    plain_ipv4,
+    plain_text_ids,
+    text_array,
+)
 
 # A cache maps raw value -> normalised result across the chunks of one ingest call, since
 # the same IPs and account_ids recur chunk after chunk. Past this many entries it stops
@@ -52,6 +66,22 @@ def map_unique(values: pd.Series, func: Callable[[object], str | None],
     return _broadcast(_apply(uniques.tolist(), func, cache), codes, values.index)
 
 
+def _map_rest(values: pd.Series, plain: np.ndarray, func: Callable, cache: dict | None) -> tuple[list, np.ndarray]:
+    """``func`` applied once per distinct value of the rows not ``plain``: (results, code per row, -1 where plain)."""
+    codes = np.full(len(values), -1, dtype=np.int64)
+    if plain.all():
+        return [], codes
+    rest_codes, uniques = pd.factorize(values[~plain], use_na_sentinel=True)
+    codes[~plain] = rest_codes
+    return _apply(uniques.tolist(), func, cache), codes
+
+
+def _merged(plain: np.ndarray, kept, results: list, codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """``kept`` (Arrow text) where ``plain``, else the broadcast ``results`` (str Series)."""
+    rest = pa.array(results + [None], type=pa.string()).take(pa.array(np.where(codes < 0, len(results), codes)))
+    return pd.Series(pd.array(pc.if_else(pa.array(plain), kept, rest), dtype="str"), index=index)
+
+
 def map_unique_pair(
     values: pd.Series, func: Callable[[object], tuple[str | None, str | None]],
     cache: dict | None = None,
@@ -65,19 +95,44 @@ def map_unique_pair(
 
 def normalise_email_series(values: pd.Series, cache: dict | None = None
                            ) -> tuple[pd.Series, pd.Series]:
-    """Vectorised normalise_email: (address Series, domain Series)."""
-    return map_unique_pair(values, normalise_email, cache)
+    """Vectorised normalise_email: (address Series, domain Series).
+
+    Plain ASCII addresses are canonicalised in Arrow (``plain_values``); the rest goes
+    through ``normalise_email``, once per distinct value.
+    """
+    text = text_array(values)
+    if text is None:
+        return map_unique_pair(values, normalise_email, cache)
+    plain, address, domain = plain_emails(text)
+    pairs, codes = _map_rest(values, plain, normalise_email, cache)
+    return (_merged(plain, address, [p[0] for p in pairs], codes, values.index),
+            _merged(plain, domain, [p[1] for p in pairs], codes, values.index))
 
 
 def normalise_ip_series(values: pd.Series, cache: dict | None = None
                         ) -> tuple[pd.Series, pd.Series]:
-    """Vectorised normalise_ip: (ip Series, network Series)."""
-    return map_unique_pair(values, normalise_ip, cache)
+    """Vectorised normalise_ip: (ip Series, network Series).
+
+    Clean dotted-quad addresses are recognised in Arrow (``plain_values``); only the rest
+    (v6, padded, special or broken text) goes through ``normalise_ip``, once per distinct value.
+    """
+    text = text_array(values)
+    if text is None:
+        return map_unique_pair(values, normalise_ip, cache)
+    plain = plain_ipv4(text)
+    pairs, codes = _map_rest(values, plain, normalise_ip, cache)
+    return (_merged(plain, text, [p[0] for p in pairs], codes, values.index),
+            _merged(plain, ipv4_networks(text), [p[1] for p in pairs], codes, values.index))
 
 
 def normalise_text_id_series(values: pd.Series, cache: dict | None = None) -> pd.Series:
-    """Vectorised normalise_text_id."""
-    return map_unique(values, normalise_text_id, cache)
+    """Vectorised normalise_text_id: plain values kept as they are (``plain_values``), the rest once per distinct value."""
+    text = text_array(values)
+    if text is None:
+        return map_unique(values, normalise_text_id, cache)
+    plain = plain_text_ids(text)
+    results, codes = _map_rest(values, plain, normalise_text_id, cache)
+    return _merged(plain, text, results, codes, values.index)
 
 
 def normalise_country_series(values: pd.Series, cache: dict | None = None) -> pd.Series:
