@@ -66,20 +66,32 @@ def map_unique(values: pd.Series, func: Callable[[object], str | None],
     return _broadcast(_apply(uniques.tolist(), func, cache), codes, values.index)
 
 
-def _map_rest(values: pd.Series, plain: np.ndarray, func: Callable, cache: dict | None) -> tuple[list, np.ndarray]:
-    """``func`` applied once per distinct value of the rows not ``plain``: (results, code per row, -1 where plain)."""
-    codes = np.full(len(values), -1, dtype=np.int64)
-    if plain.all():
-        return [], codes
-    rest_codes, uniques = pd.factorize(values[~plain], use_na_sentinel=True)
-    codes[~plain] = rest_codes
-    return _apply(uniques.tolist(), func, cache), codes
+def _distinct(values: pd.Series) -> tuple[pa.Array, pa.Array] | None:
+    """(distinct values, each row's index into them, null where missing) of a text column, or None."""
+    text = text_array(values)
+    if text is None:
+        return None
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    encoded = pc.dictionary_encode(text)
+    return encoded.dictionary, encoded.indices
 
 
-def _merged(plain: np.ndarray, kept, results: list, codes: np.ndarray, index: pd.Index) -> pd.Series:
-    """``kept`` (Arrow text) where ``plain``, else the broadcast ``results`` (str Series)."""
-    rest = pa.array(results + [None], type=pa.string()).take(pa.array(np.where(codes < 0, len(results), codes)))
-    return pd.Series(pd.array(pc.if_else(pa.array(plain), kept, rest), dtype="str"), index=index)
+def _per_row(distinct: pa.Array, indices: pa.Array, plain: np.ndarray, kept: list, func: Callable,
+             cache: dict | None, index: pd.Index) -> list[pd.Series]:
+    """One str Series per output: ``kept[i]`` for the distinct values that are ``plain``, ``func``'s
+    result (the i-th item when ``kept`` has several) for the others, broadcast to the rows."""
+    rest = np.flatnonzero(~plain)
+    results = _apply(distinct.take(pa.array(rest)).to_pylist(), func, cache) if len(rest) else []
+    where = np.full(len(distinct), len(rest), dtype=np.int64)  # len(rest): the null appended below
+    where[rest] = np.arange(len(rest))
+    where, plain = pa.array(where), pa.array(plain)
+    out = []
+    for i, normal in enumerate(kept):
+        got = results if len(kept) == 1 else [r[i] for r in results]
+        scalar = pa.array(got + [None], type=pa.string()).take(where)
+        out.append(pd.Series(pd.array(pc.if_else(plain, normal, scalar).take(indices), dtype="str"), index=index))
+    return out
 
 
 def map_unique_pair(
@@ -97,42 +109,39 @@ def normalise_email_series(values: pd.Series, cache: dict | None = None
                            ) -> tuple[pd.Series, pd.Series]:
     """Vectorised normalise_email: (address Series, domain Series).
 
-    Plain ASCII addresses are canonicalised in Arrow (``plain_values``); the rest goes
-    through ``normalise_email``, once per distinct value.
+    Works on the column's distinct values: plain ASCII addresses are canonicalised in Arrow
+    (``plain_values``), the rest goes through ``normalise_email``.
     """
-    text = text_array(values)
-    if text is None:
+    found = _distinct(values)
+    if found is None:
         return map_unique_pair(values, normalise_email, cache)
-    plain, address, domain = plain_emails(text)
-    pairs, codes = _map_rest(values, plain, normalise_email, cache)
-    return (_merged(plain, address, [p[0] for p in pairs], codes, values.index),
-            _merged(plain, domain, [p[1] for p in pairs], codes, values.index))
+    distinct, indices = found
+    plain, address, domain = plain_emails(distinct)
+    return tuple(_per_row(distinct, indices, plain, [address, domain], normalise_email, cache, values.index))
 
 
 def normalise_ip_series(values: pd.Series, cache: dict | None = None
                         ) -> tuple[pd.Series, pd.Series]:
     """Vectorised normalise_ip: (ip Series, network Series).
 
-    Clean dotted-quad addresses are recognised in Arrow (``plain_values``); only the rest
-    (v6, padded, special or broken text) goes through ``normalise_ip``, once per distinct value.
+    Works on the column's distinct values: clean dotted-quad addresses are recognised in Arrow
+    (``plain_values``); only the rest (v6, padded, special or broken text) goes through ``normalise_ip``.
     """
-    text = text_array(values)
-    if text is None:
+    found = _distinct(values)
+    if found is None:
         return map_unique_pair(values, normalise_ip, cache)
-    plain = plain_ipv4(text)
-    pairs, codes = _map_rest(values, plain, normalise_ip, cache)
-    return (_merged(plain, text, [p[0] for p in pairs], codes, values.index),
-            _merged(plain, ipv4_networks(text), [p[1] for p in pairs], codes, values.index))
+    distinct, indices = found
+    kept = [distinct, ipv4_networks(distinct)]
+    return tuple(_per_row(distinct, indices, plain_ipv4(distinct), kept, normalise_ip, cache, values.index))
 
 
 def normalise_text_id_series(values: pd.Series, cache: dict | None = None) -> pd.Series:
-    """Vectorised normalise_text_id: plain values kept as they are (``plain_values``), the rest once per distinct value."""
-    text = text_array(values)
-    if text is None:
+    """Vectorised normalise_text_id: plain values kept as they are (``plain_values``), the rest through it."""
+    found = _distinct(values)
+    if found is None:
         return map_unique(values, normalise_text_id, cache)
-    plain = plain_text_ids(text)
-    results, codes = _map_rest(values, plain, normalise_text_id, cache)
-    return _merged(plain, text, results, codes, values.index)
+    distinct, indices = found
+    return _per_row(distinct, indices, plain_text_ids(distinct), [distinct], normalise_text_id, cache, values.index)[0]
 
 
 def normalise_country_series(values: pd.Series, cache: dict | None = None) -> pd.Series:
