@@ -163,8 +163,7 @@ def normalise_email(raw: object) -> tuple[str | None, str | None]:
     if is_placeholder(raw):
         return _NO_EMAIL
     text = str(raw).strip().lower()
-    if text.startswith("mailto:"):
-        text = text[len("mailto:"):]
+    text = text.removeprefix("mailto:")
     if text.count("@") != 1:
         return _NO_EMAIL
     local, domain = text.split("@")
@@ -288,7 +287,7 @@ def _is_placeholder_number(digits: str) -> bool:
 # ---------------------------------------------------------------------------- IP
 
 _OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
-_IPV4 = re.compile(r"\.".join([_OCTET] * 4))
+IPV4_TEXT = re.compile(r"\.".join([_OCTET] * 4))  # a dotted quad without leading zeros
 IPV4_PREFIX = 24
 IPV6_PREFIX = 48
 _NO_IP = (None, None)
@@ -305,7 +304,7 @@ def normalise_ip(raw: object) -> tuple[str | None, str | None]:
     if is_placeholder(raw):
         return _NO_IP
     text = str(raw).strip()
-    match = _IPV4.fullmatch(text)
+    match = IPV4_TEXT.fullmatch(text)
     if match:
         # Fast path for the common case, same rules as below without ipaddress' overhead.
         first, second = int(match.group(1)), int(match.group(2))

@@ -12,8 +12,22 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from .normalise import normalise_country, normalise_email, normalise_ip, normalise_phone_checked, normalise_text_id
+from .normalise import (
+    normalise_country,
+    normalise_email,
+    normalise_ip,
+    normalise_phone_checked,
+    normalise_text_id,
+)
+from .plain_values import (
+    ipv4_networks,
+    plain_emails,
+    plain_ipv4,
+    plain_text_ids,
+    text_array,
+)
 
 # A cache maps raw value -> normalised result across the chunks of one ingest call, since
 # the same IPs and account_ids recur chunk after chunk. Past this many entries it stops
@@ -52,6 +66,34 @@ def map_unique(values: pd.Series, func: Callable[[object], str | None],
     return _broadcast(_apply(uniques.tolist(), func, cache), codes, values.index)
 
 
+def _distinct(values: pd.Series) -> tuple[pa.Array, pa.Array] | None:
+    """(distinct values, each row's index into them, null where missing) of a text column, or None."""
+    text = text_array(values)
+    if text is None:
+        return None
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    encoded = pc.dictionary_encode(text)
+    return encoded.dictionary, encoded.indices
+
+
+def _per_row(distinct: pa.Array, indices: pa.Array, plain: np.ndarray, kept: list, func: Callable,
+             cache: dict | None, index: pd.Index) -> list[pd.Series]:
+    """One str Series per output: ``kept[i]`` for the distinct values that are ``plain``, ``func``'s
+    result (the i-th item when ``kept`` has several) for the others, broadcast to the rows."""
+    rest = np.flatnonzero(~plain)
+    results = _apply(distinct.take(pa.array(rest)).to_pylist(), func, cache) if len(rest) else []
+    where = np.full(len(distinct), len(rest), dtype=np.int64)  # len(rest): the null appended below
+    where[rest] = np.arange(len(rest))
+    where, plain = pa.array(where), pa.array(plain)
+    out = []
+    for i, normal in enumerate(kept):
+        got = results if len(kept) == 1 else [r[i] for r in results]
+        scalar = pa.array(got + [None], type=pa.string()).take(where)
+        out.append(pd.Series(pd.array(pc.if_else(plain, normal, scalar).take(indices), dtype="str"), index=index))
+    return out
+
+
 def map_unique_pair(
     values: pd.Series, func: Callable[[object], tuple[str | None, str | None]],
     cache: dict | None = None,
@@ -65,19 +107,41 @@ def map_unique_pair(
 
 def normalise_email_series(values: pd.Series, cache: dict | None = None
                            ) -> tuple[pd.Series, pd.Series]:
-    """Vectorised normalise_email: (address Series, domain Series)."""
-    return map_unique_pair(values, normalise_email, cache)
+    """Vectorised normalise_email: (address Series, domain Series).
+
+    Works on the column's distinct values: plain ASCII addresses are canonicalised in Arrow
+    (``plain_values``), the rest goes through ``normalise_email``.
+    """
+    found = _distinct(values)
+    if found is None:
+        return map_unique_pair(values, normalise_email, cache)
+    distinct, indices = found
+    plain, address, domain = plain_emails(distinct)
+    return tuple(_per_row(distinct, indices, plain, [address, domain], normalise_email, cache, values.index))
 
 
 def normalise_ip_series(values: pd.Series, cache: dict | None = None
                         ) -> tuple[pd.Series, pd.Series]:
-    """Vectorised normalise_ip: (ip Series, network Series)."""
-    return map_unique_pair(values, normalise_ip, cache)
+    """Vectorised normalise_ip: (ip Series, network Series).
+
+    Works on the column's distinct values: clean dotted-quad addresses are recognised in Arrow
+    (``plain_values``); only the rest (v6, padded, special or broken text) goes through ``normalise_ip``.
+    """
+    found = _distinct(values)
+    if found is None:
+        return map_unique_pair(values, normalise_ip, cache)
+    distinct, indices = found
+    kept = [distinct, ipv4_networks(distinct)]
+    return tuple(_per_row(distinct, indices, plain_ipv4(distinct), kept, normalise_ip, cache, values.index))
 
 
 def normalise_text_id_series(values: pd.Series, cache: dict | None = None) -> pd.Series:
-    """Vectorised normalise_text_id."""
-    return map_unique(values, normalise_text_id, cache)
+    """Vectorised normalise_text_id: plain values kept as they are (``plain_values``), the rest through it."""
+    found = _distinct(values)
+    if found is None:
+        return map_unique(values, normalise_text_id, cache)
+    distinct, indices = found
+    return _per_row(distinct, indices, plain_text_ids(distinct), [distinct], normalise_text_id, cache, values.index)[0]
 
 
 def normalise_country_series(values: pd.Series, cache: dict | None = None) -> pd.Series:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from ringwatch.settings import SETTINGS
 
@@ -129,7 +130,7 @@ class EmbeddedEngine(Engine):
         if frame.empty:
             return
         names = ", ".join(_q(c) for c in columns)
-        with self._registered(incoming=frame[columns]):
+        with self._registered(incoming=_arrow(frame[columns])):
             self._run(f"INSERT INTO {table} ({names}) SELECT {names} FROM incoming")
 
     def _select(self, table, keys=None, columns=None, order=None):
@@ -173,7 +174,7 @@ class EmbeddedEngine(Engine):
     # -- loading and counting in SQL -------------------------------------------------------
     def load_accounts(self, signups: pd.DataFrame, identifiers: pd.DataFrame) -> LoadResult:
         incoming = signups[ACCOUNT_COLUMNS]
-        with self._registered(incoming=incoming, incoming_ids=identifiers[IDENTIFIER_COLUMNS]):
+        with self._registered(incoming=_arrow(incoming), incoming_ids=_arrow(identifiers[IDENTIFIER_COLUMNS])):
             self._run(sql.NEW_ACCOUNT_IDS)
             new = self._run("SELECT count(*) FROM new_ids").fetchall()[0][0]
             self._run(sql.INSERT_NEW_ACCOUNTS)
@@ -246,6 +247,15 @@ class EmbeddedEngine(Engine):
             "degree_cutoff": policy.degree_cutoff, "cutoff": policy.cutoff, "top_k": policy.top_k,
         })
 
+
+
+def _arrow(frame: pd.DataFrame) -> pa.Table | pd.DataFrame:
+    """The rows to store as an Arrow table, which DuckDB scans about twice as fast as a DataFrame of
+    Arrow-backed text; a frame Arrow cannot convert (an object column of mixed types) goes as it is."""
+    try:
+        return pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return frame
 
 
 def _q(column: str) -> str:
