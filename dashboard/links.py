@@ -11,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from .network_panel import new_click
 from .plain import plain
 from .tables import page_url
 
@@ -70,18 +71,12 @@ def ring_rows(shown: pd.DataFrame, all_rings: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([row, shown], ignore_index=True)
 
 
-def picked_ring(event) -> str | None:
-    """The ring id a chart click names (a point whose ``customdata`` is the ring id), once per click."""
+def picked_ring(event, chart_key: str) -> str | None:
+    """The ring id a click on the chart ``chart_key`` names (a point whose ``customdata`` is the ring id), once."""
     points = getattr(getattr(event, "selection", None), "points", None) or []
     ring = next((p.get("customdata") for p in points if isinstance(p, dict) and isinstance(p.get("customdata"), str)),
                 None)
-    if ring is None:
-        st.session_state.pop("_ring_clicked", None)
-        return None
-    if st.session_state.get("_ring_clicked") == ring:
-        return None  # a rerun hands back the same selection: follow a click once
-    st.session_state["_ring_clicked"] = ring
-    return ring
+    return ring if new_click(chart_key, ring) else None
 
 
 def linked_account() -> None:

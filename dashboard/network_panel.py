@@ -55,7 +55,7 @@ def _focus_row(table_key: str, account_ids: list[str], switch: bool) -> None:
             st.session_state[OPEN_KEY] = True
 
 
-def _fresh(chart_key: str, node: tuple | None) -> bool:
+def new_click(chart_key: str, node) -> bool:
     """Whether this selection is new (a rerun keeps the last one; acting on it twice would loop)."""
     handled = f"_{chart_key}_handled"
     if node is None or st.session_state.get(handled) == node:
@@ -86,7 +86,7 @@ def ring_clicks(view: NetworkView, event, chart_key: str) -> None:
     if st.session_state.pop(OPEN_KEY, None):
         st.switch_page(LOOKUP_PAGE)  # a row of the value's accounts was picked
     node = picked(event)
-    fresh = _fresh(chart_key, node)
+    fresh = new_click(chart_key, node)
     if node is None:
         st.caption("Click an account to open it in lookup, or an identifier value to list its accounts.")
     elif node[0] == "account":

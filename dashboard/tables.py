@@ -106,6 +106,20 @@ def show(frame: pd.DataFrame, key: str, column_config: dict | None = None, detai
     return shown
 
 
+def follow_row_pick(event, options: list[str], select_key: str) -> None:
+    """A row clicked in a single-row-selection table chooses its id in the selectbox ``select_key``.
+
+    Followed once per click: a rerun hands back the same selection, which must not undo a
+    choice made in the selectbox since.
+    """
+    rows = event.selection.rows if event is not None else []
+    picked = options[rows[0]] if rows and rows[0] < len(options) else None
+    seen = f"_{select_key}_from_table"
+    if picked and st.session_state.get(seen) != picked:
+        st.session_state[seen] = picked
+        st.session_state[select_key] = picked
+
+
 def _cell(value) -> str:
     if isinstance(value, float) and value.is_integer():
         return f"{int(value):,}"

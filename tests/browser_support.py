@@ -78,16 +78,23 @@ def chromium():
 
 @contextlib.contextmanager
 def new_page(browser):
-    """A fresh browser context and tab that records (and dismisses) any dialog in ``tab.dialogs``."""
+    """A fresh browser context and tab that records (and dismisses) any dialog in ``tab.dialogs``, and
+    script errors in ``tab.console_errors``."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     tab = context.new_page()
     tab.dialogs = []
+    tab.console_errors = []
 
     def on_dialog(dialog):
         tab.dialogs.append(dialog.message)
         dialog.dismiss()
 
     tab.on("dialog", on_dialog)
+    # Streamlit probes /<page>/_stcore/... (404) and fetches icons from the closed network on every page:
+    # resource loads are not the page's errors; script errors and uncaught exceptions are.
+    tab.on("console", lambda msg: tab.console_errors.append(msg.text)
+           if msg.type == "error" and not msg.text.startswith("Failed to load resource") else None)
+    tab.on("pageerror", lambda exc: tab.console_errors.append(str(exc)))
     try:
         yield tab
     finally:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 
 import bolt_server
+import browser_support
 import neo4j
 import pytest
 from engine_params import registered
@@ -27,6 +28,7 @@ from neo4j.exceptions import (
     DriverError,
     Neo4jError,
 )
+from scenario_store import scenario_store
 
 from ringwatch.settings import SETTINGS
 
@@ -156,3 +158,23 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 def db_path(tmp_path):
     """A fresh store path in a temp dir."""
     return tmp_path / "test.duckdb"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium, one per test module (the browser tests)."""
+    with browser_support.chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh tab in its own browser context (``browser_support.new_page``)."""
+    with browser_support.new_page(browser) as tab:
+        yield tab
+
+
+@pytest.fixture(scope="session")
+def detected_store(tmp_path_factory):
+    """The demo scenario (1,500 accounts, seed 5) after one detection run: closed, for casework tests to copy."""
+    return scenario_store(tmp_path_factory.mktemp("detected"), accounts=1500, seed=5, detected=True)

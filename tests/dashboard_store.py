@@ -110,3 +110,10 @@ def open_app(page: str | None = None, secrets: dict | None = None, **state) -> A
         at.switch_page(page).run()
     assert not at.exception, [e.message for e in at.exception]
     return at
+
+
+def button(at: AppTest, label: str):
+    """The AppTest button labelled ``label`` (fails listing the buttons there are)."""
+    found = [b for b in at.button if b.label == label]
+    assert found, f"no button {label!r}: {[b.label for b in at.button]}"
+    return found[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from ringwatch.graph.detection.pipeline import detect
@@ -19,3 +20,12 @@ def scenario_store(folder: Path, accounts: int, seed: int, detected: bool = Fals
         if detected:
             detect(engine)
     return db
+
+
+def private_copy(store: Path, folder: Path, monkeypatch) -> Path:
+    """A copy of ``store`` in ``folder`` for a test to write to, acting with no analyst or audit key from the environment."""
+    copy = folder / "store.duckdb"
+    shutil.copy(store, copy)
+    monkeypatch.delenv("RINGWATCH_ANALYST", raising=False)
+    monkeypatch.delenv("RINGWATCH_AUDIT_KEY", raising=False)
+    return copy

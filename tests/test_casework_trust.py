@@ -26,24 +26,14 @@ from ringwatch.graph.engines import open_engine
 from ringwatch.graph.load import ingest
 from ringwatch.graph.reports.review import build_review
 from ringwatch.scenarios.generate import generate
-from scenario_store import scenario_store
+from scenario_store import private_copy
 
 from ringwatch.cli import main
 
 
-@pytest.fixture(scope="module")
-def detected(tmp_path_factory):
-    """A store after one detection run (closed, to be copied)."""
-    return scenario_store(tmp_path_factory.mktemp("trust"), accounts=1500, seed=5, detected=True)
-
-
 @pytest.fixture
-def db(detected, tmp_path, monkeypatch):
-    copy = tmp_path / "store.duckdb"
-    shutil.copy(detected, copy)
-    monkeypatch.delenv("RINGWATCH_ANALYST", raising=False)
-    monkeypatch.delenv("RINGWATCH_AUDIT_KEY", raising=False)
-    return str(copy)
+def db(detected_store, tmp_path, monkeypatch):
+    return str(private_copy(detected_store, tmp_path, monkeypatch))
 
 
 def run(db, *args, env=None):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from browser_support import WAIT_MS, chromium, new_page, ringwatch, serve_dashboard
+from browser_support import WAIT_MS, ringwatch, serve_dashboard
 from browser_support import choose as _choose
 from browser_support import plot_ready as _plot_ready
 from browser_support import settled as _settled
@@ -51,18 +51,6 @@ def server(store):
     # No login configured: the analyst's name comes prefilled from RINGWATCH_ANALYST.
     with serve_dashboard(store["db"], store["folder"], env={"RINGWATCH_ANALYST": ANALYST}) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture
-def page(browser):
-    with new_page(browser) as tab:
-        yield tab
 
 
 def test_overview_page(page, server):

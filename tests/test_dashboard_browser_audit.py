@@ -13,8 +13,6 @@ from pathlib import Path
 import pytest
 from browser_support import (
     WAIT_MS,
-    chromium,
-    new_page,
     plot_ready,
     serve_dashboard,
     settled,
@@ -42,18 +40,6 @@ def store(tmp_path_factory):
 def server(store):
     with serve_dashboard(store["db"], store["folder"], env={"RINGWATCH_ANALYST": ANALYST}) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture
-def page(browser):
-    with new_page(browser) as tab:
-        yield tab
 
 
 def _metric(page, label: str) -> str:

@@ -11,7 +11,6 @@ from urllib.parse import quote
 import pytest
 from browser_support import (
     WAIT_MS,
-    chromium,
     new_page,
     plot_ready,
     serve_dashboard,
@@ -53,12 +52,6 @@ def server(store):
     # No name from the environment: whatever name the page shows came from this browser session.
     with serve_dashboard(store["db"], store["folder"], env={"RINGWATCH_ANALYST": ""}) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as launched:
-        yield launched
 
 
 def _open(page, url: str) -> None:

@@ -11,7 +11,7 @@ import os
 import subprocess
 
 import pytest
-from browser_support import WAIT_MS, chromium, new_page, ringwatch, serve_dashboard
+from browser_support import WAIT_MS, ringwatch, serve_dashboard
 from browser_support import plot_ready as _plot_ready
 from browser_support import settled as _settled
 from browser_support import shot as _shot
@@ -38,17 +38,16 @@ def served(tmp_path_factory):
         yield {"url": url, "rings": len(flagged), "top": top["ring_id"], "top_size": int(top["size"])}
 
 
-def test_rings_page_on_the_neo4j_engine(served):
+def test_rings_page_on_the_neo4j_engine(served, page):
     assert served["rings"] >= 3  # the demo's planted rings were found on the server
-    with chromium() as browser, new_page(browser) as page:
-        page.goto(f"{served['url']}/rings?ring={served['top']}")
-        page.get_by_role("heading", name="Rings").first.wait_for(timeout=WAIT_MS)
-        _plot_ready(page, "ring_network", served["top"])
-        _settled(page)
-        _shot(page, "rings-neo4j")
-        caption = f"{served['rings']:,} of {served['rings']:,} groups match"
-        assert page.get_by_text(caption).count() == 1
-        accounts = page.get_by_test_id("stMetric").filter(has_text="Accounts").first.inner_text()
-        assert accounts.endswith(f"{served['top_size']:,}")
-        assert page.get_by_test_id("stException").count() == 0
-        assert page.dialogs == []
+    page.goto(f"{served['url']}/rings?ring={served['top']}")
+    page.get_by_role("heading", name="Rings").first.wait_for(timeout=WAIT_MS)
+    _plot_ready(page, "ring_network", served["top"])
+    _settled(page)
+    _shot(page, "rings-neo4j")
+    caption = f"{served['rings']:,} of {served['rings']:,} groups match"
+    assert page.get_by_text(caption).count() == 1
+    accounts = page.get_by_test_id("stMetric").filter(has_text="Accounts").first.inner_text()
+    assert accounts.endswith(f"{served['top_size']:,}")
+    assert page.get_by_test_id("stException").count() == 0
+    assert page.dialogs == []

@@ -12,8 +12,6 @@ import pytest
 from browser_support import (
     WAIT_MS,
     choose,
-    chromium,
-    new_page,
     plot_ready,
     serve_dashboard,
     settled,
@@ -61,18 +59,6 @@ def store(tmp_path_factory):
 def server(store):
     with serve_dashboard(store["db"], store["folder"], env={"RINGWATCH_ANALYST": "browser-test"}) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture
-def page(browser):
-    with new_page(browser) as tab:
-        yield tab
 
 
 def _nodes(page, key: str) -> list[dict]:

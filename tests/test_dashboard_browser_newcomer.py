@@ -11,8 +11,6 @@ from __future__ import annotations
 import pytest
 from browser_support import (
     WAIT_MS,
-    chromium,
-    new_page,
     plot_ready,
     serve_dashboard,
     settled,
@@ -56,8 +54,8 @@ def _loneliest(points: list[dict]) -> dict:
     return max((p for p in points if p["flagged"]), key=gap)
 
 
-def test_from_the_overview_to_a_banned_ring_and_the_weekly_review(store):
-    with serve_dashboard(store["db"], store["folder"]) as url, chromium() as browser, new_page(browser) as page:
+def test_from_the_overview_to_a_banned_ring_and_the_weekly_review(store, page):
+    with serve_dashboard(store["db"], store["folder"]) as url:
         page.set_viewport_size({"width": 1400, "height": 2000})
         page.goto(url)
         page.get_by_role("heading", name="ringwatch overview").wait_for(timeout=WAIT_MS)

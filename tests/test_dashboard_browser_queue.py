@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser_support import WAIT_MS, chromium, new_page, serve_dashboard
+from browser_support import WAIT_MS, serve_dashboard
 from browser_support import plot_ready as _plot_ready
 from browser_support import settled as _settled
 from browser_support import shot as _shot
@@ -38,19 +38,6 @@ def store(tmp_path_factory):
 def server(store):
     with serve_dashboard(store["db"], store["folder"], env={"RINGWATCH_ANALYST": ANALYST}) as url:
         yield url
-
-
-@pytest.fixture
-def page():
-    with chromium() as browser, new_page(browser) as tab:
-        # Streamlit probes /<page>/_stcore/... (404) and fetches icons from the closed network on every page:
-        # resource loads are not the page's errors; script errors and uncaught exceptions are.
-        errors = []
-        tab.on("console", lambda msg: errors.append(msg.text)
-               if msg.type == "error" and not msg.text.startswith("Failed to load resource") else None)
-        tab.on("pageerror", lambda exc: errors.append(str(exc)))
-        tab.console_errors = errors
-        yield tab
 
 
 def _header(page, text: str = "Queue:"):

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
-from dashboard_store import make_demo_store, open_app
+from dashboard_store import button, make_demo_store, open_app
 from ringwatch.graph.casework import bans
 from ringwatch.graph.detection.lineage import latest_events
 from ringwatch.graph.engines import open_engine
+from scenario_store import private_copy
 
 AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32, "client_id": "ringwatch",
         "client_secret": "s", "server_metadata_url": "http://localhost:9/.well-known/openid-configuration"}
@@ -22,17 +21,9 @@ def demo(tmp_path_factory):
 @pytest.fixture
 def db(demo, tmp_path, monkeypatch):
     """A private copy of the demo store: these tests write to it."""
-    copy = tmp_path / "store.duckdb"
-    shutil.copy(demo, copy)
+    copy = private_copy(demo, tmp_path, monkeypatch)
     monkeypatch.setenv("RINGWATCH_DB", str(copy))
-    monkeypatch.delenv("RINGWATCH_ANALYST", raising=False)
     return copy
-
-
-def _button(at, label: str):
-    found = [b for b in at.button if b.label == label]
-    assert found, f"no button {label!r}: {[b.label for b in at.button]}"
-    return found[0]
 
 
 def _top_ring(db) -> str:
@@ -48,10 +39,10 @@ def _decision_tab(at):
 
 def test_without_a_name_nothing_can_be_done(db):
     at = _decision_tab(open_app("app_pages/rings.py"))
-    assert _button(at, "Record decision on this ring").disabled
+    assert button(at, "Record decision on this ring").disabled
     assert any("Enter your name in the sidebar" in c.value for c in at.caption)
     at.switch_page("app_pages/bans.py").run()
-    assert _button(at, "Propose as a ban batch").disabled
+    assert button(at, "Propose as a ban batch").disabled
     with open_engine("embedded", db) as engine:
         assert engine.records("audit").empty
 
@@ -62,7 +53,7 @@ def test_a_decision_from_the_rings_page_is_recorded_and_holds_the_ring_back(db):
     assert at.selectbox(key="ring").value == top
     at.radio(key="verdict_ring").set_value("false_positive")
     at.text_area(key="note_ring").input("one company's staff")
-    _button(at, "Record decision on this ring").click()
+    button(at, "Record decision on this ring").click()
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     assert any(f"Recorded: {top} false positive by ann" in s.value and "accounts are no longer flagged" in s.value
@@ -83,16 +74,16 @@ def test_a_decision_from_the_rings_page_is_recorded_and_holds_the_ring_back(db):
 
 def test_batches_four_eyes_approval_and_unban_in_the_dashboard(db):
     at = open_app("app_pages/bans.py", analyst_name="ann")
-    _button(at, "Propose as a ban batch").click()
+    button(at, "Propose as a ban batch").click()
     at.run()
     assert any("waiting for approval by an analyst other than ann" in s.value for s in at.success)
     at.switch_page("app_pages/batches.py").run()
-    assert _button(at, "Approve batch").disabled
+    assert button(at, "Approve batch").disabled
     assert any("Four-eyes: ann proposed this batch" in c.value for c in at.caption)
 
     at.session_state["analyst_name"] = "bob"
     at.run()
-    _button(at, "Approve batch").click()
+    button(at, "Approve batch").click()
     at.run()
     assert any("approved by bob" in s.value for s in at.success)
     with open_engine("embedded", db) as engine:
@@ -102,7 +93,7 @@ def test_batches_four_eyes_approval_and_unban_in_the_dashboard(db):
 
     at.tabs[2].multiselect(key="unban_accounts").set_value(banned[:2])
     at.text_input(key="unban_note").input("verified customers")
-    _button(at, "Unban").click()
+    button(at, "Unban").click()
     at.run()
     assert any("Unbanned 2 account(s) by bob" in s.value for s in at.success)
     with open_engine("embedded", db) as engine:
@@ -139,8 +130,8 @@ def test_with_login_configured_anonymous_visitors_only_read(db):
     at = _decision_tab(open_app("app_pages/rings.py", secrets={"auth": AUTH}, analyst_name="mallory"))
     # a typed name counts for nothing once login is configured
     assert not at.text_input  # no name box
-    assert _button(at, "Sign in")
-    assert _button(at, "Record decision on this ring").disabled
+    assert button(at, "Sign in")
+    assert button(at, "Record decision on this ring").disabled
     assert any("Sign in to take a decision" in c.value for c in at.caption)
     assert at.dataframe  # the ring table is still there to read
 
@@ -148,7 +139,7 @@ def test_with_login_configured_anonymous_visitors_only_read(db):
 def test_require_login_shows_only_the_sign_in_page(db):
     at = open_app(secrets={"auth": AUTH, "ringwatch": {"require_login": True}})
     assert any("requires sign-in" in i.value for i in at.info)
-    assert _button(at, "Sign in")
+    assert button(at, "Sign in")
     assert not at.metric and not at.dataframe
 
 
@@ -157,7 +148,7 @@ def test_a_decision_on_an_account_from_the_lookup_page(db):
         account = engine.results("accounts").query("flagged").sort_values("account_id").iloc[0]["account_id"]
     at = open_app("app_pages/lookup.py", analyst_name="carol", query=account, field="account_id")
     at.radio(key="verdict_account").set_value("needs_review")
-    _button(at, "Record decision on this account").click()
+    button(at, "Record decision on this account").click()
     at.run()
     assert any(f"Recorded: {account} needs review by carol" in s.value for s in at.success)
     with open_engine("embedded", db) as engine:
@@ -212,19 +203,19 @@ def test_a_ring_that_split_off_a_decided_ring_shows_that_decision(db):
 
 def test_a_false_positive_on_a_banned_ring_says_so_and_lifts_the_bans_on_request(db):
     at = open_app("app_pages/bans.py", analyst_name="ann")
-    _button(at, "Propose as a ban batch").click()
+    button(at, "Propose as a ban batch").click()
     at.run()
     at.switch_page("app_pages/batches.py").run()
     at.session_state["analyst_name"] = "bob"
     at.run()
-    _button(at, "Approve batch").click()
+    button(at, "Approve batch").click()
     at.run()
     top = _top_ring(db)
     at = _decision_tab(open_app("app_pages/rings.py", analyst_name="carol"))
     assert any("banned now by approved batch" in w.value for w in at.warning)
     at.radio(key="verdict_ring").set_value("false_positive")
     at.text_area(key="note_ring").input("a customer's staff")
-    _button(at, "Record decision on this ring").click()
+    button(at, "Record decision on this ring").click()
     at.run()
     assert any("still banned by B" in s.value for s in at.success), [s.value for s in at.success]
     assert any("cleared their flags, not their bans" in w.value for w in at.warning)
@@ -232,7 +223,7 @@ def test_a_false_positive_on_a_banned_ring_says_so_and_lifts_the_bans_on_request
         members = engine.records("decisions").iloc[-1]["members"]
         state = bans.ban_state(engine).set_index("account_id")
     assert state.loc[members, "banned"].all()
-    _button(at, f"Lift these {len(members):,} bans").click()
+    button(at, f"Lift these {len(members):,} bans").click()
     at.run()
     assert any(f"Lifted the bans on {len(members):,} accounts of {top}" in s.value for s in at.success)
     with open_engine("embedded", db) as engine:

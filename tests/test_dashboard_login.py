@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from browser_support import WAIT_MS, chromium, new_page, ringwatch, serve_dashboard, settled, shot
+from browser_support import WAIT_MS, new_page, ringwatch, serve_dashboard, settled, shot
 from dashboard_store import make_demo_store
 from ringwatch.graph.engines import open_engine
 
@@ -53,12 +53,6 @@ def site(tmp_path_factory, provider):
     # The analyst variable must not leak into the dashboard: with login on, only sign-in names an analyst.
     with serve_dashboard(db, folder, "--secrets", str(secrets), port=port, env={"RINGWATCH_ANALYST": ""}) as url:
         yield {"url": url, "db": db, "top": top, "folder": folder}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as launched:
-        yield launched
 
 
 def _sign_in(page, url: str, sub: str, email: str) -> None:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
-from dashboard_store import make_demo_store, open_app
+from dashboard_store import button, make_demo_store, open_app
 from ringwatch.graph.casework import audit, policy, queue
 from ringwatch.graph.engines import open_engine
 from ringwatch.graph.reports import queue_views
+from scenario_store import private_copy
 
 
 @pytest.fixture(scope="module")
@@ -19,17 +18,9 @@ def demo(tmp_path_factory):
 @pytest.fixture
 def db(demo, tmp_path, monkeypatch):
     """A private copy of the demo store: these tests write to it."""
-    copy = tmp_path / "store.duckdb"
-    shutil.copy(demo, copy)
+    copy = private_copy(demo, tmp_path, monkeypatch)
     monkeypatch.setenv("RINGWATCH_DB", str(copy))
-    monkeypatch.delenv("RINGWATCH_ANALYST", raising=False)
     return copy
-
-
-def _button(at, label: str):
-    found = [b for b in at.button if b.label == label]
-    assert found, f"no button {label!r}: {[b.label for b in at.button]}"
-    return found[0]
 
 
 def _queue(db):
@@ -52,7 +43,7 @@ def test_the_page_lists_open_rings_by_risk_with_status_age_and_nothing_to_do_wit
     assert shown["status"].eq("new").all() and shown["owner"].eq("").all()
     assert list(shown.columns) == ["ring", "risk score", "accounts", "status", "owner", "days", "overdue",
                                    "first flagged", "comments", "last comment"]
-    assert _button(at, "Take").disabled
+    assert button(at, "Take").disabled
     assert at.toggle(key="queue_mine").disabled
     assert any("Enter your name in the sidebar to take a queue action" in c.value for c in at.caption)
     with open_engine("embedded", db) as engine:
@@ -64,7 +55,7 @@ def test_take_comment_reassign_and_release_from_the_queue_page(db):
     top, other = table["ring_id"].iloc[0], table["ring_id"].iloc[1]
     at = open_app("app_pages/queue.py", analyst_name="Ann")
     assert at.selectbox(key="queue_ring").value == top
-    _button(at, "Take").click()
+    button(at, "Take").click()
     _ok(at.run())
     assert any(f"You took {top}." in s.value for s in at.success)
     assert "in review" in at.markdown[0].value and "held by **ann**" in at.markdown[0].value
@@ -74,25 +65,25 @@ def test_take_comment_reassign_and_release_from_the_queue_page(db):
     _ok(at.run())
     assert at.dataframe[0].value["ring"].tolist() == [top]
     at.text_area(key="queue_comment_text").input("cards from one issuer")
-    _button(at, "Add comment").click()
+    button(at, "Add comment").click()
     _ok(at.run())
     history = at.dataframe[1].value
     assert history["action"].tolist() == ["comment", "take"] and history["note"].iloc[0] == "cards from one issuer"
     # reassigning to Bob: Ann holds it herself, so no note is needed
     at.text_input(key="queue_assign_to").input("Bob")
-    _button(at, "Reassign").click()
+    button(at, "Reassign").click()
     _ok(at.run())
     assert any(f"{top} now belongs to Bob." in s.value for s in at.success)
     assert at.dataframe[0].value.empty  # My rings: Ann holds nothing now
     # Carol cannot take it or give it away without a note; Bob releases it
     at = open_app("app_pages/queue.py", analyst_name="carol")
-    assert _button(at, "Take").disabled and "Held by bob" in _button(at, "Take").help
+    assert button(at, "Take").disabled and "Held by bob" in button(at, "Take").help
     at.text_input(key="queue_assign_to").input("carol")
-    _button(at, "Reassign").click()
+    button(at, "Reassign").click()
     _ok(at.run())
     assert any(f"ring {top} is held by bob: say why it moves to carol" in e.value for e in at.error)
     at = open_app("app_pages/queue.py", analyst_name="bob")
-    _button(at, "Release").click()
+    button(at, "Release").click()
     _ok(at.run())
     after, events = _queue(db)
     assert after.set_index("ring_id").at[top, "status"] == "new" and other in after["ring_id"].tolist()
@@ -126,11 +117,11 @@ def test_the_rings_page_shows_the_owner_and_takes_and_releases(db):
     assert at.selectbox(key="ring").value == top
     header = [m.value for m in at.markdown if m.value.startswith("Queue: ")]
     assert header and "**new** · nobody holds it" in header[0]
-    _button(at, "Take").click()
+    button(at, "Take").click()
     _ok(at.run())
     header = [m.value for m in at.markdown if m.value.startswith("Queue: ")]
     assert "**in review** · held by **ann**" in header[0]
-    _button(at, "Release").click()
+    button(at, "Release").click()
     _ok(at.run())
     assert any(f"Released {top}." in s.value for s in at.success)
     _, events = _queue(db)

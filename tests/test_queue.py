@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-
 import duckdb
 import pandas as pd
 import pytest
@@ -14,23 +12,14 @@ from ringwatch.graph.engines import open_engine
 from ringwatch.graph.reports import case_views, queue_views
 from ringwatch.graph.reports.review import build_review
 from ringwatch.graph.reports.review_page import render_html
-from scenario_store import scenario_store
+from scenario_store import private_copy
 
 from ringwatch.cli import main
 
 
-@pytest.fixture(scope="module")
-def detected(tmp_path_factory):
-    return scenario_store(tmp_path_factory.mktemp("queue"), accounts=1500, seed=5, detected=True)
-
-
 @pytest.fixture
-def db(detected, tmp_path, monkeypatch):
-    copy = tmp_path / "store.duckdb"
-    shutil.copy(detected, copy)
-    monkeypatch.delenv("RINGWATCH_ANALYST", raising=False)
-    monkeypatch.delenv("RINGWATCH_AUDIT_KEY", raising=False)
-    return str(copy)
+def db(detected_store, tmp_path, monkeypatch):
+    return str(private_copy(detected_store, tmp_path, monkeypatch))
 
 
 def _rings(db) -> list[str]:

@@ -29,7 +29,7 @@ left.plotly_chart(charts.risk_histogram(data.linked_account_scores(key)), width=
 clicked = right.plotly_chart(charts.rings_scatter(data.ring_list(key, True)), width="stretch", key="rings_scatter",
                              on_select="rerun", selection_mode="points")
 right.caption("Click a group to open it on the Rings page.")
-ring = links.picked_ring(clicked)
+ring = links.picked_ring(clicked, "rings_scatter")
 if ring:
     st.switch_page("app_pages/rings.py", query_params={links.RING_PARAM: ring})
 st.plotly_chart(charts.signups_chart(data.signups_over_time(key)), width="stretch", key="signups")

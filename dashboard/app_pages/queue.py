@@ -1,7 +1,7 @@
 """Review queue: rings awaiting a decision by risk and age, who holds each, and take / release / reassign / comment."""
 
 import streamlit as st
-from ringwatch.dashboard import actions, data, identity, queue_panel
+from ringwatch.dashboard import actions, data, identity, queue_panel, tables
 from ringwatch.dashboard.plain import plain
 from ringwatch.graph.casework.analysts import same_analyst
 from ringwatch.graph.casework.queue import STATUS_LABELS, STATUSES
@@ -41,18 +41,14 @@ if late_only:
 shown = shown.reset_index(drop=True)
 st.caption(f"{len(shown):,} of {len(table):,} rings in the queue match; open rings first, then by risk and age. "
            "Overdue rows are highlighted. Click a row to work on it.")
-picked_rows = st.dataframe(queue_panel.styled_table(shown), width="stretch", hide_index=True, height=36 * 16,
+picked_rows = st.dataframe(queue_panel.styled_table(shown), width="stretch", hide_index=True, height=tables.height(),
                            key="queue_table", on_select="rerun", selection_mode="single-row")
 if shown.empty:
     st.info("No ring matches these filters." if len(table) else "The queue is empty: no flagged rings.")
     st.stop()
 
 options = shown["ring_id"].tolist()
-rows = picked_rows.selection.rows if picked_rows is not None else []
-picked = options[rows[0]] if rows and rows[0] < len(options) else None
-if picked and st.session_state.get("_queue_from_table") != picked:
-    st.session_state["_queue_from_table"] = picked
-    st.session_state["queue_ring"] = picked
+tables.follow_row_pick(picked_rows, options, "queue_ring")
 if st.session_state.get("queue_ring") not in options:
     st.session_state["queue_ring"] = options[0]
 by_id = shown.set_index("ring_id")

@@ -57,12 +57,7 @@ if shown.empty:
     st.info("No ring matches these filters.")
     st.stop()
 
-options = shown["ring_id"].tolist()
-rows = table.selection.rows if table is not None else []
-picked = options[rows[0]] if rows and rows[0] < len(options) else None
-if picked and st.session_state.get("_ring_from_table") != picked:
-    st.session_state["_ring_from_table"] = picked
-    st.session_state["ring"] = picked
+tables.follow_row_pick(table, shown["ring_id"].tolist(), "ring")
 shown = links.ring_rows(shown, data.ring_list(key, True))
 options = shown["ring_id"].tolist()
 if st.session_state.get("ring") not in options:
