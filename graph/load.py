@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 from ringwatch.ingest.identifiers import melt_identifiers
 from ringwatch.ingest.normalise import is_free_email_domain
+from ringwatch.ingest.read_ahead import read_ahead
 from ringwatch.ingest.reader import IngestSummary, UsageSpans, read_records
 
 from .casework.exports import write_csv
@@ -66,7 +67,8 @@ def ingest(
     """
     summary = IngestSummary()
     rejected: list[pd.DataFrame] = []
-    inputs = [(kind, read_records(kind, path, extra_identifiers=extra_identifiers, chunk_rows=chunk_rows))
+    # The next batch is read and validated while this one is stored.
+    inputs = [(kind, read_ahead(read_records(kind, path, extra_identifiers=extra_identifiers, chunk_rows=chunk_rows)))
               for kind, path in (("signups", signups), ("usage", usage), ("labels", labels)) if path is not None]
     spans = UsageSpans(lambda: _stored_spans(engine))
     for kind, batches in inputs:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import pandas as pd
 import phonenumbers
 
+from .phones import quick_e164
+
 # Values that stand for "no value" in exported data. Compared after stripping, collapsing
 # whitespace and lower-casing. A placeholder never becomes an identifier: thousands of
 # accounts "sharing" the IP 0.0.0.0 or the email test@test.com are not a ring.
@@ -252,6 +254,9 @@ def normalise_phone_checked(raw: object, region: str | None = None) -> tuple[str
         # The digits alone are what an unvalidated number is kept as: reading them the same
         # way keeps normalising idempotent.
         candidates.append(("+" if international else "") + digits)
+    quick = quick_e164(candidates[0], region)
+    if quick is not None:  # what the first candidate gives, without the library's slow path
+        return (None, False) if is_placeholder(quick) else (quick, True)
     parsed = None
     for candidate in candidates:
         try:

@@ -1,0 +1,98 @@
+"""The fast path for plain phone shapes gives exactly what phonenumbers gives, or steps aside."""
+
+import random
+
+import phonenumbers as pn
+import pytest
+from phonenumbers import PhoneNumberFormat, PhoneNumberType
+from ringwatch.ingest.normalise import normalise_phone_checked
+from ringwatch.ingest.phones import quick_e164
+
+TYPES = [PhoneNumberType.FIXED_LINE, PhoneNumberType.MOBILE, PhoneNumberType.TOLL_FREE,
+         PhoneNumberType.PREMIUM_RATE, PhoneNumberType.SHARED_COST, PhoneNumberType.VOIP,
+         PhoneNumberType.PERSONAL_NUMBER, PhoneNumberType.PAGER, PhoneNumberType.UAN,
+         PhoneNumberType.VOICEMAIL]
+REGIONS = sorted(pn.SUPPORTED_REGIONS)
+
+
+def _library(text: str, region: str | None) -> str | None:
+    """E.164 when phonenumbers parses the text and calls it valid, else None."""
+    try:
+        number = pn.parse(text, region)
+    except pn.NumberParseException:
+        return None
+    return pn.format_number(number, PhoneNumberFormat.E164) if pn.is_valid_number(number) else None
+
+
+def _mutated(rng: random.Random, text: str) -> str:
+    """The same written form with a few digits changed, one added or one dropped."""
+    chars = list(text)
+    for _ in range(rng.randint(1, 3)):
+        at = rng.randrange(len(chars))
+        if chars[at].isdigit():
+            chars[at] = str(rng.randrange(10))
+    text, roll = "".join(chars), rng.random()
+    if roll < 0.15:
+        return text + str(rng.randrange(10))
+    return text[:-1] if roll < 0.3 and len(text) > 4 else text
+
+
+def _corpus(seed: int):
+    """Example numbers of every region and type in four written forms, read with several regions, mutated."""
+    rng = random.Random(seed)
+    for region in REGIONS:
+        for kind in TYPES:
+            example = pn.example_number_for_type(region, kind)
+            if example is None:
+                continue
+            forms = [pn.format_number(example, f) for f in
+                     (PhoneNumberFormat.E164, PhoneNumberFormat.INTERNATIONAL, PhoneNumberFormat.NATIONAL)]
+            forms.append(pn.national_significant_number(example))
+            for form in forms:
+                for reading in (region, rng.choice(REGIONS), None):
+                    yield form, reading
+                    yield _mutated(rng, form), reading
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_fast_path_agrees_with_phonenumbers_on_every_region_and_type(seed):
+    answered = agreed_valid = 0
+    for text, region in _corpus(seed):
+        quick = quick_e164(text, region)
+        if quick is not None:
+            answered += 1
+            assert quick == _library(text, region), (text, region)
+        elif _library(text, region) is not None:
+            agreed_valid += 1
+    # It must carry most valid numbers, or it saves nothing.
+    assert answered > 5 * agreed_valid
+
+
+@pytest.mark.parametrize("text, region", [
+    ("+44 (0) 20 7946 0000", "GB"),   # a bracketed national prefix: left to the library
+    ("011 44 20 7946 0000", "US"),    # an international prefix written as digits
+    ("0044 20 7946 0000", "GB"),
+    ("+800 1234 5678", None),         # a non-geographic code
+    ("+0 1234 5678", None),           # no country code begins with 0
+    ("441234567890", "GB"),           # national digits that start with the country code
+    ("tel:+1-212-555-0123", None),
+    ("+1 212 555 0123 ext. 4", None),
+    ("２１２５５５０１２３", "US"),      # digits of another script
+])
+def test_shapes_the_fast_path_leaves_to_the_library(text, region):
+    assert quick_e164(text, region) is None
+
+
+@pytest.mark.parametrize("text, region, expected", [
+    ("+44 20 7946 0958", None, "+442079460958"),
+    ("020 7946 0958", "GB", "+442079460958"),
+    ("(212) 111-0123", "US", None),     # no exchange starts with 1: not valid, so not answered
+    ("+1 999 555 0123", None, None),    # nor does any area code start with 99
+    ("(201) 555-0123", "US", "+12015550123"),
+    ("030 12345678", "DE", "+493012345678"),
+    ("+39 06 6982 1234", None, "+390669821234"),  # Italy keeps its leading zero
+])
+def test_plain_shapes_read_as_the_library_reads_them(text, region, expected):
+    assert quick_e164(text, region) == expected
+    if expected is not None:
+        assert normalise_phone_checked(text, region) == (expected, True)
