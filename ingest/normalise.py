@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import re
+import socket
 from dataclasses import dataclass
 
 import pandas as pd
@@ -320,6 +321,9 @@ def normalise_ip(raw: object) -> tuple[str | None, str | None]:
     if text.startswith("[") and text.endswith("]"):
         text = text[1:-1]
     text = text.split("%", 1)[0]
+    quick = _plain_ipv6(text) if _HEX_IPV6.fullmatch(text) else None
+    if quick is not None:
+        return quick
     try:
         addr = ipaddress.ip_address(text)
     except ValueError:
@@ -333,6 +337,38 @@ def normalise_ip(raw: object) -> tuple[str | None, str | None]:
     prefix = IPV4_PREFIX if addr.version == 4 else IPV6_PREFIX
     network = ipaddress.ip_network((addr, prefix), strict=False)
     return str(addr), str(network)
+
+
+_HEX_IPV6 = re.compile(r"[0-9A-Fa-f:]{2,39}")  # groups of hex digits only: no dotted v4 tail
+_V6_BYTES = 16
+_V6_NETWORK_BYTES = IPV6_PREFIX // 8
+
+
+def _plain_ipv6(text: str) -> tuple[str | None, str | None] | None:
+    """normalise_ip for an IPv6 address written in hex groups, by the C library's parser; None to take the slow path.
+
+    The C library writes the same canonical text as ``ipaddress`` (RFC 5952: lower case, no
+    leading zeros, the first longest run of two or more zero groups as ::), except for
+    addresses it writes with a dotted IPv4 tail: those, like anything it cannot parse, are
+    left to ``ipaddress``.
+    """
+    try:
+        packed = socket.inet_pton(socket.AF_INET6, text)
+    except OSError:
+        return None
+    first, second = packed[0], packed[1]
+    # unspecified ::, loopback ::1, multicast ff00::/8, link-local fe80::/10
+    if (not any(packed) or packed == _V6_LOOPBACK or first == 0xFF
+            or (first == 0xFE and second & 0xC0 == 0x80)):
+        return _NO_IP
+    address = socket.inet_ntop(socket.AF_INET6, packed)
+    network = socket.inet_ntop(socket.AF_INET6, packed[:_V6_NETWORK_BYTES] + bytes(_V6_BYTES - _V6_NETWORK_BYTES))
+    if "." in address or "." in network:
+        return None  # IPv4-mapped or -compatible: ipaddress decides
+    return address, f"{network}/{IPV6_PREFIX}"
+
+
+_V6_LOOPBACK = bytes(15) + b"\x01"
 
 
 # ---------------------------------------------------------------------------- other ids

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import pandas as pd
+import pyarrow as pa
 
 from .errors import ContractError, CountMismatchError
 from .identifiers import declared_columns
@@ -226,9 +227,12 @@ class UsageSpans:
             return
         if not self._asked:
             self._before, self._asked = self._stored(), True
-        span = rows.groupby("account_id", sort=False)["ts"].agg(["min", "max"])
-        self._spans.append(pd.DataFrame({"source": source, "account_id": span.index.to_numpy(),
-                                         "first": span["min"].to_numpy(), "last": span["max"].to_numpy()}))
+        # Arrow groups a batch's million rows several times faster than pandas does.
+        span = pa.table({"account_id": pa.array(rows["account_id"], type=pa.string(), from_pandas=True),
+                         "ts": pa.array(rows["ts"], from_pandas=True)}) \
+            .group_by("account_id").aggregate([("ts", "min"), ("ts", "max")])
+        self._spans.append(pd.DataFrame({"source": source, "account_id": span["account_id"].to_numpy(),
+                                         "first": span["ts_min"].to_numpy(), "last": span["ts_max"].to_numpy()}))
 
     def overlaps(self) -> tuple[dict[str, int], int]:
         """Per file, the accounts whose span there overlaps their span in another file or in the
