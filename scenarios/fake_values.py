@@ -137,13 +137,16 @@ _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 def hex_tokens(keys: np.ndarray, salt: int, width: int) -> pa.Array:
     """Lower-case hex strings of `width` (>= 1) chars derived from keys."""
     n = len(keys)
-    parts = []
+    digits = np.empty((n, (width + 15) // 16 * 16), np.uint8)
     for block in range((width + 15) // 16):
-        h = mix64(keys, salt * 131 + block)
-        shifts = np.arange(60, -4, -4, dtype=np.uint64)
-        parts.append(_HEX[((h[:, None] >> shifts) & np.uint64(15)).astype(np.intp)])
-    digits = np.ascontiguousarray(np.concatenate(parts, axis=1)[:, :width])
-    return pa.array(digits.view(f"S{width}").reshape(n)).cast(pa.string())
+        # Big-endian bytes put the high nibble first, as the digits are read.
+        octets = mix64(keys, salt * 131 + block).astype(">u8").view(np.uint8).reshape(n, 8)
+        digits[:, 16 * block:16 * block + 16:2] = _HEX[octets >> 4]
+        digits[:, 16 * block + 1:16 * block + 16:2] = _HEX[octets & 15]
+    # Fixed-width values: the string array's buffers are the digits and even offsets.
+    data = np.ascontiguousarray(digits[:, :width])
+    offsets = np.arange(0, (n + 1) * width, width, dtype=np.int32)
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
 
 
 def keyed_ids(keys: np.ndarray, salt: int, width: int, prefix: str = "") -> pa.Array:
@@ -234,14 +237,15 @@ def phones(country: np.ndarray, keys: np.ndarray, fmt: np.ndarray) -> pa.Array:
         styles = [join("+" + cc, nsn), join("+" + cc + " ", head, " ", body),
                   join(idd + cc + " ", head, " ", body), national, compact]
         chosen = pc.choose(pa.array(fmt[rows].astype(np.int8)), *styles)
-        out = pc.replace_with_mask(out, _mask(n, rows), chosen)
+        out = pc.replace_with_mask(out, mask(n, rows), chosen)
     return pc.if_else(pa.array(country >= 0), out, NULL_STR)
 
 
-def _mask(n: int, rows: np.ndarray) -> pa.Array:
-    mask = np.zeros(n, bool)
-    mask[rows] = True
-    return pa.array(mask)
+def mask(n: int, rows: np.ndarray) -> pa.Array:
+    """Boolean array of length `n`, true at `rows`."""
+    flags = np.zeros(n, bool)
+    flags[rows] = True
+    return pa.array(flags)
 
 
 def name_parts(keys: np.ndarray) -> tuple[pa.Array, pa.Array, np.ndarray]:

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import gzip
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -30,15 +32,19 @@ import pyarrow.parquet as pq
 from ringwatch.files import replacing
 
 from . import population_model as pm
+from .day_pool import ordered_days
 from .populations import build_population
-from .population_tables import PopulationTables, render_population
+from .population_tables import AccountKeys, PopulationTables, account_keys, render_population
 from .traffic import TrafficModel
 
 log = logging.getLogger(__name__)
 
 FORMATS = {"parquet": ".parquet", "csv": ".csv.gz", "jsonl": ".jsonl.gz"}
+ROW_GROUP = 1 << 20  # rows per Parquet row group, and per piece gathered for writing
 DIRTY_SHARE = 0.001
 PLACEHOLDER_SHARE = 0.001
+# Below this many accounts a day takes less than starting worker processes saves.
+PARALLEL_FROM = 100_000
 BAD_TIMESTAMPS = ["not-a-date", "2026-02-30T25:61:00Z", "", "yesterday", "N/A",
                   "1699999999999999", "16/11/2026 10:00"]
 
@@ -71,7 +77,7 @@ class _Writer:
         if self.fmt == "parquet":
             if self._pq is None:
                 self._pq = pq.ParquetWriter(self.path, table.schema, compression="zstd")
-            self._pq.write_table(table, row_group_size=1 << 20)
+            self._pq.write_table(table, row_group_size=ROW_GROUP)
             return
         if self._gz is None:
             self._raw = open(self.path, "wb")
@@ -86,6 +92,11 @@ class _Writer:
             text = table.to_pandas().to_json(orient="records", lines=True)
             # pandas escapes "/" as "\/"; generated values never contain a backslash.
             self._gz.write(text.replace("\\/", "/").encode())
+
+    def write_rows(self, table: pa.Table, rows: np.ndarray) -> None:
+        """Write ``table.take(rows)`` one row group at a time, never gathering it whole."""
+        for start in range(0, len(rows), ROW_GROUP):
+            self.write(table.take(pa.array(rows[start:start + ROW_GROUP])))
 
     def close(self) -> None:
         for handle in (self._pq, self._csv, self._gz, self._raw):
@@ -120,12 +131,13 @@ def _time_column(seconds: pa.Array, as_text: bool) -> pa.Array:
                     pa.timestamp("ms", tz="UTC"))
 
 
-def _insert_rows(table: pa.Table, extra: pa.Table, rng) -> pa.Table:
-    """Scatter `extra` rows at random positions of `table`."""
+def _insert_rows(table: pa.Table, extra: pa.Table, rng) -> tuple[pa.Table, np.ndarray]:
+    """`table` and `extra` as one table, and an order of its rows that scatters `extra`
+    at random positions between the rows of `table`."""
     both = pa.concat_tables([table, extra.cast(table.schema)])
     keys = np.concatenate([np.arange(len(table), dtype=float),
                            rng.uniform(0, len(table), len(extra))])
-    return both.take(pa.array(np.argsort(keys, kind="stable")))
+    return both, np.argsort(keys, kind="stable")
 
 
 def _set(table: pa.Table, name: str, rows: np.ndarray, value) -> pa.Table:
@@ -145,13 +157,20 @@ def _with_placeholders(signups: pa.Table, scenario: np.ndarray, rng) -> pa.Table
     return _set(signups, "device_id", picked[2 * k:], "unknown")
 
 
-def _bad_signups(signups: pa.Table, id_width: int, n_accounts: int, rng) -> pa.Table:
-    """Contract-breaking signup rows: empty key or unparseable created_at."""
+def _bad_signups(signups: pa.Table, order: np.ndarray, id_width: int, n_accounts: int,
+                 rng) -> pa.Table:
+    """Contract-breaking signup rows: empty key or unparseable created_at.
+
+    They copy random rows of the written order (`signups` taken at `order`).
+    """
     k = max(4, int(len(signups) * DIRTY_SHARE))
-    bad = signups.take(pa.array(rng.integers(0, len(signups), k)))
+    bad = signups.take(pa.array(order[rng.integers(0, len(signups), k)]))
     # Fresh ids above the range real accounts use, so no label points at a bad row.
+    # Drawing positions in the range, not from an array of it, picks the same ids without
+    # holding the range in memory (10**9 ids at 10M accounts).
+    low = 10 * n_accounts + 1
     fresh = [f"acct_{n:0{id_width}d}" for n in
-             rng.choice(np.arange(10 * n_accounts + 1, 10 ** id_width), k, replace=False)]
+             low + rng.choice(10 ** id_width - low, k, replace=False)]
     ids = [("" if i % 2 == 0 else fresh[i]) for i in range(k)]
     created = [bad["created_at"][i].as_py() if i % 2 == 0 else
                BAD_TIMESTAMPS[i % len(BAD_TIMESTAMPS)] for i in range(k)]
@@ -175,66 +194,87 @@ def _bad_usage(day: pa.Table, offset: int, rng) -> pa.Table:
                           pa.array(tokens, pa.int64()))
 
 
-def _signups_table(tables: PopulationTables, pop: pm.Population, as_text: bool,
-                   dirty: bool, rng) -> tuple[pa.Table, int]:
+def _signup_rows(tables: PopulationTables, keys: AccountKeys, pop: pm.Population,
+                 as_text: bool, dirty: bool, rng) -> tuple[pa.Table, np.ndarray, int]:
+    """Signup rows, the order to write them in (by created_at), and how many are dirty.
+
+    The order is applied while writing (``write_rows``), so the rows exist only once.
+    """
     signups = tables.signups
     if dirty:
         signups = _with_placeholders(signups, pop.cols["scenario"], rng)
-    order = np.lexsort((tables.id_numbers, pop.cols["created"]))
-    signups = signups.take(pa.array(order))
+    order = np.lexsort((keys.id_numbers, pop.cols["created"]))
     signups = signups.set_column(1, "created_at",
                                  _time_column(signups["created_at"], as_text))
     if not dirty:
-        return signups, 0
-    width = len(tables.account_ids[0].as_py()) - len("acct_")
-    bad = _bad_signups(signups, width, pop.n, rng)
-    return _insert_rows(signups, bad, rng), len(bad)
+        return signups, order, 0
+    width = len(keys.account_ids[0].as_py()) - len("acct_")
+    bad = _bad_signups(signups, order, width, pop.n, rng)
+    both, placed = _insert_rows(signups, bad, rng)
+    extra = np.arange(len(signups), len(both))
+    return both, np.concatenate([order, extra])[placed], len(bad)
+
+
+def _usage_day(model: TrafficModel, as_text: bool, d: int) -> pa.Table:
+    day = model.day(d)
+    return day.set_column(1, "ts", _time_column(day["ts"], as_text))
 
 
 def generate(out_dir, *, accounts: int = 10_000, seed: int = 0, days: int = 14,
              requests_per_account: float = 20, fmt: str = "parquet",
-             dirty_rows: bool = True) -> GeneratedFiles:
-    """Write signups, usage and labels for a synthetic population into `out_dir`."""
+             dirty_rows: bool = True, workers: int | None = None) -> GeneratedFiles:
+    """Write signups, usage and labels for a synthetic population into `out_dir`.
+
+    `workers` processes compute usage days while this one renders and writes; by default
+    one per core from PARALLEL_FROM accounts on. The files do not depend on it.
+    """
     if fmt not in FORMATS:
         raise ValueError(f"fmt must be one of {sorted(FORMATS)}, not {fmt!r}")
     if days < 1:
         raise ValueError("days must be at least 1")
+    if workers is None:
+        workers = (os.cpu_count() or 1) if accounts >= PARALLEL_FROM else 1
     out = Path(out_dir)  # made by the first file written into it
     ext = FORMATS[fmt]
     as_text = fmt != "parquet" or dirty_rows
     rng = np.random.default_rng([seed, 53])
 
     pop = build_population(accounts, seed)
-    tables = render_population(pop, seed)
+    keys = account_keys(pop, seed)
     log.info("population: %d accounts, %d rings", pop.n, int(pop.cols["ring"].max()) + 1)
-
+    model = TrafficModel(pop, keys, seed, days, requests_per_account)
     paths = {kind: out / f"{kind}{ext}" for kind in ("signups", "usage", "labels")}
-    signups, dirty_signups = _signups_table(tables, pop, as_text, dirty_rows, rng)
-    with _writing(paths["signups"], fmt) as writer:
-        writer.write(signups)
+    # Workers fork here, before the signup columns exist, and need only `model`.
+    with ordered_days(partial(_usage_day, model, as_text), days, workers) as usage_days:
+        tables = render_population(pop, keys)
+        signups, signup_order, dirty_signups = _signup_rows(tables, keys, pop, as_text,
+                                                            dirty_rows, rng)
+        labels = tables.labels
+        del tables  # the raw signup columns; `signups` holds what is written
+        with _writing(paths["signups"], fmt) as writer:
+            writer.write_rows(signups, signup_order)
+        del signups
+        with _writing(paths["labels"], fmt) as writer:
+            writer.write_rows(labels, np.argsort(keys.id_numbers))
+        del labels
 
-    labels = tables.labels.take(pa.array(np.argsort(tables.id_numbers)))
-    with _writing(paths["labels"], fmt) as writer:
-        writer.write(labels)
-
-    model = TrafficModel(pop, tables, seed, days, requests_per_account)
-    usage_rows = usage_requests = dirty_usage = 0
-    with _writing(paths["usage"], fmt) as writer:
-        for d, day in enumerate(model.days_iter()):
-            usage_rows += len(day)
-            usage_requests += int(pc.sum(day["requests"]).as_py() or 0)
-            day = day.set_column(1, "ts", _time_column(day["ts"], as_text))
-            if dirty_rows and len(day):
-                bad = _bad_usage(day, d, rng)
-                dirty_usage += len(bad)
-                day = _insert_rows(day, bad, rng)
-            writer.write(day)
-            log.info("usage day %d/%d: %d rows", d + 1, days, len(day))
+        usage_rows = usage_requests = dirty_usage = 0
+        with _writing(paths["usage"], fmt) as writer:
+            for d, day in enumerate(usage_days):
+                usage_rows += len(day)
+                usage_requests += int(pc.sum(day["requests"]).as_py() or 0)
+                if dirty_rows and len(day):
+                    bad = _bad_usage(day, d, rng)
+                    dirty_usage += len(bad)
+                    writer.write_rows(*_insert_rows(day, bad, rng))
+                else:
+                    writer.write(day)
+                log.info("usage day %d/%d: %d rows", d + 1, days, len(day))
 
     fraud = int(np.isin(pop.cols["scenario"], pm.FRAUD_KINDS).sum())
     return GeneratedFiles(
         signups=paths["signups"], usage=paths["usage"], labels=paths["labels"],
         accounts=pop.n, fraud_accounts=fraud, rings=int(pop.cols["ring"].max()) + 1,
-        signup_rows=len(signups), usage_rows=usage_rows + dirty_usage,
-        usage_requests=usage_requests, label_rows=len(labels),
+        signup_rows=len(signup_order), usage_rows=usage_rows + dirty_usage,
+        usage_requests=usage_requests, label_rows=pop.n,
         dirty_signup_rows=dirty_signups, dirty_usage_rows=dirty_usage)

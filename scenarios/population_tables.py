@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -18,21 +17,39 @@ PLANS = ["free", "pro", "team"]
 
 
 @dataclass
-class PopulationTables:
-    """Rendered tables plus per-account values the usage simulation reuses."""
-    signups: pa.Table        # one valid row per account, in block order
-    labels: pa.Table         # one row per account, in block order
+class AccountKeys:
+    """Per-account values that signups, labels and usage all use, rendered first.
+
+    The usage simulation needs only these, so it can start before the signup columns exist.
+    """
     account_ids: pa.Array    # block order
     id_numbers: np.ndarray   # numeric part of each account id (random, no group order)
     home_ips: pa.Array       # the true signup IP per account (before placeholders)
+    rng: np.random.Generator  # the rendering draws continue from here
 
 
-def _canonical(local: pd.Series, domain: pd.Series) -> pd.Series:
+@dataclass
+class PopulationTables:
+    """Rendered signup and label tables, one row per account in block order."""
+    signups: pa.Table
+    labels: pa.Table
+
+
+def _canonical(local: pa.Array, domain: pa.Array) -> pa.Array:
     """How a provider sees an address: case-blind, +tags off, gmail dots off."""
-    local = local.str.lower().str.split("+").str[0]
-    dom = domain.str.lower().replace("googlemail.com", "gmail.com")
-    local = local.where(dom != "gmail.com", local.str.replace(".", "", regex=False))
-    return local + "@" + dom
+    local = pc.list_element(pc.split_pattern(pc.utf8_lower(local), "+", max_splits=1), 0)
+    dom = pc.utf8_lower(domain)
+    dom = pc.if_else(pc.equal(dom, "googlemail.com"), "gmail.com", dom)
+    local = pc.if_else(pc.equal(dom, "gmail.com"), pc.replace_substring(local, ".", ""), local)
+    return fv.join(local, "@", dom)
+
+
+def _repeats(values: pa.Array) -> np.ndarray:
+    """True where a value already occurred earlier in the array."""
+    codes = pc.dictionary_encode(values).indices.to_numpy(zero_copy_only=False)
+    # Codes are handed out in order of first appearance, so a first sight raises the maximum.
+    seen = np.concatenate([[-1], np.maximum.accumulate(codes)[:-1]])
+    return codes <= seen
 
 
 def _emails(cols: dict, domains: list[str], rng) -> pa.Array:
@@ -52,17 +69,15 @@ def _emails(cols: dict, domains: list[str], rng) -> pa.Array:
     domain = fv.pick(domains, cols["email_domain"])
     # Independent people never collide: suffix the account index on accidental clashes.
     personal = np.isin(style, (pm.E_PERSON, pm.E_STAFF))
-    local_s = local.to_pandas()
-    dom_s = domain.to_pandas()
+    rows = np.flatnonzero(personal)
     for _ in range(3):
-        canon = _canonical(local_s, dom_s).where(personal, None)
-        dup = (canon.duplicated() & personal).to_numpy()
-        if not dup.any():
+        dup = rows[_repeats(_canonical(local.take(rows), domain.take(rows)))]
+        if not len(dup):
             break
-        local_s[dup] = local_s[dup] + pd.Series(np.flatnonzero(dup), index=np.flatnonzero(
-            dup)).astype(str)
-    local = pa.array(local_s, pa.string())
-    tagged = personal & dom_s.isin(PLUS_TAG_DOMAINS).to_numpy() & (rng.random(n) < 0.05)
+        local = pc.replace_with_mask(local, fv.mask(n, dup),
+                                     fv.join(local.take(dup), fv.to_str(dup)))
+    plus_ok = pc.is_in(domain, pa.array(sorted(PLUS_TAG_DOMAINS))).to_numpy(zero_copy_only=False)
+    tagged = personal & plus_ok & (rng.random(n) < 0.05)
     tags = fv.pick(["ai", "api", "news", "dev", "work", "llm"], rng.integers(0, 6, n))
     local = pc.if_else(pa.array(tagged), fv.join(local, "+", tags), local)
     email = fv.join(local, "@", domain)
@@ -79,8 +94,8 @@ def _group_labels(cols: dict, kinds: tuple[int, ...]) -> pa.Array:
     return pc.if_else(pa.array(np.isin(scen, kinds) & (group >= 0)), text, fv.NULL_STR)
 
 
-def render_population(pop: pm.Population, seed: int) -> PopulationTables:
-    """Signup and label tables for `pop`; deterministic in (population, seed)."""
+def account_keys(pop: pm.Population, seed: int) -> AccountKeys:
+    """Account ids and home IPs for `pop`; deterministic in (population, seed)."""
     rng = np.random.default_rng([seed, 29])
     cols, n = pop.cols, pop.n
     id_numbers = rng.choice(10 * n, n, replace=False) + 1
@@ -89,14 +104,20 @@ def render_population(pop: pm.Population, seed: int) -> PopulationTables:
     v6 = cols["ip_v6"] >= 0
     ips = pc.if_else(pa.array(v6), fv.ipv6_strings(np.maximum(cols["ip_v6"], 0)),
                      fv.ipv4_strings(cols["ip_v4"]))
+    return AccountKeys(account_ids=account_ids, id_numbers=id_numbers, home_ips=ips, rng=rng)
+
+
+def render_population(pop: pm.Population, keys: AccountKeys) -> PopulationTables:
+    """Signup and label tables for `pop`; draws on from ``keys.rng`` (call once per keys)."""
+    rng, cols, n = keys.rng, pop.cols, pop.n
     country = fv.pick(fv.COUNTRY_CODES, cols["country"])
     country = pc.if_else(pa.array(rng.random(n) < 0.02), fv.NULL_STR, country)
     signups = pa.table({
-        "account_id": account_ids,
+        "account_id": keys.account_ids,
         "created_at": pa.array(cols["created"], pa.int64()),
         "email": _emails(cols, pop.domains, rng),
         "phone": fv.phones(cols["phone_country"], cols["phone_key"], cols["phone_fmt"]),
-        "ip": ips,
+        "ip": keys.home_ips,
         "device_id": fv.keyed_ids(cols["device"], fv.SALT_DEVICE, 32),
         "user_agent": fv.pick(fv.UAS, cols["ua"]),
         "payment_id": fv.keyed_ids(cols["card"], fv.SALT_CARD, 24, "pm_"),
@@ -106,11 +127,10 @@ def render_population(pop: pm.Population, seed: int) -> PopulationTables:
     })
     fraud = np.isin(cols["scenario"], pm.FRAUD_KINDS)
     labels = pa.table({
-        "account_id": account_ids,
+        "account_id": keys.account_ids,
         "label": pc.if_else(pa.array(fraud), "fraud", "legit"),
         "ring_id": _group_labels(cols, pm.FRAUD_KINDS),
         "scenario": fv.pick(list(pm.SCENARIOS), cols["scenario"]),
         "group_id": _group_labels(cols, (pm.ORG, pm.UNIVERSITY, pm.CARRIER, pm.FAMILY)),
     })
-    return PopulationTables(signups=signups, labels=labels, account_ids=account_ids,
-                            id_numbers=id_numbers, home_ips=ips)
+    return PopulationTables(signups=signups, labels=labels)

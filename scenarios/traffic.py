@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 
 from . import fake_values as fv
 from . import population_model as pm
-from .population_tables import PopulationTables
+from .population_tables import AccountKeys
 
 BUCKET = 300
 N_POPULAR = 60
@@ -54,10 +54,10 @@ def _categorical(rng, table: np.ndarray, rows: np.ndarray) -> np.ndarray:
 class TrafficModel:
     """Per-account usage parameters derived once from the population."""
 
-    def __init__(self, pop: pm.Population, tables: PopulationTables, seed: int, days: int,
+    def __init__(self, pop: pm.Population, keys: AccountKeys, seed: int, days: int,
                  requests_per_account: float):
         c = pop.cols
-        self.pop, self.tables, self.seed, self.days = pop, tables, seed, days
+        self.pop, self.keys, self.seed, self.days = pop, keys, seed, days
         self.start = pm.END - days * pm.DAY
         self.scen = c["scenario"].astype(np.intp)
         self.created = c["created"]
@@ -86,12 +86,15 @@ class TrafficModel:
 
     def days_iter(self) -> Iterator[pa.Table]:
         """Yield one rendered table of usage rows per day of the window, in time order."""
-        for d in range(self.days):
-            rng = np.random.default_rng([self.seed, 41, d])
-            rows = self._poisson_rows(rng, d)
-            waves = self._wave_rows(rng, d)
-            merged = {k: np.concatenate([rows[k], waves[k]]) for k in rows}
-            yield self._render(rng, merged)
+        return map(self.day, range(self.days))
+
+    def day(self, d: int) -> pa.Table:
+        """The rendered usage rows of day `d`; days are independent (own generator each)."""
+        rng = np.random.default_rng([self.seed, 41, d])
+        rows = self._poisson_rows(rng, d)
+        waves = self._wave_rows(rng, d)
+        merged = {k: np.concatenate([rows[k], waves[k]]) for k in rows}
+        return self._render(rng, merged)
 
     def _poisson_rows(self, rng, d: int) -> dict:
         day0 = self.start + d * pm.DAY
@@ -200,14 +203,14 @@ class TrafficModel:
         keys = ["acct", "ts", "fp", "ip", "model", "ua"]
         t = pa.table(r).group_by(keys, use_threads=False).aggregate(
             [("requests", "sum"), ("input_tokens", "sum"), ("output_tokens", "sum")])
-        ids = self.tables.id_numbers[t["acct"].to_numpy()]
+        ids = self.keys.id_numbers[t["acct"].to_numpy()]
         order = np.lexsort((ids, t["ts"].to_numpy()))
         t = t.take(pa.array(order))
         acct, ip = t["acct"].to_numpy(), t["ip"].to_numpy()
-        home = self.tables.home_ips.take(pa.array(np.maximum(-ip - 1, 0)))
+        home = self.keys.home_ips.take(pa.array(np.maximum(-ip - 1, 0)))
         ips = pc.if_else(pa.array(ip < 0), home, fv.ipv4_strings(np.maximum(ip, 0)))
         return pa.table({
-            "account_id": self.tables.account_ids.take(pa.array(acct)),
+            "account_id": self.keys.account_ids.take(pa.array(acct)),
             "ts": t["ts"],
             "ip": ips,
             "model": fv.pick(fv.MODELS, t["model"].to_numpy()),

@@ -71,6 +71,13 @@ def test_same_seed_gives_identical_bytes_and_other_seed_differs(tmp_path, fmt):
     assert all(x != y for x, y in zip(_file_bytes(a), _file_bytes(c)))
 
 
+def test_worker_processes_write_the_same_files(tmp_path):
+    one = generate(tmp_path / "one", accounts=1000, seed=5, days=5, workers=1)
+    two = generate(tmp_path / "two", accounts=1000, seed=5, days=5, workers=2)
+    assert _file_bytes(one) == _file_bytes(two)
+    assert (one.usage_rows, one.usage_requests) == (two.usage_rows, two.usage_requests)
+
+
 def test_columns_follow_the_contract(data):
     assert list(data["signups"].columns) == SIGNUP_COLUMNS
     assert list(data["usage"].columns) == USAGE_COLUMNS
