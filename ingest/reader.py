@@ -202,6 +202,13 @@ class IngestSummary:
 
 
 STORED = "(stored before this run)"
+_MERGE_FROM = 500_000  # a file's spans are merged once this many rows wait
+
+
+def _spans(rows: pa.Table) -> pa.Table:
+    """(account_id, first, last) per account of rows holding those columns."""
+    grouped = rows.group_by("account_id").aggregate([("first", "min"), ("last", "max")])
+    return grouped.rename_columns(["account_id", "first", "last"])
 
 
 class UsageSpans:
@@ -212,12 +219,17 @@ class UsageSpans:
     an account active over the same hours in two files is a sign of it. ``stored`` gives the
     store's usage span per account (account_id, first_ts, last_ts) or None; it is asked
     once, before this run's first usage row without a request_id is loaded.
+
+    A file's spans are merged as its batches arrive, so what is held stays near one row per
+    account and file, however many batches the file has.
     """
 
     def __init__(self, stored: Callable[[], pd.DataFrame | None]):
         self._stored, self._before = stored, None
         self._asked = False
-        self._spans: list[pd.DataFrame] = []
+        self._parts: dict[str, list[pa.Table]] = {}
+        self._merged: dict[str, int] = {}  # rows in a file's spans when last merged
+        self._held: dict[str, int] = {}
 
     def add(self, source: str, rows: pd.DataFrame) -> None:
         """Note the span of these normalised usage rows (call before they are stored)."""
@@ -227,21 +239,32 @@ class UsageSpans:
             return
         if not self._asked:
             self._before, self._asked = self._stored(), True
-        # Arrow groups a batch's million rows several times faster than pandas does.
-        span = pa.table({"account_id": pa.array(rows["account_id"], type=pa.string(), from_pandas=True),
-                         "ts": pa.array(rows["ts"], from_pandas=True)}) \
-            .group_by("account_id").aggregate([("ts", "min"), ("ts", "max")])
-        self._spans.append(pd.DataFrame({"source": source, "account_id": span["account_id"].to_numpy(),
-                                         "first": span["ts_min"].to_numpy(), "last": span["ts_max"].to_numpy()}))
+        # Arrow groups a batch's rows several times faster than pandas does.
+        span = _spans(pa.table({"account_id": pa.array(rows["account_id"], type=pa.string(), from_pandas=True),
+                                "first": pa.array(rows["ts"], from_pandas=True),
+                                "last": pa.array(rows["ts"], from_pandas=True)}))
+        self._parts.setdefault(source, []).append(span)
+        self._held[source] = self._held.get(source, 0) + len(span)
+        if self._held[source] > 2 * max(self._merged.get(source, 0), _MERGE_FROM):
+            self._merge(source)
+
+    def _merge(self, source: str) -> None:
+        merged = _spans(pa.concat_tables(self._parts[source]))
+        self._parts[source] = [merged]
+        self._merged[source] = self._held[source] = len(merged)
 
     def overlaps(self) -> tuple[dict[str, int], int]:
         """Per file, the accounts whose span there overlaps their span in another file or in the
         store before this run; and how many accounts that is in all."""
-        if not self._spans:
+        stored = self._before is not None and len(self._before) > 0
+        if not self._parts or (len(self._parts) < 2 and not stored):
             return {}, 0
-        spans = pd.concat(self._spans, ignore_index=True).groupby(["source", "account_id"], sort=False) \
-            .agg(first=("first", "min"), last=("last", "max")).reset_index()
-        if self._before is not None and len(self._before):
+        frames = []
+        for source in self._parts:
+            self._merge(source)
+            frames.append(self._parts[source][0].to_pandas().assign(source=source))
+        spans = pd.concat(frames, ignore_index=True)
+        if stored:
             before = self._before.rename(columns={"first_ts": "first", "last_ts": "last"})
             before = before.loc[before["account_id"].isin(spans["account_id"]), ["account_id", "first", "last"]]
             spans = pd.concat([spans, before.assign(source=STORED)], ignore_index=True)
