@@ -43,6 +43,7 @@ from .schema import (
     QUARANTINE_COLUMNS,
     describe_schema,
 )
+from .seen_ids import SeenIds, id_hashes
 
 _SIGNUP_TEXT_IDS = ("device_id", "user_agent", "payment_id", "org_id")
 _USAGE_TEXT_IDS = ("model", "prompt_fingerprint", "user_agent", "request_id")
@@ -81,35 +82,44 @@ class DuplicateTracker:
     """First occurrence of every account_id seen in one ingest call (signups, labels)."""
 
     def __init__(self) -> None:
-        self._index = pd.Index([], dtype="str")
-        self._hashes = np.empty(0, dtype=np.uint64)
-        self._sources = np.empty(0, dtype=object)
-        self._rows = np.empty(0, dtype=np.int64)
+        self._seen = SeenIds()
+        self._hashes: list[np.ndarray] = []  # per batch, the first occurrences' row hashes
+        self._sources: list[str] = []
+        self._rows: list[np.ndarray] = []
 
     def classify(self, ids: pd.Series, hashes: np.ndarray, source: str,
                  rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """Return (identical-duplicate mask, conflicting mask, 'source:row' per conflict)."""
         ids = ids.reset_index(drop=True)
+        keys = id_hashes(ids)
         here = np.arange(len(ids))
-        pos = self._index.get_indexer(ids)  # -1: not seen in an earlier chunk
+        pos = self._seen.lookup(ids, keys)  # -1: not seen in an earlier chunk
         earlier = pos >= 0
         first_pos = pd.Series(here).groupby(ids.to_numpy(), sort=False).transform("first") \
             .to_numpy()
         is_first = ~earlier & (first_pos == here)
         ref_hash = hashes[first_pos].copy()
-        ref_hash[earlier] = self._hashes[pos[earlier]]
+        batch, offset = self._where(pos[earlier])
+        ref_hash[earlier] = [self._hashes[b][o] for b, o in zip(batch, offset)]
         identical = ~is_first & (hashes == ref_hash)
         conflict = ~is_first & ~identical
-        refs = [
-            f"{self._sources[p]}:{self._rows[p]}" if p >= 0 else f"{source}:{rows[f]}"
-            for p, f in zip(pos[conflict], first_pos[conflict])
-        ]
+        conflict_pos = pos[conflict]
+        batch, offset = self._where(conflict_pos[conflict_pos >= 0])
+        stored = iter([f"{self._sources[b]}:{self._rows[b][o]}" for b, o in zip(batch, offset)])
+        refs = [next(stored) if p >= 0 else f"{source}:{rows[f]}"
+                for p, f in zip(conflict_pos, first_pos[conflict])]
         new = np.flatnonzero(is_first)
-        self._index = self._index.append(pd.Index(ids.to_numpy()[new], dtype="str"))
-        self._hashes = np.concatenate([self._hashes, hashes[new]])
-        self._sources = np.concatenate([self._sources, np.full(len(new), source, dtype=object)])
-        self._rows = np.concatenate([self._rows, rows[new]])
+        self._seen.add(ids.iloc[new], keys[new])
+        self._hashes.append(hashes[new])
+        self._sources.append(source)
+        self._rows.append(np.asarray(rows)[new])
         return identical, conflict, refs
+
+    def _where(self, positions: np.ndarray) -> tuple[list[int], list[int]]:
+        """(batch, offset in it) of each stored position."""
+        starts = np.cumsum([0] + [len(h) for h in self._hashes])
+        batch = np.searchsorted(starts, positions, side="right") - 1
+        return batch.tolist(), (positions - starts[batch]).tolist()
 
 
 class _Problems:
