@@ -1,89 +1,277 @@
-"""End-to-end benchmark: time and peak memory per stage, at one or more sizes.
+"""End-to-end benchmark: ringwatch against the floor and a naive pipeline, in one run on the same files.
 
-Each stage runs in its own process (the same `ringwatch` commands a user runs), so its
-peak resident memory is its own. Not a test: run it by hand.
+For each size it generates the demo scenario once (`ringwatch generate`, timed but reported
+apart: the generator is no part of ringwatch's time), then runs, each in its own process:
 
-    python bench/run.py --accounts 100000 1000000
+- floor: a plain DuckDB load of the same files, no validation (``CREATE TABLE ... AS SELECT *
+  FROM read_parquet(...)`` for signups and usage, then ``CHECKPOINT``);
+- ringwatch's stages as a user runs them: ingest (signups and usage), detect, export bans,
+  review, evaluate (``ringwatch evaluate --json`` against the labels file);
+- naive: `bench/naive.py` (pandas and networkx) on the signups file; its flagged accounts are
+  scored here with ringwatch's own ``evaluate`` and labels reader, so precision and recall
+  mean the same for both.
+
+Per stage: wall time of the process, start to exit (interpreter start and imports included,
+as a user waits for it); peak memory of the process tree, ``ru_maxrss`` from ``os.wait4`` of
+the stage's process, which on Linux is the largest resident set of that process or of any
+descendant it waited for (the stages start no processes of their own, so it is the stage's
+peak, threads included); rows per second: signup plus usage rows for generate, floor and
+ingest, accounts (the size asked for) for the others.
+
+Then ingest ÷ floor (time and memory), ringwatch (ingest + detect) ÷ naive, and both
+pipelines' precision and recall. It prints Markdown tables and writes every number, with
+the machine's facts (cores, memory, load average at start and end, library versions,
+ringwatch's commit), to one JSON file. Not a test: run it by hand.
+
+    python bench/run.py --accounts 1000000 3000000 10000000
+    python bench/run.py --accounts 100000 --workdir /tmp/bench --skip naive
+    python bench/run.py --accounts 1000000 --data /tmp/demo-1m --only floor ingest
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import platform
+import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from importlib import metadata
 from pathlib import Path
 
-STAGE = """
-import json, resource, sys, time
-from ringwatch.cli import main
-started = time.perf_counter()
-try:
-    main(sys.argv[1:], standalone_mode=False)
-finally:
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print("BENCH " + json.dumps({"seconds": time.perf_counter() - started, "peak_mb": peak_kb / 1024}))
+import pandas as pd
+import pyarrow.parquet as pq
+from ringwatch.graph.reports.evaluation import evaluate
+from ringwatch.ingest.reader import read_records
+
+import ringwatch
+from ringwatch.settings import child_environment
+
+STAGES = ("floor", "ingest", "detect", "export", "review", "evaluate", "naive")
+# A stage is skipped when the stage it reads from failed in this run.
+NEEDS = {"detect": "ingest", "export": "detect", "review": "detect", "evaluate": "detect"}
+ROW_STAGES = ("generate", "floor", "ingest")
+QUALITY = ("precision", "recall", "f1", "flagged_accounts", "fraud_accounts")
+RINGWATCH = [sys.executable, "-c", "import sys; from ringwatch.cli import main; sys.argv[0] = 'ringwatch'; main()"]
+NAIVE = Path(__file__).with_name("naive.py")
+FLOOR = """
+import sys
+import duckdb
+con = duckdb.connect(sys.argv[1])
+for name, path in zip(("signups", "usage"), sys.argv[2:]):
+    con.execute(f"CREATE TABLE {name} AS SELECT * FROM read_parquet(?)", [path])
+con.execute("CHECKPOINT")
+con.close()
 """
 
 
-def stage(args: list[str]) -> dict:
-    """Run one ringwatch command in a fresh process; returns its time and peak memory."""
-    proc = subprocess.run([sys.executable, "-c", STAGE, *args], capture_output=True, text=True)
-    if proc.returncode != 0:
-        sys.exit(f"stage {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
-    line = next(l for l in proc.stdout.splitlines() if l.startswith("BENCH "))
-    return json.loads(line[6:]) | {"output": proc.stdout}
+def measure(cmd: list, logs: Path, env: dict, timeout: float | None = None) -> dict:
+    """Run ``cmd`` in its own process: wall time, peak memory (MB) and, if it failed, why."""
+    logs.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    with open(f"{logs}.out", "w") as out, open(f"{logs}.err", "w") as err:
+        proc = subprocess.Popen([str(part) for part in cmd], stdout=out, stderr=err, env=env)
+        timer = threading.Timer(timeout, proc.kill) if timeout else None
+        if timer:
+            timer.start()
+        _, status, usage = os.wait4(proc.pid, 0)
+        if timer:
+            timer.cancel()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    result = {"seconds": round(time.perf_counter() - started, 2), "peak_mb": round(usage.ru_maxrss / 1024)}
+    if proc.returncode:
+        tail = Path(f"{logs}.err").read_text().strip().splitlines()[-3:]
+        killed = timeout and result["seconds"] >= timeout
+        result["error"] = f"stopped after {timeout:g} s" if killed else f"exit {proc.returncode}: " + " | ".join(tail)
+    return result
 
 
-def run(accounts: int, workdir: Path, seed: int) -> list[dict]:
-    data, db = workdir / f"data-{accounts}", workdir / f"bench-{accounts}.duckdb"
-    rows = []
-    steps = [
-        ("generate", ["generate", "--out", str(data), "--accounts", str(accounts), "--seed", str(seed)]),
-        ("ingest", ["ingest", "--db", str(db), "--signups", str(data / "signups.parquet"),
-                    "--usage", "", "--labels", str(data / "labels.parquet")]),
-        ("detect", ["detect", "--db", str(db), "--seed", str(seed)]),
-        ("export", ["export", "bans", "--db", str(db), "--out", str(workdir / f"bans-{accounts}.csv")]),
-        ("review", ["review", "--db", str(db), "--out", str(workdir / f"review-{accounts}.html")]),
-        ("evaluate", ["evaluate", "--db", str(db), "--json", "--labels", str(data / "labels.parquet")]),
-    ]
-    for name, args in steps:
-        if name == "ingest":
-            args[args.index("--usage") + 1] = str(next(data.glob("usage*")))
-        result = stage(args)
-        rows.append({"accounts": accounts, "stage": name, "seconds": result["seconds"], "peak_mb": result["peak_mb"]})
+def data_folder(accounts: int, seed: int, workdir: Path, env: dict) -> tuple[Path, dict]:
+    """The generated files for this size and seed, generated now unless a finished folder is there."""
+    folder = workdir / f"data-{accounts}-seed{seed}"
+    if all((folder / f"{kind}.parquet").exists() for kind in ("signups", "usage", "labels")):
+        return folder, {"reused": str(folder)}
+    partial = folder.with_name(folder.name + ".partial")  # renamed once whole, so a crash is never reused
+    shutil.rmtree(partial, ignore_errors=True)
+    result = measure([*RINGWATCH, "generate", "--accounts", accounts, "--seed", seed, "--out", partial],
+                     workdir / "logs" / f"generate-{accounts}", env)
+    if "error" in result:
+        sys.exit(f"generate failed: {result['error']}")
+    partial.rename(folder)
+    return folder, result
+
+
+def score(flagged_csv: Path, signups: Path, labels: Path) -> dict:
+    """Flagged accounts against the labels, by ringwatch's ``evaluate`` over every account in the signups."""
+    accounts = pq.read_table(signups, columns=["account_id"])["account_id"].to_pandas().dropna().unique()
+    flagged = pd.read_csv(flagged_csv, dtype=str).drop_duplicates("account_id").set_index("account_id")["group"]
+    ring = pd.Series(accounts).map(flagged)
+    results = pd.DataFrame({"account_id": accounts, "ring_id": ring, "flagged": ring.notna(),
+                            "risk_score": ring.notna().astype(float)})
+    truth = pd.concat([batch.rows for batch in read_records("labels", labels)], ignore_index=True)
+    return evaluate(results, truth)
+
+
+def commands(data: Path, run: Path, seed: int) -> dict[str, list]:
+    """Each stage's command line."""
+    signups, usage, db = data / "signups.parquet", data / "usage.parquet", run / "store.duckdb"
+    return {
+        "floor": [sys.executable, "-c", FLOOR, run / "floor.duckdb", signups, usage],
+        "ingest": [*RINGWATCH, "ingest", "--db", db, "--signups", signups, "--usage", usage,
+                   "--quarantine", run / "quarantine.csv"],
+        "detect": [*RINGWATCH, "detect", "--db", db, "--seed", seed],
+        "export": [*RINGWATCH, "export", "bans", "--db", db, "--out", run / "bans.csv", "--analyst", "bench"],
+        "review": [*RINGWATCH, "review", "--db", db, "--out", run / "review.html"],
+        "evaluate": [*RINGWATCH, "evaluate", "--db", db, "--json", "--labels", data / "labels.parquet"],
+        "naive": [sys.executable, NAIVE, signups, run / "naive-flagged.csv", "--seed", seed],
+    }
+
+
+def fresh(*paths: Path) -> None:
+    """Remove what an earlier run left, so a stage starts from nothing."""
+    for path in paths:
+        for leftover in (path, Path(f"{path}.wal")):
+            leftover.unlink(missing_ok=True)
+
+
+def run_size(accounts: int, seed: int, stages: list[str], workdir: Path, data: Path | None, env: dict,
+             timeout: float | None) -> dict:
+    """Generate (or reuse) the files for one size and run the chosen stages on them."""
+    generated = {"reused": str(data)} if data else None
+    if data is None:
+        data, generated = data_folder(accounts, seed, workdir, env)
+    run = workdir / f"run-{accounts}-seed{seed}"
+    run.mkdir(parents=True, exist_ok=True)
+    rows = {kind: pq.ParquetFile(data / f"{kind}.parquet").metadata.num_rows for kind in ("signups", "usage")}
+    out = {"accounts": accounts, "seed": seed, "data": str(data), "rows": rows, "stages": {"generate": generated}}
+    quality = {}
+    for name, cmd in commands(data, run, seed).items():
+        need = out["stages"].get(NEEDS.get(name), {})
+        if name not in stages:
+            continue
+        if "error" in need or "skipped" in need:
+            out["stages"][name] = {"skipped": f"{NEEDS[name]} did not finish"}
+            continue
+        fresh(*{"floor": [run / "floor.duckdb"], "ingest": [run / "store.duckdb", run / "quarantine.csv"],
+                "naive": [run / "naive-flagged.csv"]}.get(name, []))
+        print(f"{accounts:,} accounts: {name} ...", file=sys.stderr, flush=True)
+        result = out["stages"][name] = measure(cmd, run / "logs" / name, env, timeout)
+        if name == "floor":
+            fresh(run / "floor.duckdb")  # as large as the data; nothing reads it
+        if "error" in result:
+            continue
         if name == "evaluate":
-            text = result["output"]
-            metrics = json.loads(text[: text.index("BENCH ")])
-            rows[-1]["quality"] = {k: metrics[k] for k in ("precision", "recall", "f1", "roc_auc", "rings_recovered_share")}
-    return rows
+            text = Path(f"{run / 'logs' / name}.out").read_text()
+            quality["ringwatch"] = {k: json.loads(text[text.index("{"):])[k] for k in QUALITY}
+        if name == "naive":
+            quality["naive"] = {k: score(run / "naive-flagged.csv", data / "signups.parquet",
+                                         data / "labels.parquet")[k] for k in QUALITY}
+    for name, result in out["stages"].items():
+        if result and "seconds" in result:
+            count = rows["signups"] + rows["usage"] if name in ROW_STAGES else accounts
+            result["rows_per_second"] = round(count / result["seconds"])
+    out["quality"], out["compare"] = quality, compare(out["stages"])
+    return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def compare(stages: dict) -> dict:
+    """Ingest ÷ floor and ringwatch (ingest + detect) ÷ naive: time and peak memory."""
+    done = {name: r for name, r in stages.items() if r and "seconds" in r and "error" not in r}
+    out = {}
+    if {"ingest", "floor"} <= done.keys():
+        out["ingest_over_floor"] = {"time": round(done["ingest"]["seconds"] / done["floor"]["seconds"], 2),
+                                    "memory": round(done["ingest"]["peak_mb"] / done["floor"]["peak_mb"], 2)}
+    if {"ingest", "detect", "naive"} <= done.keys():
+        seconds = done["ingest"]["seconds"] + done["detect"]["seconds"]
+        peak = max(done["ingest"]["peak_mb"], done["detect"]["peak_mb"])
+        out["ringwatch_over_naive"] = {"ringwatch_seconds": round(seconds, 2), "ringwatch_peak_mb": peak,
+                                       "time": round(seconds / done["naive"]["seconds"], 2),
+                                       "memory": round(peak / done["naive"]["peak_mb"], 2)}
+    return out
+
+
+def machine() -> dict:
+    """Cores, memory, versions and ringwatch's commit (of the code actually imported)."""
+    source = Path(ringwatch.__file__).resolve().parent
+    git = ["git", "-C", str(source)]
+    commit = subprocess.run([*git, "rev-parse", "HEAD"], check=False, capture_output=True, text=True).stdout.strip()
+    status = subprocess.run([*git, "status", "--porcelain"], check=False, capture_output=True, text=True).stdout
+    versions = {}
+    for package in ("duckdb", "pandas", "networkx", "networkit", "pyarrow", "numpy"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return {"cores": os.cpu_count(), "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+            "python": platform.python_version(), "platform": platform.platform(), "versions": versions,
+            "ringwatch_commit": commit + ("+changes" if status.strip() else ""), "ringwatch_source": str(source)}
+
+
+def tables(sizes: list[dict]) -> str:
+    """The per-stage table and the comparison table, in Markdown."""
+    lines = ["| accounts | stage | seconds | peak MB | rows/s | note |", "|---:|---|---:|---:|---:|---|"]
+    for size in sizes:
+        for name, r in size["stages"].items():
+            note = r.get("error") or r.get("skipped") or ("reused files" if "reused" in r else "")
+            if name == "generate":
+                note = note or "not part of ringwatch's time"
+            cells = ["" if k not in r else f"{r[k]:,.1f}" if k == "seconds" else f"{r[k]:,}"
+                     for k in ("seconds", "peak_mb", "rows_per_second")]
+            lines.append(f"| {size['accounts']:,} | {name} | " + " | ".join(cells) + f" | {note} |")
+    head = ("| accounts | ingest ÷ floor time | ingest ÷ floor memory | ringwatch s (ingest + detect) | naive s | "
+            "ringwatch ÷ naive time | ringwatch ÷ naive memory | precision ringwatch / naive | recall ringwatch / naive |")
+    lines += ["", head, "|---:|" + "---:|" * 8]
+    for size in sizes:
+        floor, naive = size["compare"].get("ingest_over_floor", {}), size["compare"].get("ringwatch_over_naive", {})
+        q = size["quality"]
+        pair = [" / ".join(f"{q[who][k]:.3f}" if who in q else "–" for who in ("ringwatch", "naive"))
+                for k in ("precision", "recall")]
+        cells = [floor.get("time"), floor.get("memory"), naive.get("ringwatch_seconds"),
+                 size["stages"].get("naive", {}).get("seconds"), naive.get("time"), naive.get("memory")]
+        lines.append(f"| {size['accounts']:,} | " + " | ".join("–" if c is None else str(c) for c in cells)
+                     + f" | {pair[0]} | {pair[1]} |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accounts", type=int, nargs="+", default=[100_000])
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--workdir", type=Path, default=None, help="keep files here (default: a temp dir)")
-    args = parser.parse_args()
-    # The demo scenario sends about 20 requests per account (pre-aggregated into buckets).
-    with tempfile.TemporaryDirectory() as tmp:
-        workdir = args.workdir or Path(tmp)
-        workdir.mkdir(parents=True, exist_ok=True)
-        rows = []
-        for n in args.accounts:
-            started = time.perf_counter()
-            rows += run(n, workdir, args.seed)
-            rows.append({"accounts": n, "stage": "total", "seconds": time.perf_counter() - started,
-                         "peak_mb": max(r["peak_mb"] for r in rows if r["accounts"] == n)})
-    print(f"{'accounts':>10}  {'stage':10}  {'seconds':>8}  {'peak MB':>8}")
-    for r in rows:
-        print(f"{r['accounts']:>10,}  {r['stage']:10}  {r['seconds']:>8.1f}  {r['peak_mb']:>8.0f}")
-    for r in rows:
-        if "quality" in r:
-            print(f"{r['accounts']:,} accounts: " + ", ".join(f"{k} {v}" for k, v in r["quality"].items()))
+    parser.add_argument("--workdir", type=Path, default=None,
+                        help="keep the generated files (reused by a later run) and stores here; default: a temp dir")
+    parser.add_argument("--data", type=Path, default=None,
+                        help="use this folder's signups, usage and labels Parquet files (one --accounts size)")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--only", nargs="+", choices=STAGES, default=None, help="run only these stages")
+    which.add_argument("--skip", nargs="+", choices=STAGES, default=[], help="run all stages but these")
+    parser.add_argument("--memory-limit", default=None, help="RINGWATCH_MEMORY_LIMIT for ringwatch's stages")
+    parser.add_argument("--timeout", type=float, default=None,
+                        help="stop a stage after this many seconds (recorded as failed; the others go on)")
+    parser.add_argument("--json", type=Path, default=Path("bench.json"), help="where to write every number")
+    args = parser.parse_args(argv)
+    if args.data and len(args.accounts) != 1:
+        parser.error("--data holds one size: give one --accounts")
+    stages = [s for s in STAGES if s in (args.only or STAGES) and s not in args.skip]
+    env = child_environment(memory_limit=args.memory_limit) if args.memory_limit else dict(os.environ)
+    facts = machine() | {"load_start": os.getloadavg()}
+    with tempfile.TemporaryDirectory(prefix="ringwatch-bench-") as scratch:
+        workdir = (args.workdir or Path(scratch)).resolve()
+        sizes = [run_size(n, args.seed, stages, workdir, args.data, env, args.timeout) for n in args.accounts]
+    facts["load_end"] = os.getloadavg()
+    report = {"machine": facts, "options": {"seed": args.seed, "stages": stages, "memory_limit": args.memory_limit,
+                                 "timeout": args.timeout},
+              "sizes": sizes}
+    args.json.write_text(json.dumps(report, indent=2, default=str))
+    print(tables(sizes))
+    print(f"\nload average {facts['load_start'][0]:.2f} at start, {facts['load_end'][0]:.2f} at end; "
+          f"{facts['cores']} cores, {facts['memory_gb']} GB; every number in {args.json}")
+    failed = any("error" in r for size in sizes for r in size["stages"].values() if r)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
