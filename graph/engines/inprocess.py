@@ -7,11 +7,18 @@ fit in memory on one machine even for a large store.
 
 from __future__ import annotations
 
-import networkit as nk
+import importlib
+
 import numpy as np
 import pandas as pd
 
 from .columns import GROUP_COLUMNS
+
+
+def _networkit():
+    """networkit, loaded on first use: it loads scikit-learn with it, seconds that every command
+    without graph work (export, review, the dashboard's first page) would otherwise pay."""
+    return importlib.import_module("networkit")
 
 
 def build_graph(edges: pd.DataFrame):
@@ -23,7 +30,7 @@ def build_graph(edges: pd.DataFrame):
     n = len(edges)
     src, dst = inverse[:n].astype(np.uint64), inverse[n:].astype(np.uint64)
     weight = edges["weight"].to_numpy(dtype=np.float64) if "weight" in edges else np.ones(n)
-    graph = nk.Graph(len(ids), weighted=True, directed=False)
+    graph = _networkit().Graph(len(ids), weighted=True, directed=False)
     graph.addEdges((weight, (src, dst)))
     return ids, graph
 
@@ -45,7 +52,7 @@ def components(edges: pd.DataFrame) -> pd.DataFrame:
     ids, graph = build_graph(edges)
     if graph is None:
         return empty_groups()
-    cc = nk.components.ConnectedComponents(graph)
+    cc = _networkit().components.ConnectedComponents(graph)
     cc.run()
     return groups(ids, np.asarray(cc.getPartition().getVector()))
 
@@ -55,6 +62,7 @@ def communities(edges: pd.DataFrame, seed: int, resolution: float) -> tuple[pd.D
     ids, graph = build_graph(edges)
     if graph is None:
         return empty_groups(), 0.0
+    nk = _networkit()
     threads = nk.getMaxNumberOfThreads()
     nk.setNumberOfThreads(1)
     try:
