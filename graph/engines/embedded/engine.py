@@ -88,6 +88,16 @@ class EmbeddedEngine(Engine):
         except duckdb.Error as exc:
             raise EngineError(f"store {self.path}: {str(exc).splitlines()[0]}") from exc
 
+    def _with(self, name: str, frame, query: str) -> None:
+        """Run a write that reads one frame under ``name``. Unlike a registered frame, which DuckDB
+        keeps until the transaction ends (a whole file's rows, for a file loaded in one), it is
+        released when the statement is done."""
+        try:
+            rows = self.con.from_arrow(frame) if isinstance(frame, pa.Table) else self.con.from_df(frame)
+            rows.query(name, query)
+        except duckdb.Error as exc:
+            raise EngineError(f"store {self.path}: {str(exc).splitlines()[0]}") from exc
+
     def _df(self, query: str, params=None, **frames: pd.DataFrame) -> pd.DataFrame:
         """Run a query with DataFrames registered under the given names; the rows as a DataFrame."""
         with self._registered(**frames):
@@ -130,8 +140,7 @@ class EmbeddedEngine(Engine):
         if frame.empty:
             return
         names = ", ".join(_q(c) for c in columns)
-        with self._registered(incoming=_arrow(frame[columns])):
-            self._run(f"INSERT INTO {table} ({names}) SELECT {names} FROM incoming")
+        self._with("incoming", _arrow(frame[columns]), f"INSERT INTO {table} ({names}) SELECT {names} FROM incoming")
 
     def _select(self, table, keys=None, columns=None, order=None):
         keyed = [] if keys is None else list(keys.columns)
@@ -173,12 +182,11 @@ class EmbeddedEngine(Engine):
 
     # -- loading and counting in SQL -------------------------------------------------------
     def load_accounts(self, signups: pd.DataFrame, identifiers: pd.DataFrame) -> LoadResult:
-        incoming = signups[ACCOUNT_COLUMNS]
-        with self._registered(incoming=_arrow(incoming), incoming_ids=_arrow(identifiers[IDENTIFIER_COLUMNS])):
-            self._run(sql.NEW_ACCOUNT_IDS)
-            new = self._run("SELECT count(*) FROM new_ids").fetchall()[0][0]
-            self._run(sql.INSERT_NEW_ACCOUNTS)
-            self._run(sql.INSERT_NEW_IDENTIFIERS)
+        incoming, rows = signups[ACCOUNT_COLUMNS], _arrow(signups[ACCOUNT_COLUMNS])
+        self._with("incoming", rows, sql.NEW_ACCOUNT_IDS)
+        new = self._run("SELECT count(*) FROM new_ids").fetchall()[0][0]
+        self._with("incoming", rows, sql.INSERT_NEW_ACCOUNTS)
+        self._with("incoming_ids", _arrow(identifiers[IDENTIFIER_COLUMNS]), sql.INSERT_NEW_IDENTIFIERS)
         self._changed()
         return LoadResult(loaded=int(new), duplicates=len(incoming) - int(new))
 
