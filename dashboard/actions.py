@@ -3,7 +3,10 @@
 Every action goes through the same functions as the command line (``graph.decisions``,
 ``graph.batches``), so it lands in the same ledgers and the same hash-chained audit log.
 Each one first asks the session's ``Identity`` for an analyst and is refused without one.
-After a write the read caches are cleared, so every page shows the new state at once.
+A write changes the store's casework version (and, for a false positive applied at once,
+its results version), so the next run of any page, for any analyst, reads what changed and
+keeps the rest of its caches (``data.StoreKey``). The writer's own next run reads the
+versions from the store at once, even where no store file shows the change (a server).
 
 Downloads are exports too: ``*_download`` return the callable a download button runs when
 clicked, which records the export in the audit log and then hands over the bytes, so
@@ -25,6 +28,7 @@ from ringwatch.graph.casework.exports import (
 from ringwatch.graph.engines import EngineError, open_engine
 from ringwatch.graph.reports import audit_view, review, review_page, views
 
+from . import data
 from .identity import Identity
 from .plain import plain
 
@@ -34,7 +38,7 @@ log = logging.getLogger(__name__)
 def _write(key, func, *args, **kwargs):
     with open_engine(key[0], key[1]) as engine:
         result = func(engine, *args, **kwargs)
-    st.cache_data.clear()
+    data.forget_versions()
     return result
 
 

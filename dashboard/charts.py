@@ -11,9 +11,11 @@ import html
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from ringwatch.graph.reports.overview_tables import RISK_BIN
 from ringwatch.graph.reports.review_charts import log_axis
 
 MAX_HEATMAP_ACCOUNTS = 150
+WEBGL_POINTS = 5000
 KIND_COLOURS = {
     "payment": "#d62728", "device": "#ff7f0e", "phone": "#9467bd", "email": "#8c564b",
     "ip": "#1f77b4", "ip_net": "#17becf", "user_agent": "#bcbd22", "org": "#2ca02c",
@@ -34,22 +36,24 @@ def _layout(fig: go.Figure, title: str, x: str, y: str, legend: str | None = Non
     return fig
 
 
-def risk_histogram(scores: pd.DataFrame) -> go.Figure:
-    """Histogram of account risk scores, flagged vs not flagged."""
+def risk_histogram(bins: pd.DataFrame) -> go.Figure:
+    """Histogram of account risk scores, flagged vs not flagged, from counts per bin (risk_from, status, accounts)."""
     fig = go.Figure()
-    for status, part in scores.groupby("status"):
-        fig.add_trace(go.Histogram(x=part["risk_score"], name=status, xbins=dict(start=0, end=1, size=0.025),
-                                   marker_color=STATUS_COLOURS.get(status)))
-    fig.update_layout(barmode="stack")
+    for status, part in bins.groupby("status"):
+        fig.add_trace(go.Bar(x=part["risk_from"] + RISK_BIN / 2, y=part["accounts"], width=RISK_BIN, name=status,
+                             marker_color=STATUS_COLOURS.get(status)))
+    fig.update_layout(barmode="stack", bargap=0)
     return _layout(fig, "Risk scores of accounts in linked groups", "account risk score", "accounts", "account")
 
 
 def rings_scatter(rings: pd.DataFrame) -> go.Figure:
     """Linked groups plotted by size against risk score; flagged rings in red."""
     fig = go.Figure()
+    # Thousands of SVG markers take the browser seconds to draw; WebGL draws them at once.
+    scatter = go.Scattergl if len(rings) > WEBGL_POINTS else go.Scatter
     for flagged, part in rings.groupby(rings["flagged"].astype(bool)):
         name = "ring (flagged)" if flagged else "benign linked group"
-        fig.add_trace(go.Scatter(
+        fig.add_trace(scatter(
             x=part["size"], y=part["risk_score"], mode="markers", name=name,
             marker=dict(color="#d62728" if flagged else "#1f77b4", size=9, opacity=0.75),
             hovertext=[f"{_text(r)}<br>{s} accounts, risk {v:.2f}" for r, s, v in

@@ -39,13 +39,15 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve_dashboard(db: Path, folder: Path, *args: str, port: int | None = None, env: dict | None = None):
-    """Run `ringwatch dashboard` on ``db`` until the block ends; yields its URL."""
+def serve_dashboard(db: Path, folder: Path, *args: str, port: int | None = None, env: dict | None = None,
+                    command: list[str] | None = None):
+    """Run `ringwatch dashboard` (or ``command``, another way to start it) on ``db`` until the block ends; yields
+    its URL."""
     port = port or free_port()
     log_path = folder / f"server-{port}.log"
     log = log_path.open("w")
     # Own process group: the command starts Streamlit as a child, and both must stop with the test.
-    proc = subprocess.Popen([*ringwatch(), "dashboard", "--db", str(db), "--port", str(port), *args],
+    proc = subprocess.Popen([*(command or ringwatch()), "dashboard", "--db", str(db), "--port", str(port), *args],
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                             env={**os.environ, **(env or {})})
     url = f"http://localhost:{port}"

@@ -13,6 +13,7 @@ import ringwatch.dashboard
 from ringwatch.cli import main
 from ringwatch.graph.detection.pipeline import ring_id
 from ringwatch.graph.engines import open_engine
+from ringwatch.graph.reports import overview_tables
 
 DEMO_ACCOUNTS = 3000
 SCRIPT = "<script>alert('xss')</script>"
@@ -90,6 +91,8 @@ def add_synthetic_ring(db: Path, size: int = 2000) -> str:
         hub = pd.DataFrame({"kind": ["user_agent"], "value": [SCRIPT], "accounts": [2500]})
         tables["suppressed_hubs"] = pd.concat([tables["suppressed_hubs"], hub], ignore_index=True) \
             if len(tables["suppressed_hubs"]) else hub
+        # The Overview's counts go with the accounts they count (as a detection run saves them).
+        tables.update(overview_tables.overview_tables(overview_tables.account_fields(engine, tables["accounts"])))
         engine.save_results(tables)
     return rid
 

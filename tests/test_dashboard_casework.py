@@ -1,12 +1,22 @@
-"""Casework in the dashboard (AppTest): who may act, decisions, ban batches under four-eyes, unbans, sign-in modes."""
+"""Casework in the dashboard (AppTest): who may act, decisions, ban batches under four-eyes, unbans, sign-in modes,
+and what a write renews in the caches.
+
+The caches are keyed on the store's results version and casework version
+(``dashboard.data.StoreKey``): the cache tests count the read-model calls behind the pages, so
+a write that emptied every cache would show up as the results views being computed again.
+"""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from dashboard_store import button, make_demo_store, open_app
+from ringwatch.dashboard import data
 from ringwatch.graph.casework import bans
+from ringwatch.graph.casework.decisions import decide
 from ringwatch.graph.detection.lineage import latest_events
 from ringwatch.graph.engines import open_engine
+from ringwatch.graph.reports import overview_tables, views
 from scenario_store import private_copy
 
 AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32, "client_id": "ringwatch",
@@ -265,3 +275,76 @@ def test_the_review_report_download_needs_a_name_and_is_audited(db):
     assert page.startswith(b"<!doctype html>") and recorded["what"] == "review" and recorded["analyst"] == "ann"
     import hashlib
     assert recorded["content_hash"] == hashlib.sha256(page).hexdigest()
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    """How often the pages' read models ran (a cached answer does not count)."""
+    counted = {}
+    for name in ("ring_detail", "ring_members", "risk_distribution", "signups_over_time", "ring_list", "headline"):
+        real = getattr(views, name)
+
+        def counting(*args, _real=real, _name=name, **kwargs):
+            counted[_name] = counted.get(_name, 0) + 1
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(views, name, counting)
+    return counted
+
+
+def _metrics(at) -> dict:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_a_decision_renews_casework_only_and_every_analyst_sees_it(db, calls):
+    top = _top_ring(db)
+    ann = open_app(analyst_name="ann")
+    waiting = int(_metrics(ann)["Rings awaiting a decision"].replace(",", ""))
+    bob = open_app("app_pages/rings.py", analyst_name="bob")
+    ann.switch_page("app_pages/rings.py").run()
+    ann.session_state["ring_view"] = "Decision"
+    ann.run()
+    before = data.store_key()
+    calls.clear()
+
+    ann.radio(key="verdict_ring").set_value("confirmed_fraud")
+    ann.text_area(key="note_ring").input("same card on every account")
+    button(ann, "Record decision on this ring").click()
+    ann.run()
+    assert not ann.exception, [e.message for e in ann.exception]
+    after = data.store_key()
+    assert after.results == before.results and after.casework != before.casework
+    # the writer's page shows the decision at once; the ring's own views came from the cache
+    assert ann.dataframe[0].value.set_index("ring_id").at[top, "decision"].startswith("confirmed fraud · ann · ")
+    assert calls.get("ring_list", 0) >= 1
+    assert "ring_detail" not in calls and "ring_members" not in calls
+
+    # another analyst's next load shows it too, and the Overview counts it, its charts still cached
+    bob.run()
+    assert bob.dataframe[0].value.set_index("ring_id").at[top, "decision"].startswith("confirmed fraud · ann · ")
+    bob.switch_page("app_pages/overview.py").run()
+    assert int(_metrics(bob)["Rings awaiting a decision"].replace(",", "")) == waiting - 1
+    assert "risk_distribution" not in calls and "signups_over_time" not in calls
+
+
+def test_a_false_positive_renews_the_results_and_moves_its_accounts_in_the_overview_counts(db):
+    with open_engine("embedded", db) as engine:
+        ring = engine.results("rings").set_index("ring_id").loc[_top_ring(db)]
+    at = open_app(analyst_name="ann")
+    flagged_before = int(_metrics(at)["Flagged accounts"].replace(",", ""))
+    before = data.store_key()
+    with open_engine("embedded", db) as engine:
+        held = decide(engine, ring.name, "false_positive", "ann", "staff accounts")["held_back"]
+        stored = overview_tables.stored(engine)
+        counted = overview_tables.overview_tables(
+            overview_tables.account_fields(engine, engine.results("accounts")))
+        flagged_now = int(engine.results("accounts")["flagged"].sum())
+    assert held == ring["size"]
+    for name in overview_tables.KEYS:
+        pd.testing.assert_frame_equal(stored[name], counted[name], check_dtype=False)
+    after = data.store_key()
+    assert after.results != before.results and after.casework != before.casework
+    at.run()
+    metrics = _metrics(at)
+    assert int(metrics["Flagged accounts"].replace(",", "")) == flagged_now == flagged_before - held
+    assert metrics["Rings held back as false positives"] == "1"

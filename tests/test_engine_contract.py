@@ -18,6 +18,7 @@ from ringwatch.graph.engines import (
     open_engine,
 )
 from ringwatch.graph.engines.base import keys_frame
+from ringwatch.graph.engines.columns import LEDGERS
 from ringwatch.graph.reports.views import neighbourhood
 
 ENGINES = ["embedded", "memory", NEO4J]
@@ -238,6 +239,30 @@ def test_results_round_trip_and_neighbourhood(loaded):
     assert "a3" in set(hood["account_id"])  # two hops: a2 -card-> a0 -ip-> a3
     one = neighbourhood(loaded, "a2", hops=1)[0]
     assert "a3" not in set(one["account_id"])
+
+
+def test_result_rows_by_key_and_the_versions_readers_cache_on(engine):
+    wanted = pd.DataFrame({"ring_id": ["R-3", "R-1", "R-9"]})
+    with pytest.raises(EngineError, match="ringwatch detect"):
+        engine.results("rings", wanted)
+    assert engine.results_version() is None
+    ledgers = engine.ledger_version()
+    rings = pd.DataFrame({"ring_id": ["R-1", "R-2", "R-3"], "cluster_id": ["a0", "a5", None], "size": [3, 2, 4]})
+    engine.save_results({"rings": rings})
+    first = engine.results_version()
+    got = engine.results("rings", wanted)
+    assert got.set_index("ring_id")["size"].to_dict() == {"R-1": 3, "R-3": 4}
+    assert engine.results("rings", pd.DataFrame({"size": ["2"]}))["ring_id"].tolist() == ["R-2"]  # compared as text
+    assert engine.results("rings", pd.DataFrame({"ring_id": ["R-2"], "cluster_id": ["a0"]})).empty
+    with pytest.raises(EngineError, match="nope"):
+        engine.results("rings", pd.DataFrame({"nope": ["x"]}))
+    # an append renews only its own ledger's number, and not the results
+    engine.append_records("queue", pd.DataFrame({"ring_id": ["R-1"]}))
+    after = engine.ledger_version()
+    assert [a - b for a, b in zip(after, ledgers)] == [int(name == "queue") for name in LEDGERS]
+    assert engine.results_version() == first
+    engine.save_results({"rings": rings})
+    assert engine.results_version() not in (None, first) and engine.ledger_version() == after
 
 
 def test_clear_store_removes_records_and_results(loaded):

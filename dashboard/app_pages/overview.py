@@ -25,7 +25,7 @@ for col, (label, value) in zip(cols, work.items()):
     col.metric(label.capitalize(), f"{value:,}")
 
 left, right = st.columns(2)
-left.plotly_chart(charts.risk_histogram(data.linked_account_scores(key)), width="stretch", key="risk_hist")
+left.plotly_chart(charts.risk_histogram(data.risk_distribution(key)), width="stretch", key="risk_hist")
 clicked = right.plotly_chart(charts.rings_scatter(data.ring_list(key, True)), width="stretch", key="rings_scatter",
                              on_select="rerun", selection_mode="points")
 right.caption("Click a group to open it on the Rings page.")

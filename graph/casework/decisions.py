@@ -26,6 +26,7 @@ import logging
 import pandas as pd
 
 from ..engines import Engine
+from ..reports import overview_tables
 from . import audit, bans
 from .analysts import analyst_id
 from .batches import unban
@@ -87,8 +88,9 @@ def hold_back_now(engine: Engine, row: dict, accounts: pd.DataFrame, rings: pd.D
     """Apply a new false-positive decision to the stored results at once; returns the accounts unflagged.
 
     Its accounts leave the flagged set, and so every ban list, without waiting for the next
-    detection run (which re-applies every decision from the ledger anyway). Members with a
-    decision of their own keep it. Other verdicts change nothing until that next run.
+    detection run (which re-applies every decision from the ledger anyway), and move from
+    flagged to not flagged in the Overview's counts (``overview_tables.shifted``). Members
+    with a decision of their own keep it. Other verdicts change nothing until that next run.
     """
     latest = current_decisions(decisions(engine))
     own = set(latest.index[(latest["target_kind"] == "account")]) - {row["target"]}
@@ -100,9 +102,14 @@ def hold_back_now(engine: Engine, row: dict, accounts: pd.DataFrame, rings: pd.D
         covered = accounts["account_id"] == row["target"]
     _prefix(accounts, covered & accounts["flagged"].astype(bool), {a: f"not flagged: {_mark(row)}"
                                                                    for a in accounts.loc[covered, "account_id"]})
-    unflagged = int((covered & accounts["flagged"].astype(bool)).sum())
+    leaving = accounts[covered & accounts["flagged"].astype(bool)]
+    unflagged = len(leaving)
+    tables = {"accounts": accounts, "rings": rings}
+    if unflagged:
+        moved = overview_tables.account_fields(engine, leaving, leaving["account_id"])
+        tables.update(overview_tables.shifted(overview_tables.stored(engine), moved))
     accounts.loc[covered, "flagged"] = False
-    engine.save_results({"accounts": accounts, "rings": rings})
+    engine.save_results(tables)
     log.info("false positive %s: %d accounts held back now", row["target"], unflagged)
     return unflagged
 

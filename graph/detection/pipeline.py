@@ -23,6 +23,7 @@ from ringwatch.ingest.normalise import is_free_email_domain
 
 from ..casework.decisions import apply_feedback
 from ..engines import Engine, EngineError
+from ..reports.overview_tables import ACCOUNT_FIELDS, overview_tables
 from .clustering import clusters
 from .consolidation import consolidate
 from .coregistration import crowded_share, signup_runs
@@ -98,6 +99,7 @@ def detect(engine: Engine, params: DetectionParams | None = None, progress=None,
     step("save")
     tables = _result_tables(accounts, scored, hubs, params)
     apply_feedback(engine, tables)
+    tables.update(overview_tables(_account_fields(accounts, usage, tables["accounts"])))
     summary = DetectionSummary(
         accounts=len(accounts), links=len(links), clusters=len(scored["clusters"]),
         rings=int(scored["clusters"]["flagged"].sum()) if len(scored["clusters"]) else 0,
@@ -169,6 +171,12 @@ def _features(found: Clustered, members: pd.DataFrame, params: DetectionParams, 
         found.rename(rename)
         members["cluster"] = members["cluster"].map(rename).fillna(members["cluster"])
     return table, merges
+
+
+def _account_fields(accounts, usage, results) -> pd.DataFrame:
+    """What each account adds to the Overview's counts (``reports.overview_tables``): its signup time, result and usage."""
+    frame = results.merge(accounts[["account_id", "created_at"]], on="account_id", how="left")
+    return frame.merge(usage[["account_id", "requests", "output_tokens"]], on="account_id", how="left")[ACCOUNT_FIELDS]
 
 
 def _result_tables(accounts, scored, hubs, params) -> dict[str, pd.DataFrame]:

@@ -19,11 +19,10 @@ the answers given here. A capability an engine lacks raises ``NotSupported``.
 
 from __future__ import annotations
 
-import json
+import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -45,32 +44,7 @@ from .columns import (
 )
 from .errors import NO_RESULTS, EngineError, NotSupported, secondary_to
 from .policy import LinkPolicy, SimilarityPolicy
-
-
-@dataclass(frozen=True)
-class LoadResult:
-    """What a load did: rows newly stored, rows already present (re-runs), conflicting rows."""
-
-    loaded: int
-    duplicates: int = 0
-
-
-def ledger_bodies(frame: pd.DataFrame) -> list[str]:
-    """Ledger rows as canonical JSON text (sorted keys), the form every engine stores."""
-    rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
-    return [json.dumps(row, sort_keys=True, separators=(",", ":"), default=str) for row in rows]
-
-
-def ledger_frame(seqs: list[int], bodies: list[str]) -> pd.DataFrame:
-    """Stored ledger rows back as a DataFrame: ``seq`` first, then the row's own columns."""
-    rows = [{"seq": int(s), **json.loads(b)} for s, b in zip(seqs, bodies)]
-    # Object columns keep each value as stored (an int stays an int next to a missing value).
-    return pd.DataFrame(rows, dtype=object) if rows else pd.DataFrame({"seq": pd.Series(dtype="int64")})
-
-
-def keys_frame(**columns) -> pd.DataFrame:
-    """A frame of key values for ``_select`` / ``_delete`` (every value as text)."""
-    return pd.DataFrame({name: [str(v) for v in values] for name, values in columns.items()})
+from .records import LoadResult, keys_frame, ledger_bodies, ledger_frame, matching
 
 
 class Engine(ABC):
@@ -363,21 +337,39 @@ class Engine(ABC):
 
     # -- results ---------------------------------------------------------------------------
     def save_results(self, tables: dict[str, pd.DataFrame]) -> None:
-        """Replace the stored detection results with these tables, all together."""
+        """Replace the stored detection results with these tables, all together, under a new revision."""
         unknown = set(tables) - set(RESULT_TABLES)
         if unknown:
             raise EngineError(f"unknown result tables: {sorted(unknown)}")
         with self.transaction():
-            self._write_results(tables)
+            self._write_results({**tables, "revision": pd.DataFrame({"revision": [uuid.uuid4().hex]})})
 
-    def results(self, name: str) -> pd.DataFrame:
-        """A stored result table (accounts, rings, ring_evidence, suppressed_hubs, runs)."""
+    def results(self, name: str, keys: pd.DataFrame | None = None) -> pd.DataFrame:
+        """A stored result table (``columns.RESULT_TABLES``): all of it, or only the rows whose ``keys.columns``
+        values match a row of ``keys`` (compared as text)."""
         if name not in RESULT_TABLES:
             raise EngineError(f"unknown result table {name!r}")
-        frame = self._read_result(name)
+        frame = self._read_result(name) if keys is None else self._result_rows(name, keys)
         if frame is None:
             raise EngineError(NO_RESULTS)
         return frame
+
+    def _result_rows(self, name: str, keys: pd.DataFrame) -> pd.DataFrame | None:
+        """The rows of a stored result table that match ``keys`` (None when no run stored it)."""
+        frame = self._read_result(name)
+        unknown = [] if frame is None else [c for c in keys.columns if c not in frame.columns]
+        if unknown:
+            raise EngineError(f"unknown column {unknown[0]!r} of result table {name}")
+        return None if frame is None else matching(frame, keys)
+
+    def results_version(self) -> str | None:
+        """What identifies the stored results: renewed by every save (a detection run, a false-positive decision
+        applied at once); None before the first run. A reader caches what it derives from results on it."""
+        revision = self._read_result("revision")
+        if revision is not None and len(revision):
+            return str(revision["revision"].iloc[0])
+        runs = self._read_result("runs")  # saved before revisions were kept: the run's finishing time
+        return None if runs is None or runs.empty else str(runs["finished_at"].max())
 
     # -- ledgers ---------------------------------------------------------------------------
     @staticmethod
@@ -408,6 +400,10 @@ class Engine(ABC):
             seqs = list(range(start, start + len(bodies)))
             self._insert("ledger", pd.DataFrame({"ledger": ledger, "seq": seqs, "body": bodies}))
         return seqs
+
+    def ledger_version(self) -> tuple[int, ...]:
+        """Each ledger's next sequence number, in ``LEDGERS`` order: it changes with every append, and only then."""
+        return tuple(self._next_seq(ledger) for ledger in LEDGERS)
 
     def records(self, ledger: str) -> pd.DataFrame:
         """A ledger's rows in append order: ``seq`` plus the columns the rows were appended with."""

@@ -30,8 +30,11 @@ TABLES: dict[str, list[str]] = {
     "ledger": ["ledger", "seq", "body"],
 }
 
-# Detection results, replaced as a whole by each run (``Engine.save_results``).
-RESULT_TABLES = ("accounts", "rings", "ring_evidence", "suppressed_hubs", "runs")
+# Detection results, replaced as a whole by each run (``Engine.save_results``): the results
+# proper, the Overview's counts precomputed from them (``reports.overview_tables``), and the
+# revision every save renews (``Engine.results_version``).
+RESULT_TABLES = ("accounts", "rings", "ring_evidence", "suppressed_hubs", "runs", "traffic", "signups_daily",
+                 "risk_bins", "revision")
 
 # Append-only ledgers: analysts' decisions, ban batches, their approvals, exports, unbans,
 # ring-score models trained on analysts' labels (``detection.training``), store policy

@@ -55,7 +55,8 @@ def own_evidence(engine: Engine, members: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in OWN_COLUMNS})
     ids = members["account_id"].astype(str).tolist()
     held = engine.account_identifiers(ids)[["account_id", "kind", "value"]]
-    ev = engine.results("ring_evidence")[["ring_id", "kind", "value", "rarity"]]
+    rings = pd.DataFrame({"ring_id": members["ring_id"].dropna().astype(str).unique()})
+    ev = engine.results("ring_evidence", rings)[["ring_id", "kind", "value", "rarity"]]
     held = held.drop_duplicates().merge(members[["account_id", "ring_id"]], on="account_id")
     held = held.merge(ev, on=["ring_id", "kind", "value"])
     strength = held["kind"].map(lambda k: kind_info(k).weight).astype(float) * held["rarity"].astype(float)

@@ -74,11 +74,10 @@ def banned_now(engine: Engine) -> pd.DataFrame:
 
 def bans_in_force(engine: Engine, target: str) -> pd.DataFrame:
     """The accounts of a ring (its members in the last run) or the account itself that are banned now: account_id, batch_id."""
-    rings = engine.results("rings")
-    ring = rings[rings["ring_id"] == target] if len(rings) else rings
+    ring = engine.results("rings", pd.DataFrame({"ring_id": [str(target)]}))
     if len(ring):
-        accounts = engine.results("accounts")
-        members = set(accounts.loc[accounts["cluster_id"] == ring["cluster_id"].iloc[0], "account_id"])
+        accounts = engine.results("accounts", pd.DataFrame({"cluster_id": [str(ring["cluster_id"].iloc[0])]}))
+        members = set(accounts["account_id"])
     else:
         members = {target}
     banned = bans.banned_now(engine)
@@ -104,10 +103,11 @@ def count_phrase(count: int, label: str) -> str:
     return f"{count:,} {label}"
 
 
-def ring_counts(engine: Engine) -> dict:
+def ring_counts(engine: Engine, rings: pd.DataFrame | None = None) -> dict:
     """The last run's linked groups by status, labelled as every page shows them: rings flagged, rings held back
-    as false positives (a ring a false-positive decision unflagged), benign linked groups."""
-    rings = ring_decisions(engine, engine.results("rings"))
+    as false positives (a ring a false-positive decision unflagged), benign linked groups. ``rings``: the stored
+    rings, when the caller has read them already."""
+    rings = ring_decisions(engine, engine.results("rings") if rings is None else rings)
     return {label: int((rings["status"] == status).sum()) for status, label in RING_COUNT_LABELS.items()}
 
 

@@ -92,8 +92,9 @@ def caption(value: str, limit: int = CAPTION_CHARS) -> str:
 
 def account_results(engine: Engine, account_ids) -> pd.DataFrame:
     """account_id, ring_id, risk_score, flagged of these accounts (no result: no ring, 0, not flagged)."""
-    res = engine.results("accounts")[["account_id", "ring_id", "risk_score", "flagged"]]
-    out = pd.DataFrame({"account_id": sorted(set(account_ids))}).merge(res, on="account_id", how="left")
+    wanted = pd.DataFrame({"account_id": sorted(set(map(str, account_ids)))})
+    res = engine.results("accounts", wanted)[["account_id", "ring_id", "risk_score", "flagged"]]
+    out = wanted.merge(res, on="account_id", how="left")
     return out.fillna({"risk_score": 0.0, "flagged": False}).astype({"flagged": bool})
 
 

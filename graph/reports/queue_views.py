@@ -88,11 +88,11 @@ def _last_run(engine: Engine, now: pd.Timestamp) -> pd.Timestamp:
     return pd.Timestamp(pd.to_datetime(runs["finished_at"]).max()) if len(runs) else now
 
 
-def health(engine: Engine, since=None, end=None, now=None) -> dict:
+def health(engine: Engine, since=None, end=None, now=None, table: pd.DataFrame | None = None) -> dict:
     """Queue health: rings open, new, in review and overdue ``now``; rings decided from ``since`` up to ``end``
     (end exclusive, by the time of their decision) and the median days from first flagged to that decision
-    (None without any)."""
-    table = queue(engine, now)
+    (None without any). ``table``: the queue ``now``, when the caller has it already."""
+    table = queue(engine, now) if table is None else table
     open_ = table[table["status"] != "decided"]
     made = decisions(engine)
     made = made[(made["target_kind"] == "ring") & made["verdict"].isin(FINAL_VERDICTS)]

@@ -20,7 +20,9 @@ from ringwatch.ingest.normalise import (
 
 from ..casework.exports import bans_table
 from ..engines import Engine
+from . import overview_tables
 from .case_views import RING_COUNT_LABELS, ring_counts, ring_decisions
+from .overview_tables import STATUSES
 
 RING_LIST_COLUMNS = ["ring_id", "risk_score", "size", "status", "decision", "evidence_kinds", "first_seen", "last_seen",
                      "requests", "output_tokens", "top_evidence", "flagged", "cluster_id", "verdict"]
@@ -61,33 +63,35 @@ def _traffic(engine: Engine, account_ids) -> dict:
 
 def headline(engine: Engine) -> dict:
     """Headline figures: accounts, linked groups, rings flagged and held back, flagged accounts, flagged share of
-    traffic. ``ring_counts`` holds the groups by status as every page labels them (``case_views.ring_counts``)."""
-    acc = engine.results("accounts")
+    traffic. ``ring_counts`` holds the groups by status as every page labels them (``case_views.ring_counts``).
+
+    Accounts and traffic come from the counts detection precomputed (``overview_tables``), not from every account.
+    """
+    traffic = overview_tables.stored(engine)["traffic"].set_index("status")
+    flagged = traffic.reindex([STATUSES[0]]).fillna(0).iloc[0]
     rings = engine.results("rings")
-    flagged_ids = acc.loc[acc["flagged"].astype(bool), "account_id"]
-    traffic = _traffic(engine, flagged_ids)
     runs = engine.results("runs")
-    counts = ring_counts(engine)
+    counts = ring_counts(engine, rings)
     return {
-        "accounts": len(acc),
+        "accounts": int(traffic["accounts"].sum()),
         "linked_groups": len(rings),
         "rings": counts[RING_COUNT_LABELS["flagged"]],
         "rings_held_back": counts[RING_COUNT_LABELS["held_back"]],
         "ring_counts": counts,
-        "flagged_accounts": len(flagged_ids),
-        "requests_share": traffic["requests_share"],
-        "output_tokens_share": traffic["output_tokens_share"],
+        "flagged_accounts": int(flagged["accounts"]),
+        "requests_share": _share(flagged["requests"], traffic["requests"].sum()),
+        "output_tokens_share": _share(flagged["output_tokens"], traffic["output_tokens"].sum()),
         "suppressed_hubs": len(engine.results("suppressed_hubs")),
         "finished_at": runs["finished_at"].max() if len(runs) else None,
     }
 
 
-def linked_account_scores(engine: Engine) -> pd.DataFrame:
-    """Risk scores of the accounts in any linked group (the rest score 0): account_id, risk_score, status."""
-    acc = engine.results("accounts")
-    acc = acc[acc["cluster_id"].notna()].copy()
-    acc["status"] = acc["flagged"].astype(bool).map({True: "flagged", False: "not flagged"})
-    return acc[["account_id", "ring_id", "risk_score", "status"]].reset_index(drop=True)
+def risk_distribution(engine: Engine) -> pd.DataFrame:
+    """Accounts in linked groups per risk-score bin and status (the rest score 0): risk_from, status, accounts.
+
+    Bins are ``overview_tables.RISK_BIN`` wide, counted once per detection run.
+    """
+    return overview_tables.stored(engine)["risk_bins"]
 
 
 def ring_list(engine: Engine, include_benign: bool = False) -> pd.DataFrame:
@@ -102,15 +106,9 @@ def ring_list(engine: Engine, include_benign: bool = False) -> pd.DataFrame:
     return rings[RING_LIST_COLUMNS].reset_index(drop=True)
 
 
-def signups_over_time(engine: Engine, freq: str = "D") -> pd.DataFrame:
-    """Signups per period split by flagged or not: period, status, accounts."""
-    acc = engine.accounts(columns=["created_at"])
-    res = engine.results("accounts")[["account_id", "flagged"]]
-    frame = acc.merge(res, on="account_id", how="left")
-    frame["status"] = frame["flagged"].fillna(False).astype(bool).map({True: "flagged", False: "not flagged"})
-    frame["period"] = pd.to_datetime(frame["created_at"]).dt.to_period(freq).dt.start_time
-    out = frame.groupby(["period", "status"]).size().rename("accounts").reset_index()
-    return out.sort_values(["period", "status"]).reset_index(drop=True)
+def signups_over_time(engine: Engine) -> pd.DataFrame:
+    """Signups per day split by flagged or not: period, status, accounts (counted once per detection run)."""
+    return overview_tables.stored(engine)["signups_daily"][["period", "status", "accounts"]]
 
 
 def suppressed_hubs(engine: Engine) -> pd.DataFrame:
@@ -119,9 +117,14 @@ def suppressed_hubs(engine: Engine) -> pd.DataFrame:
     return hubs.sort_values(["accounts", "kind", "value"], ascending=[False, True, True]).reset_index(drop=True)
 
 
+def _rows(**key) -> pd.DataFrame:
+    """A one-key frame for ``Engine.results``: the rows whose column holds one of these values."""
+    (column, values), = key.items()
+    return pd.DataFrame({column: [str(v) for v in values]})
+
+
 def _ring_row(engine: Engine, ring_id: str) -> pd.Series:
-    rings = engine.results("rings")
-    found = rings[rings["ring_id"] == ring_id]
+    found = engine.results("rings", _rows(ring_id=[ring_id]))
     if found.empty:
         raise KeyError(f"no ring {ring_id!r} in the last detection run")
     return found.iloc[0]
@@ -136,8 +139,7 @@ def ring_detail(engine: Engine, ring_id: str) -> dict:
     breakdown["contribution"] = breakdown["feature"].map(contrib).fillna(0.0)
     breakdown = breakdown.sort_values(["contribution", "feature"], ascending=[False, True]).reset_index(drop=True)
     explanation = pd.DataFrame(json.loads(row["explanation"] or "[]"), columns=["weight", "text"])
-    ev = engine.results("ring_evidence")
-    ev = ev[ev["ring_id"] == ring_id].drop(columns="ring_id")
+    ev = engine.results("ring_evidence", _rows(ring_id=[ring_id])).drop(columns="ring_id")
     ev = ev.sort_values(["rarity", "members", "kind", "value"], ascending=[False, False, True, True])
     summary = {k: row[k] for k in ("ring_id", "cluster_id", "size", "risk_score", "flagged", "first_seen",
                                    "last_seen", "top_evidence", "evidence_kinds", "requests", "output_tokens")}
@@ -147,8 +149,7 @@ def ring_detail(engine: Engine, ring_id: str) -> dict:
 
 def _ring_results(engine: Engine, ring_id: str) -> pd.DataFrame:
     """The stored account results of a ring's members."""
-    res = engine.results("accounts")
-    return res[res["cluster_id"] == _ring_row(engine, ring_id)["cluster_id"]]
+    return engine.results("accounts", _rows(cluster_id=[_ring_row(engine, ring_id)["cluster_id"]]))
 
 
 def ring_members(engine: Engine, ring_id: str) -> pd.DataFrame:
@@ -180,8 +181,8 @@ def ring_network(engine: Engine, ring_id: str) -> pd.DataFrame:
     ids = engine.account_identifiers(members)
     shared = ids.groupby(["kind", "value"])["account_id"].transform("nunique") >= 2
     out = ids[shared][EDGE_COLUMNS]
-    ev = engine.results("ring_evidence")
-    templates = set(ev.loc[(ev["ring_id"] == ring_id) & (ev["kind"] == "prompt"), "value"])
+    ev = engine.results("ring_evidence", _rows(ring_id=[ring_id]))
+    templates = set(ev.loc[ev["kind"] == "prompt", "value"])
     if templates:
         sent = engine.member_usage(members, 24 * 60)
         sent = sent[sent["prompt_fingerprint"].isin(templates)][["account_id", "prompt_fingerprint"]].drop_duplicates()
@@ -239,11 +240,10 @@ def search_terms(query: str, field: str = "any") -> pd.DataFrame:
 def search_accounts(engine: Engine, query: str, field: str = "any", limit: int = 200) -> tuple[pd.DataFrame, bool]:
     """Accounts matching a search (id, email, phone, IP, device or payment id); returns (matches, capped)."""
     terms = search_terms(query, field)
-    res = engine.results("accounts")[["account_id", "ring_id", "risk_score", "flagged"]]
     parts = []
     by_id = terms[terms["kind"] == "account_id"]["value"].tolist()
     if by_id:
-        hit = res[res["account_id"].isin(by_id)][["account_id"]].assign(matched_kind="account_id")
+        hit = engine.results("accounts", _rows(account_id=by_id))[["account_id"]].assign(matched_kind="account_id")
         parts.append(hit.assign(matched_value=hit["account_id"]))
     wanted = terms[terms["kind"] != "account_id"]
     if len(wanted):
@@ -254,7 +254,8 @@ def search_accounts(engine: Engine, query: str, field: str = "any", limit: int =
         return pd.DataFrame(columns=["account_id", "matched_kind", "matched_value", "ring_id", "risk_score",
                                      "flagged"]), False
     hits = pd.concat(parts, ignore_index=True).drop_duplicates()
-    hits = hits.merge(res, on="account_id", how="left").sort_values(["account_id", "matched_kind"])
+    res = engine.results("accounts", _rows(account_id=hits["account_id"].unique()))
+    hits = hits.merge(res[["account_id", "ring_id", "risk_score", "flagged"]], on="account_id", how="left").sort_values(["account_id", "matched_kind"])
     return hits.head(limit).reset_index(drop=True), len(hits) > limit
 
 
@@ -263,8 +264,7 @@ def account_profile(engine: Engine, account_id: str) -> dict:
     row = engine.accounts([account_id])
     if row.empty:
         raise KeyError(f"no account {account_id!r} in this store")
-    res = engine.results("accounts")
-    result = res[res["account_id"] == account_id]
+    result = engine.results("accounts", _rows(account_id=[account_id]))
     daily = engine.member_usage([account_id], 24 * 60)
     usage = {} if daily.empty else {
         **{k: int(daily[k].sum()) for k in ("requests", "input_tokens", "output_tokens")},
@@ -344,7 +344,7 @@ def weak_evidence_accounts(engine: Engine, bans: pd.DataFrame) -> pd.DataFrame:
     if bans.empty:
         return pd.DataFrame({"account_id": [], "ring_id": [], "shared_values": []})
     ids = engine.account_identifiers(bans["account_id"].tolist()).merge(bans[["account_id", "ring_id"]], on="account_id")
-    ev = engine.results("ring_evidence")[["ring_id", "kind", "value"]]
+    ev = engine.results("ring_evidence", _rows(ring_id=bans["ring_id"].dropna().unique()))[["ring_id", "kind", "value"]]
     shared = ids.merge(ev, on=["ring_id", "kind", "value"]).groupby("account_id").size()
     out = bans[["account_id", "ring_id"]].copy()
     out["shared_values"] = out["account_id"].map(shared).fillna(0).astype(int)

@@ -173,6 +173,21 @@ class EmbeddedEngine(Engine):
         exists = self._run(sql.TABLE_EXISTS, [f"result_{name}"]).fetchall()[0][0]
         return self._run(f"SELECT * FROM result_{name}").df() if exists else None
 
+    def _result_rows(self, name: str, keys: pd.DataFrame) -> pd.DataFrame | None:
+        # ``name`` is one of RESULT_TABLES (``results`` checked it); key columns must be the table's own.
+        table = f"result_{name}"
+        types = dict(self._run(sql.TABLE_COLUMNS, [table]).fetchall())
+        if not types:
+            return None
+        unknown = [c for c in keys.columns if c not in types]
+        if unknown:
+            raise EngineError(f"unknown column {unknown[0]!r} of result table {name}")
+        # Text keys meet text columns as they are, so DuckDB can skip row groups by their min/max.
+        match = " AND ".join(f"t.{_q(c)} = k.{_q(c)}" if types[c] == "VARCHAR" else f"CAST(t.{_q(c)} AS VARCHAR) = k.{_q(c)}"
+                             for c in keys.columns)
+        return self._df(f"SELECT t.* FROM {table} t SEMI JOIN wanted_keys k ON {match}",
+                        wanted_keys=keys.astype(str).drop_duplicates())
+
     def _drop_results(self) -> None:
         for name in RESULT_TABLES:
             self._run(f"DROP TABLE IF EXISTS result_{name}")

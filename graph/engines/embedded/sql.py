@@ -184,6 +184,7 @@ ORDER BY i.kind, i.value, i.account_id LIMIT ?
 LEDGER_NEXT = "SELECT coalesce(max(seq), -1) + 1 FROM ledger WHERE ledger = ?"
 
 TABLE_EXISTS = "SELECT count(*) FROM information_schema.tables WHERE table_name = ?"
+TABLE_COLUMNS = "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ?"
 
 # Signups keyed by account id: the first stored version wins; a later copy, in this batch
 # or in the store, is a duplicate and brings no identifiers.
