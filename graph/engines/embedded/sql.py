@@ -74,10 +74,11 @@ FROM wanted_values w LEFT JOIN value_degree d ON d.kind = w.kind AND d.value = w
 # the two aggregations over tens of millions of rows hash integers, not text; the pair test
 # is a GROUP BY, not a window over (a, b), whose millions of one-row partitions were the
 # slowest step of a detection run. Rows come out in (a, b, family) order as before. A
-# family's score, and a pair's capped total, are summed in units of 2^-40
-# (``PAIR_SCORE_GRAIN``): integers add up the same in any order, where a parallel float sum changed in the last bit from run to run
-# and, through community detection's ties, sometimes changed a ring.
-PAIR_SCORE_GRAIN = float(2**40)
+# family's score, and a pair's capped total, are summed as 128-bit integers in units of
+# 2^-80 (``PAIR_SCORE_GRAIN``), which hold every score above 1e-8 exactly: the sum is the
+# exact sum, the same in any order, where a parallel float sum could land an ulp apart
+# from run to run and, through community detection's ties, move accounts between clusters.
+PAIR_SCORE_GRAIN = float(2**80)
 PAIRS = """
 WITH kw AS (
     SELECT kind, family, weight, alone, CAST(dense_rank() OVER (ORDER BY family) AS INTEGER) AS f FROM kind_weights
@@ -97,12 +98,13 @@ WITH kw AS (
     FROM l x JOIN l y ON x.vid = y.vid AND x.idx <> y.idx
     WHERE x.n > $pair_cap AND y.rk <= $anchors AND NOT (x.rk <= $anchors AND x.idx < y.idx)
 ), fam AS (
-    SELECT ab, f, CAST(sum(CAST(round(score * $grain) AS BIGINT)) AS DOUBLE) / $grain AS score,
+    SELECT ab, f, CAST(sum(CAST(score * $grain AS HUGEINT)) AS DOUBLE) / $grain AS score,
            count(*) AS shared, min(alone) AS alone
     FROM (SELECT * FROM small UNION ALL SELECT * FROM big) GROUP BY ab, f
 ), kept AS (
     SELECT ab FROM fam GROUP BY ab
-    HAVING sum(CAST(least(score, 1.0) * $grain AS BIGINT)) >= $min_total * $grain OR max(CASE WHEN score >= alone THEN 1 ELSE 0 END) = 1
+    HAVING sum(CAST(least(score, 1.0) * $grain AS HUGEINT)) >= CAST($min_total * $grain AS HUGEINT)
+        OR max(CASE WHEN score >= alone THEN 1 ELSE 0 END) = 1
         OR max(score) >= $keep_score
     UNION SELECT (CAST(a AS BIGINT) << 32) | b FROM keep_pairs
 ), names AS (SELECT DISTINCT f, family FROM kw)
