@@ -14,6 +14,8 @@ personal identifier no honest person shares).
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pandas as pd
 
@@ -28,6 +30,8 @@ from .similarity import coactivity_evidence, similar_pairs
 STRONG_COLUMNS = ["a", "b", "weight", "families", "lockstep", "pool_hours"]
 # A family adds to a link only with at least this much evidence (a hub-sized value adds ~0).
 MIN_FAMILY_SCORE = 0.2
+# Evidence rows judged together by ``strong_links`` (a slice of the store's pairs).
+CHUNK_ROWS = 4_000_000
 
 
 def link_policy(engine: Engine, params: DetectionParams, total_accounts: int) -> LinkPolicy:
@@ -76,10 +80,27 @@ def strong_links(evidence: pd.DataFrame, params: DetectionParams, policy: LinkPo
     """Pairs with enough independent evidence: a, b, weight, families, lockstep, pool_hours.
 
     ``pool_hours`` is the hours a pair was active in step through a shared address pool
-    when that counted (``pools``), else 0, so explanations can say so.
+    when that counted (``pools``), else 0, so explanations can say so. The rule looks at
+    one pair at a time, so the evidence is judged in slices of about ``CHUNK_ROWS`` rows
+    by ranges of ``a``: the sorted copies the rule makes stay that size however many
+    pairs a large store has, and the links come out in pair order as from one pass.
     """
     if evidence.empty:
         return pd.DataFrame(columns=STRONG_COLUMNS)
+    if len(evidence) <= CHUNK_ROWS:
+        return _strong(evidence, params, policy)
+    codes, _ = pd.factorize(evidence["a"], sort=True)
+    edges = np.unique(np.sort(codes)[::CHUNK_ROWS])
+    piece = np.searchsorted(edges, codes, side="right") - 1
+    # A stable order keeps each pair's rows in their given order, as one pass sees them.
+    order = np.argsort(piece, kind="stable")
+    bounds = np.searchsorted(piece[order], np.arange(len(edges) + 1))
+    parts = [_strong(evidence.take(order[lo:hi]), params, policy) for lo, hi in pairwise(bounds)]
+    return pd.concat(parts, ignore_index=True)
+
+
+def _strong(evidence: pd.DataFrame, params: DetectionParams, policy: LinkPolicy) -> pd.DataFrame:
+    """``strong_links`` on evidence rows holding every row of each of their pairs."""
     ev = _Grouped(evidence)
     pairs = len(ev.pair_start)
 

@@ -83,6 +83,8 @@ def detect(engine: Engine, params: DetectionParams | None = None, progress=None,
     runs = signup_runs(accounts, params)
     evidence, policy = pair_evidence(engine, params, len(accounts), runs, accounts["account_id"].to_numpy())
     links = strong_links(evidence, params, policy)
+    # One row per pair and family (about 12 per account): let it go before the per-cluster steps.
+    del evidence
     step("clusters")
     members, links = _clusters_by_id(engine, accounts, links, params)
     step("ring features")

@@ -261,6 +261,7 @@ class EmbeddedEngine(Engine):
         return self._df(sql.PAIRS, {
             "hub_cap": policy.hub_cap, "pair_cap": policy.pair_cap, "anchors": policy.anchors,
             "total": policy.total, "min_total": policy.min_total, "keep_score": policy.keep_bar,
+            "grain": sql.PAIR_SCORE_GRAIN,
         }, kind_weights=policy.kind_table(), keep_pairs=keep)
 
     def node_similarity(self, policy: SimilarityPolicy) -> pd.DataFrame:

@@ -69,34 +69,48 @@ FROM wanted_values w LEFT JOIN value_degree d ON d.kind = w.kind AND d.value = w
 # enumerating n^2 pairs. Evidence is summed per family in the engine: each value adds
 # weight(kind) * idf, idf = max(0, ln(N/n) / ln(N/2)); a family whose score reaches its
 # `alone` score links the pair on its own; a family whose uncapped score reaches
-# `keep_score` returns the pair for the caller to look at further.
+# `keep_score` returns the pair for the caller to look at further. A pair travels as one
+# BIGINT (a << 32 | b), a value as its number and a family as its rank, so the joins and
+# the two aggregations over tens of millions of rows hash integers, not text; the pair test
+# is a GROUP BY, not a window over (a, b), whose millions of one-row partitions were the
+# slowest step of a detection run. Rows come out in (a, b, family) order as before. A
+# family's score, and a pair's capped total, are summed as 128-bit integers in units of
+# 2^-80 (``PAIR_SCORE_GRAIN``), which hold every score above 1e-8 exactly: the sum is the
+# exact sum, the same in any order, where a parallel float sum could land an ulp apart
+# from run to run and, through community detection's ties, move accounts between clusters.
+PAIR_SCORE_GRAIN = float(2**80)
 PAIRS = """
-WITH deg AS (
-    SELECT kind, value, n FROM value_degree WHERE n BETWEEN 2 AND $hub_cap
+WITH kw AS (
+    SELECT kind, family, weight, alone, CAST(dense_rank() OVER (ORDER BY family) AS INTEGER) AS f FROM kind_weights
+), deg AS (
+    SELECT kind, value, n, row_number() OVER () AS vid FROM value_degree WHERE n BETWEEN 2 AND $hub_cap
 ), l AS (
-    SELECT l.idx, l.kind, l.value, d.n,
-           greatest(ln($total / d.n) / ln($total / 2), 0) * kw.weight AS score, kw.family, kw.alone,
-           row_number() OVER (PARTITION BY l.kind, l.value ORDER BY l.idx) AS rk
-    FROM links l JOIN deg d USING (kind, value) JOIN kind_weights kw USING (kind)
+    SELECT l.idx, d.vid, d.n,
+           greatest(ln($total / d.n) / ln($total / 2), 0) * kw.weight AS score, kw.f, kw.alone,
+           row_number() OVER (PARTITION BY d.vid ORDER BY l.idx) AS rk
+    FROM links l JOIN deg d USING (kind, value) JOIN kw USING (kind)
 ), small AS (
-    SELECT x.idx AS a, y.idx AS b, x.family, x.score, x.alone
-    FROM l x JOIN l y ON x.kind = y.kind AND x.value = y.value AND x.idx < y.idx
+    SELECT (CAST(x.idx AS BIGINT) << 32) | y.idx AS ab, x.f, x.score, x.alone
+    FROM l x JOIN l y ON x.vid = y.vid AND x.idx < y.idx
     WHERE x.n <= $pair_cap
 ), big AS (
-    SELECT least(x.idx, y.idx) AS a, greatest(x.idx, y.idx) AS b, x.family, x.score, x.alone
-    FROM l x JOIN l y ON x.kind = y.kind AND x.value = y.value AND x.idx <> y.idx
+    SELECT (CAST(least(x.idx, y.idx) AS BIGINT) << 32) | greatest(x.idx, y.idx) AS ab, x.f, x.score, x.alone
+    FROM l x JOIN l y ON x.vid = y.vid AND x.idx <> y.idx
     WHERE x.n > $pair_cap AND y.rk <= $anchors AND NOT (x.rk <= $anchors AND x.idx < y.idx)
 ), fam AS (
-    SELECT a, b, family, sum(score) AS score, count(*) AS shared, min(alone) AS alone
-    FROM (SELECT * FROM small UNION ALL SELECT * FROM big) GROUP BY a, b, family
-)
-SELECT f.a, f.b, f.family, f.score, f.shared FROM fam f
-LEFT JOIN keep_pairs k ON k.a = f.a AND k.b = f.b
-QUALIFY sum(least(f.score, 1.0)) OVER (PARTITION BY f.a, f.b) >= $min_total
-     OR max(CASE WHEN f.score >= f.alone THEN 1 ELSE 0 END) OVER (PARTITION BY f.a, f.b) = 1
-     OR max(f.score) OVER (PARTITION BY f.a, f.b) >= $keep_score
-     OR k.a IS NOT NULL
-ORDER BY f.a, f.b, f.family
+    SELECT ab, f, CAST(sum(CAST(score * $grain AS HUGEINT)) AS DOUBLE) / $grain AS score,
+           count(*) AS shared, min(alone) AS alone
+    FROM (SELECT * FROM small UNION ALL SELECT * FROM big) GROUP BY ab, f
+), kept AS (
+    SELECT ab FROM fam GROUP BY ab
+    HAVING sum(CAST(least(score, 1.0) * $grain AS HUGEINT)) >= CAST($min_total * $grain AS HUGEINT)
+        OR max(CASE WHEN score >= alone THEN 1 ELSE 0 END) = 1
+        OR max(score) >= $keep_score
+    UNION SELECT (CAST(a AS BIGINT) << 32) | b FROM keep_pairs
+), names AS (SELECT DISTINCT f, family FROM kw)
+SELECT CAST(p.ab >> 32 AS INTEGER) AS a, CAST(p.ab & 4294967295 AS INTEGER) AS b, names.family, p.score, p.shared
+FROM fam p SEMI JOIN kept k ON k.ab = p.ab JOIN names USING (f)
+ORDER BY p.ab, p.f
 """
 
 # Weighted Jaccard, sum(min) / sum(max), with sum(max) = total_a + total_b - sum(min).
