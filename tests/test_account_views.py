@@ -58,9 +58,9 @@ class _Store:
     def account_identifiers(self, account_ids):
         return self.identifiers[self.identifiers["account_id"].isin(account_ids)]
 
-    def results(self, name):
+    def results(self, name, keys=None):
         assert name == "ring_evidence"
-        return self.evidence
+        return self.evidence if keys is None else self.evidence.merge(keys, on=list(keys.columns))
 
 
 def test_own_score_combines_the_kind_weights_and_rarities_of_the_values_each_member_holds():

@@ -96,7 +96,10 @@ class EmbeddedEngine(Engine):
             rows = self.con.from_arrow(frame) if isinstance(frame, pa.Table) else self.con.from_df(frame)
             rows.query(name, query)
         except duckdb.Error as exc:
-            raise EngineError(f"store {self.path}: {str(exc).splitlines()[0]}") from exc
+            # A write that fails for good (a full disk) aborts the unit of work, and the relation
+            # then reports only the abort: the failure itself is the error it was raised while handling.
+            cause = exc.__context__ if isinstance(exc.__context__, duckdb.Error) else exc
+            raise EngineError(f"store {self.path}: {str(cause).splitlines()[0]}") from cause
 
     def _df(self, query: str, params=None, **frames: pd.DataFrame) -> pd.DataFrame:
         """Run a query with DataFrames registered under the given names; the rows as a DataFrame."""
