@@ -318,7 +318,9 @@ def test_results_round_trip_through_parquet_chunks(monkeypatch):
                              "flagged": [True, False], "reasons": ["x", ""], "cluster_id": ["a", None]})
     engine.save_results({"rings": rings, "accounts": accounts, "runs": rings.iloc[0:0]})
     assert runner.events == ["begin", "commit"]
-    assert runner.sent(q.DELETE_RESULT_CHUNKS) == [{"tables": ["accounts", "rings", "runs"]}]
+    # every save also renews the results revision the dashboard's caches are keyed on
+    assert runner.sent(q.DELETE_RESULT_CHUNKS) == [{"tables": ["accounts", "revision", "rings", "runs"]}]
+    assert [r["rows"] for r in stored["revision"]] == [1]
     assert [r["seq"] for r in stored["rings"]] == [0, 1] and [r["rows"] for r in stored["rings"]] == [2, 1]
     pd.testing.assert_frame_equal(engine.results("rings"), rings)
     empty = engine.results("runs")
