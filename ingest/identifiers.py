@@ -70,5 +70,9 @@ def melt_identifiers(signups: pd.DataFrame, extra_identifiers: Iterable[str] = (
             "kind": pd.Series(kind, index=part.index, dtype="str"),
             "value": part[column].astype("str"),
         }))
-    melted = pd.concat(parts, ignore_index=True)
-    return melted.drop_duplicates(ignore_index=True)[list(IDENTIFIER_COLUMNS)]
+    melted = pd.concat(parts, ignore_index=True)[list(IDENTIFIER_COLUMNS)]
+    # Each column is its own kind, so a row can repeat only when an account id does: then,
+    # and only then, is the hashing of every row worth its cost.
+    if signups["account_id"].duplicated().any():
+        melted = melted.drop_duplicates(ignore_index=True)
+    return melted

@@ -42,6 +42,9 @@ log = logging.getLogger(__name__)
 DETECTION_STEPS = ("identifier degrees", "pair evidence", "clusters", "ring features", "consolidate", "save")
 ACCOUNT_RESULT_COLUMNS = ["account_id", "ring_id", "risk_score", "flagged", "reasons", "cluster_id"]
 ACTIVITY_COLUMNS = ["account_id", "bucket", "prompt_fingerprint", "requests", "input_tokens", "output_tokens"]
+# What detection reads of every account (signup runs, e-mail formats, crowded domains); the
+# clustered accounts' other columns are read for them alone.
+POPULATION_COLUMNS = ["created_at", "email", "email_domain", "ip", "ip_net"]
 
 
 @dataclass
@@ -73,7 +76,7 @@ def detect(engine: Engine, params: DetectionParams | None = None, progress=None,
     params = params or DetectionParams()
     step = progress or (lambda label: None)
     started = time.perf_counter()
-    accounts = engine.accounts()
+    accounts = engine.accounts(columns=POPULATION_COLUMNS)
     if accounts.empty:
         raise EngineError("no accounts in this store: run `ringwatch ingest --signups PATH` first")
 
@@ -148,7 +151,7 @@ def _gather(engine: Engine, accounts, usage, members, links, runs, params: Detec
                      identifiers, degrees, SharingFrequencies(engine.degree_histogram(), len(accounts)),
                      email_formats(accounts["email"]).value_counts(normalize=True), runs,
                      crowded_share(accounts.set_index("account_id")["email_domain"], runs))
-    acc = accounts[is_in(accounts["account_id"], member_ids)].copy()
+    acc = engine.accounts(member_ids)
     domains = acc["email_domain"].dropna().unique()
     free = pd.Series([is_free_email_domain(d) for d in domains], index=domains, dtype=bool)
     acc["free_domain"] = map_values(acc["email_domain"], free).fillna(True).astype(bool)

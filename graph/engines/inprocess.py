@@ -1,4 +1,4 @@
-"""Graph algorithms in this process with networkit: connected components and seeded Louvain.
+"""Graph algorithms in this process: connected components (SciPy) and seeded Louvain (networkit).
 
 Every engine gets these unless it runs the algorithms next to its data (Neo4j's Graph Data
 Science does): the pipeline hands over the strong links, never the whole store, so they
@@ -21,17 +21,21 @@ def _networkit():
     return importlib.import_module("networkit")
 
 
+def _numbered(edges: pd.DataFrame):
+    """Account ids sorted (so numbering is stable) and each edge's two ends as positions in them."""
+    ends = np.concatenate([edges["a"].to_numpy(), edges["b"].to_numpy()])
+    ids, inverse = np.unique(ends if ends.dtype.kind in "iu" else ends.astype(object), return_inverse=True)
+    return ids, inverse[:len(edges)], inverse[len(edges):]
+
+
 def build_graph(edges: pd.DataFrame):
     """Weighted undirected networkit graph from (a, b, weight); ids sorted so numbering is stable."""
     if edges.empty:
         return np.array([]), None
-    ends = np.concatenate([edges["a"].to_numpy(), edges["b"].to_numpy()])
-    ids, inverse = np.unique(ends if ends.dtype.kind in "iu" else ends.astype(object), return_inverse=True)
-    n = len(edges)
-    src, dst = inverse[:n].astype(np.uint64), inverse[n:].astype(np.uint64)
-    weight = edges["weight"].to_numpy(dtype=np.float64) if "weight" in edges else np.ones(n)
+    ids, src, dst = _numbered(edges)
+    weight = edges["weight"].to_numpy(dtype=np.float64) if "weight" in edges else np.ones(len(edges))
     graph = _networkit().Graph(len(ids), weighted=True, directed=False)
-    graph.addEdges((weight, (src, dst)))
+    graph.addEdges((weight, (src.astype(np.uint64), dst.astype(np.uint64))))
     return ids, graph
 
 
@@ -48,13 +52,18 @@ def empty_groups() -> pd.DataFrame:
 
 
 def components(edges: pd.DataFrame) -> pd.DataFrame:
-    """Weakly connected components of (a, b, weight) edges: account_id, group."""
-    ids, graph = build_graph(edges)
-    if graph is None:
+    """Weakly connected components of (a, b, weight) edges: account_id, group.
+
+    Components are the same whoever finds them; SciPy's sparse-graph search finds them
+    from the edge arrays directly, without building an adjacency structure first.
+    """
+    if edges.empty:
         return empty_groups()
-    cc = _networkit().components.ConnectedComponents(graph)
-    cc.run()
-    return groups(ids, np.asarray(cc.getPartition().getVector()))
+    sparse = importlib.import_module("scipy.sparse")  # on first use, as networkit: half a second
+    ids, src, dst = _numbered(edges)
+    matrix = sparse.coo_matrix((np.ones(len(src), dtype=np.float32), (src, dst)), shape=(len(ids), len(ids)))
+    _, membership = importlib.import_module("scipy.sparse.csgraph").connected_components(matrix, directed=False)
+    return groups(ids, membership)
 
 
 def communities(edges: pd.DataFrame, seed: int, resolution: float) -> tuple[pd.DataFrame, float]:

@@ -261,11 +261,17 @@ class EmbeddedEngine(Engine):
         # Once each: a pair asked for twice must not return its evidence twice.
         keep = (keep_pairs[["a", "b"]].drop_duplicates() if keep_pairs is not None
                 else pd.DataFrame({"a": [], "b": []}, dtype="int32"))
-        return self._df(sql.PAIRS, {
+        kinds = policy.kind_table()
+        codes, families = pd.factorize(kinds["family"], sort=True)
+        found = self._df(sql.PAIRS, {
             "hub_cap": policy.hub_cap, "pair_cap": policy.pair_cap, "anchors": policy.anchors,
             "total": policy.total, "min_total": policy.min_total, "keep_score": policy.keep_bar,
             "grain": sql.PAIR_SCORE_GRAIN,
-        }, kind_weights=policy.kind_table(), keep_pairs=keep)
+        }, kind_weights=kinds.assign(f=codes), keep_pairs=keep)
+        # Millions of rows name a handful of families: categories, not a text value per row.
+        family = pd.Categorical.from_codes(found.pop("f").to_numpy(), categories=families.astype(str))
+        found.insert(2, "family", family)
+        return found
 
     def node_similarity(self, policy: SimilarityPolicy) -> pd.DataFrame:
         self._build_links()

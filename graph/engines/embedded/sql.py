@@ -35,19 +35,26 @@ SCHEMA = "\n".join([*(_create(table) for table in TABLES),
 
 # Every account-identifier link the graph uses: signup identifiers plus two kinds derived
 # from usage (request IPs and prompt fingerprints). Accounts are numbered by their
-# position in account-id order, so the big pair tables hold integers, not strings; each
-# value's number of accounts is counted once, for every question that needs it.
+# position in account-id order and values by a number of their own (``vid``), so the big
+# pair tables hold integers, not strings; each value's number of accounts is counted once,
+# for every question that needs it. Usage repeats an address or a template on many rows:
+# each usage kind is made distinct per account before the join, on two text columns, not
+# after it on three. ``links`` keeps only values held by two accounts or more, the only
+# ones that can link a pair.
 LINKS = """
 CREATE OR REPLACE TEMP TABLE account_index AS
 SELECT account_id, CAST(row_number() OVER (ORDER BY account_id) - 1 AS INTEGER) AS idx FROM accounts;
-CREATE OR REPLACE TEMP TABLE links AS
-SELECT DISTINCT x.idx, l.kind, l.value FROM (
-    SELECT account_id, kind, value FROM identifiers
-    UNION ALL SELECT account_id, 'request_ip', ip FROM usage WHERE ip IS NOT NULL
-    UNION ALL SELECT account_id, 'prompt', prompt_fingerprint FROM usage WHERE prompt_fingerprint IS NOT NULL
+CREATE OR REPLACE TEMP TABLE held AS
+SELECT x.idx, l.kind, l.value FROM (
+    SELECT DISTINCT account_id, kind, value FROM identifiers
+    UNION ALL SELECT DISTINCT account_id, 'request_ip', ip FROM usage WHERE ip IS NOT NULL
+    UNION ALL SELECT DISTINCT account_id, 'prompt', prompt_fingerprint FROM usage WHERE prompt_fingerprint IS NOT NULL
 ) l JOIN account_index x USING (account_id);
 CREATE OR REPLACE TEMP TABLE value_degree AS
-SELECT kind, value, count(*) AS n FROM links GROUP BY kind, value;
+SELECT kind, value, count(*) AS n, CAST(row_number() OVER () AS INTEGER) AS vid FROM held GROUP BY kind, value;
+CREATE OR REPLACE TEMP TABLE links AS
+SELECT h.idx, d.vid FROM held h JOIN value_degree d USING (kind, value) WHERE d.n >= 2;
+DROP TABLE held;
 """
 
 DEGREES = """
@@ -78,38 +85,39 @@ FROM wanted_values w LEFT JOIN value_degree d ON d.kind = w.kind AND d.value = w
 # 2^-80 (``PAIR_SCORE_GRAIN``), which hold every score above 1e-8 exactly: the sum is the
 # exact sum, the same in any order, where a parallel float sum could land an ulp apart
 # from run to run and, through community detection's ties, move accounts between clusters.
+# Families travel as their number `f` (their rank in name order, given with the kinds) and
+# come back as categories; a family has one `alone` bar (``detection.kinds.kind_table``
+# gives each family one), which joins the pair test by family number rather than
+# travelling on every pair row.
 PAIR_SCORE_GRAIN = float(2**80)
 PAIRS = """
-WITH kw AS (
-    SELECT kind, family, weight, alone, CAST(dense_rank() OVER (ORDER BY family) AS INTEGER) AS f FROM kind_weights
-), deg AS (
-    SELECT kind, value, n, row_number() OVER () AS vid FROM value_degree WHERE n BETWEEN 2 AND $hub_cap
+WITH kw AS (SELECT kind, weight, alone, CAST(f AS INTEGER) AS f FROM kind_weights
 ), l AS (
-    SELECT l.idx, d.vid, d.n,
-           greatest(ln($total / d.n) / ln($total / 2), 0) * kw.weight AS score, kw.f, kw.alone,
-           row_number() OVER (PARTITION BY d.vid ORDER BY l.idx) AS rk
-    FROM links l JOIN deg d USING (kind, value) JOIN kw USING (kind)
+    SELECT l.idx, l.vid, d.n, greatest(ln($total / d.n) / ln($total / 2), 0) * kw.weight AS score, kw.f,
+           row_number() OVER (PARTITION BY l.vid ORDER BY l.idx) AS rk
+    FROM links l JOIN value_degree d USING (vid) JOIN kw USING (kind)
+    WHERE d.n <= $hub_cap
 ), small AS (
-    SELECT (CAST(x.idx AS BIGINT) << 32) | y.idx AS ab, x.f, x.score, x.alone
+    SELECT (CAST(x.idx AS BIGINT) << 32) | y.idx AS ab, x.f, x.score
     FROM l x JOIN l y ON x.vid = y.vid AND x.idx < y.idx
     WHERE x.n <= $pair_cap
 ), big AS (
-    SELECT (CAST(least(x.idx, y.idx) AS BIGINT) << 32) | greatest(x.idx, y.idx) AS ab, x.f, x.score, x.alone
+    SELECT (CAST(least(x.idx, y.idx) AS BIGINT) << 32) | greatest(x.idx, y.idx) AS ab, x.f, x.score
     FROM l x JOIN l y ON x.vid = y.vid AND x.idx <> y.idx
     WHERE x.n > $pair_cap AND y.rk <= $anchors AND NOT (x.rk <= $anchors AND x.idx < y.idx)
 ), fam AS (
-    SELECT ab, f, CAST(sum(CAST(score * $grain AS HUGEINT)) AS DOUBLE) / $grain AS score,
-           count(*) AS shared, min(alone) AS alone
+    SELECT ab, f, CAST(sum(CAST(score * $grain AS HUGEINT)) AS DOUBLE) / $grain AS score, count(*) AS shared
     FROM (SELECT * FROM small UNION ALL SELECT * FROM big) GROUP BY ab, f
+), bars AS (SELECT f, min(alone) AS alone FROM kw GROUP BY f
 ), kept AS (
-    SELECT ab FROM fam GROUP BY ab
+    SELECT ab FROM fam JOIN bars USING (f) GROUP BY ab
     HAVING sum(CAST(least(score, 1.0) * $grain AS HUGEINT)) >= CAST($min_total * $grain AS HUGEINT)
         OR max(CASE WHEN score >= alone THEN 1 ELSE 0 END) = 1
         OR max(score) >= $keep_score
     UNION SELECT (CAST(a AS BIGINT) << 32) | b FROM keep_pairs
-), names AS (SELECT DISTINCT f, family FROM kw)
-SELECT CAST(p.ab >> 32 AS INTEGER) AS a, CAST(p.ab & 4294967295 AS INTEGER) AS b, names.family, p.score, p.shared
-FROM fam p SEMI JOIN kept k ON k.ab = p.ab JOIN names USING (f)
+)
+SELECT CAST(p.ab >> 32 AS INTEGER) AS a, CAST(p.ab & 4294967295 AS INTEGER) AS b, p.f, p.score, p.shared
+FROM fam p SEMI JOIN kept k ON k.ab = p.ab
 ORDER BY p.ab, p.f
 """
 
