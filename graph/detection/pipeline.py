@@ -15,6 +15,8 @@ import hashlib
 import json
 import logging
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -89,12 +91,13 @@ def detect(engine: Engine, params: DetectionParams | None = None, progress=None,
     # One row per pair and family (about 12 per account): let it go before the per-cluster steps.
     del evidence
     step("clusters")
-    members, links = _clusters_by_id(engine, accounts, links, params)
+    with _beside(engine, _usage_sums) as sums:
+        members, links = _clusters_by_id(engine, accounts, links, params)
+    usage, prompts = sums.result()
     step("ring features")
     previously_flagged = flagged_ring_ids(engine)
-    usage = engine.usage_summary()
     runs = runs.assign(account=accounts["account_id"].to_numpy()[runs["account"].to_numpy(np.int64)])
-    found = _gather(engine, accounts, usage, members, links, runs, params)
+    found = _gather(engine, accounts, usage, prompts, members, links, runs, params)
     step("consolidate")
     table, merges = _features(found, members, params, model)
     names, lineage = match_rings(previous_rings(engine), members.groupby("cluster")["account_id"].agg(frozenset),
@@ -123,6 +126,31 @@ def detect(engine: Engine, params: DetectionParams | None = None, progress=None,
     return summary
 
 
+def _usage_sums(engine: Engine) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The store-wide usage sums the ring features compare against: per account and per prompt template."""
+    return engine.usage_summary(), engine.prompt_summary()
+
+
+@contextmanager
+def _beside(engine: Engine, read):
+    """``read(engine)`` on another thread through the engine's side reader while the block runs
+    (clustering is one thread's work; the store answers on others), or after the block when
+    the engine has no side reader. Yields a future of its result."""
+    reader = engine.side_reader()
+    if reader is None:
+        done: Future = Future()
+        yield done
+        done.set_result(read(engine))
+        return
+    try:
+        with ThreadPoolExecutor(1, thread_name_prefix="ringwatch-side-reader") as pool:
+            later = pool.submit(read, reader)
+            yield later
+            later.result()
+    finally:
+        reader.close()
+
+
 def _clusters_by_id(engine: Engine, accounts: pd.DataFrame, links: pd.DataFrame, params: DetectionParams):
     """Clusters of at least ``min_ring_size`` accounts (account_id, cluster) and the strong links, by account id.
 
@@ -137,7 +165,7 @@ def _clusters_by_id(engine: Engine, accounts: pd.DataFrame, links: pd.DataFrame,
     return cl[cl["cluster"].map(sizes) >= params.min_ring_size], links
 
 
-def _gather(engine: Engine, accounts, usage, members, links, runs, params: DetectionParams) -> Clustered:
+def _gather(engine: Engine, accounts, usage, prompts, members, links, runs, params: DetectionParams) -> Clustered:
     """The clustered accounts' signup rows, usage, activity and identifiers, and the population baselines.
 
     ``runs`` are the store's signup runs by account id.
@@ -146,7 +174,7 @@ def _gather(engine: Engine, accounts, usage, members, links, runs, params: Detec
     cluster_of = members.set_index("account_id")["cluster"]
     identifiers = engine.account_identifiers(member_ids)
     degrees = engine.value_degrees(identifiers[["kind", "value"]])
-    base = Baselines(usage, engine.prompt_summary(),
+    base = Baselines(usage, prompts,
                      degrees[degrees["kind"] == "user_agent"].set_index("value")["accounts"].to_dict(),
                      identifiers, degrees, SharingFrequencies(engine.degree_histogram(), len(accounts)),
                      email_formats(accounts["email"]).value_counts(normalize=True), runs,

@@ -80,6 +80,16 @@ class Engine(ABC):
     def close(self) -> None:
         """Release connections and temporary graph projections."""
 
+    def side_reader(self) -> Engine | None:
+        """A second handle on the store that another thread may read through while this one
+        goes on (committed data only; close it when done), or None when this engine has none
+        or cannot give one now (inside a unit of work, whose writes only this handle sees).
+
+        Detection reads the store-wide usage sums through it while it clusters in this
+        process, so the store's threads and the clustering's work at the same time.
+        """
+        return None
+
     @abstractmethod
     def _begin(self) -> None:
         """Start a unit of work on the store."""

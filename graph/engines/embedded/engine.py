@@ -80,6 +80,15 @@ class EmbeddedEngine(Engine):
     def close(self) -> None:
         self.con.close()
 
+    def side_reader(self) -> EmbeddedEngine | None:
+        if self._depth:
+            return None  # inside a unit of work: another connection would not see its writes
+        # A cursor is a connection of its own to the same database: safe beside this one.
+        other = object.__new__(EmbeddedEngine)
+        Engine.__init__(other)
+        other.con, other.path, other._links_ready = self.con.cursor(), self.path, False
+        return other
+
     # -- running SQL -----------------------------------------------------------------------
     def _run(self, query: str, params=None) -> duckdb.DuckDBPyConnection:
         """Run one statement; DuckDB's errors become EngineError with DuckDB's first line."""
