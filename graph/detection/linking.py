@@ -71,9 +71,32 @@ def pair_evidence(engine: Engine, params: DetectionParams, total_accounts: int,
     shared["similarity"] = float("nan")
     ids = engine.accounts()["account_id"].to_numpy() if ids is None else ids
     pooled = pool_evidence(engine, pool_pairs(shared, params), ids, total_accounts)
-    out = pd.concat([shared, coactivity_evidence(similar), together, pooled], ignore_index=True)
-    out["family"] = out["family"].astype("category")
-    return out, policy
+    return _joined([shared, coactivity_evidence(similar), together, pooled]), policy
+
+
+def _joined(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The evidence parts as one frame whose family is a category of the families present.
+
+    Every part gets the same categories first: parts whose families differ in type or
+    categories would be joined as text, a Python string per row of millions.
+    """
+    names = sorted(set().union(*(_present(part["family"]) for part in parts)))
+    return pd.concat([part.assign(family=_as_category(part["family"], names)) for part in parts], ignore_index=True)
+
+
+def _as_category(family: pd.Series, names: list[str]) -> pd.Series:
+    """``family`` as a category of exactly ``names`` (which hold every family it has)."""
+    if isinstance(family.dtype, pd.CategoricalDtype):
+        return family.cat.remove_unused_categories().cat.set_categories(names)
+    return pd.Series(pd.Categorical(family, categories=names), index=family.index)
+
+
+def _present(family: pd.Series) -> set[str]:
+    """The family names a column holds."""
+    if isinstance(family.dtype, pd.CategoricalDtype):
+        codes = family.cat.codes.to_numpy()
+        return set(family.cat.categories[np.unique(codes[codes >= 0])].astype(str))
+    return set(family.dropna().astype(str).unique())
 
 
 def strong_links(evidence: pd.DataFrame, params: DetectionParams, policy: LinkPolicy) -> pd.DataFrame:

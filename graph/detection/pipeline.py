@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from ringwatch.ingest.normalise import is_free_email_domain
 
 from ..casework.decisions import apply_feedback
@@ -157,12 +158,22 @@ def _clusters_by_id(engine: Engine, accounts: pd.DataFrame, links: pd.DataFrame,
     Pair results number accounts by their position in account-id order.
     """
     cl = clusters(engine, links, params)
-    ids = accounts["account_id"].to_numpy()
-    cl["account_id"] = ids[cl["account_id"].to_numpy(dtype=np.int64)]
-    cl["cluster"] = ids[cl["cluster"].to_numpy(dtype=np.int64)]
-    links = links.assign(a=ids[links["a"].to_numpy(dtype=np.int64)], b=ids[links["b"].to_numpy(dtype=np.int64)])
+    ids = _text(accounts["account_id"])
+
+    def named(numbers: pd.Series) -> pd.Series:
+        # Arrow takes the ids by position: no Python string per row of millions of links.
+        return pd.Series(pd.array(ids.take(pa.array(numbers.to_numpy(dtype=np.int64))), dtype="str"),
+                         index=numbers.index)
+
+    cl["account_id"], cl["cluster"] = named(cl["account_id"]), named(cl["cluster"])
+    links = links.assign(a=named(links["a"]), b=named(links["b"]))
     sizes = cl["cluster"].value_counts()
     return cl[cl["cluster"].map(sizes) >= params.min_ring_size], links
+
+
+def _text(ids: pd.Series) -> pa.Array:
+    """The account ids as one Arrow string array."""
+    return pa.array(ids.to_numpy(dtype=object), type=pa.string())
 
 
 def _gather(engine: Engine, accounts, usage, prompts, members, links, runs, params: DetectionParams) -> Clustered:

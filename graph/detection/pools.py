@@ -32,7 +32,7 @@ HOUR = 60
 
 def pool_pairs(shared: pd.DataFrame, params: DetectionParams) -> pd.DataFrame:
     """Pairs whose network evidence (uncapped) is worth more than one place: a, b."""
-    net = shared[(shared["family"].astype(object) == NETWORK).to_numpy()
+    net = shared[(shared["family"] == NETWORK).to_numpy(dtype=bool)
                  & (shared["score"] >= params.pool_min_score).to_numpy()]
     return net[["a", "b"]].reset_index(drop=True)
 
