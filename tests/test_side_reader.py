@@ -7,7 +7,6 @@ import threading
 
 import pandas as pd
 import pytest
-
 from ringwatch.graph.detection import pipeline
 from ringwatch.graph.detection.pipeline import detect
 from ringwatch.graph.engines import open_engine

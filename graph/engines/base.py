@@ -81,13 +81,8 @@ class Engine(ABC):
         """Release connections and temporary graph projections."""
 
     def side_reader(self) -> Engine | None:
-        """A second handle on the store that another thread may read through while this one
-        goes on (committed data only; close it when done), or None when this engine has none
-        or cannot give one now (inside a unit of work, whose writes only this handle sees).
-
-        Detection reads the store-wide usage sums through it while it clusters in this
-        process, so the store's threads and the clustering's work at the same time.
-        """
+        """A handle another thread may read committed data through meanwhile (close it when done);
+        None when the engine has none, or inside a unit of work, whose writes only this one sees."""
         return None
 
     @abstractmethod
@@ -104,10 +99,8 @@ class Engine(ABC):
 
     @contextmanager
     def transaction(self) -> Iterator[Engine]:
-        """A unit of work: everything written inside the block is stored together or not at all.
-
-        A block inside another joins it (a function that needs a unit of work can run inside its caller's).
-        """
+        """A unit of work: everything written in the block is stored together or not at all; a
+        block inside another joins it (a function that needs one can run inside its caller's)."""
         if self._depth:
             self._depth += 1
             try:
