@@ -158,7 +158,7 @@ def _clusters_by_id(engine: Engine, accounts: pd.DataFrame, links: pd.DataFrame,
     Pair results number accounts by their position in account-id order.
     """
     cl = clusters(engine, links, params)
-    ids = _text(accounts["account_id"])
+    ids = pa.array(accounts["account_id"], type=pa.string(), from_pandas=True)
 
     def named(numbers: pd.Series) -> pd.Series:
         # Arrow takes the ids by position: no Python string per row of millions of links.
@@ -169,11 +169,6 @@ def _clusters_by_id(engine: Engine, accounts: pd.DataFrame, links: pd.DataFrame,
     links = links.assign(a=named(links["a"]), b=named(links["b"]))
     sizes = cl["cluster"].value_counts()
     return cl[cl["cluster"].map(sizes) >= params.min_ring_size], links
-
-
-def _text(ids: pd.Series) -> pa.Array:
-    """The account ids as one Arrow string array."""
-    return pa.array(ids.to_numpy(dtype=object), type=pa.string())
 
 
 def _gather(engine: Engine, accounts, usage, prompts, members, links, runs, params: DetectionParams) -> Clustered:
