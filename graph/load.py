@@ -4,7 +4,10 @@ Signups are keyed by account id (the first stored version wins, later copies cou
 duplicates). A usage row may carry a request_id: a row whose id is stored already is a
 duplicate. A file whose content was loaded before is skipped as a whole and its rows are
 counted as duplicates; new files add to the store. Usage rows without a request_id that
-overlap in time, per account, usage of another file are reported (``UsageSpans``).
+overlap in time, per account, usage of another file are reported (``UsageSpans``). An engine
+that reads files itself (``Engine.scan_files``) stores the clean rows of a usage file straight
+from the file (``ingest.usage_sql``); the other rows come here validated, as every row does
+for other engines.
 """
 
 from __future__ import annotations
@@ -68,7 +71,8 @@ def ingest(
     summary = IngestSummary()
     rejected: list[pd.DataFrame] = []
     # The next batch is read and validated while this one is stored.
-    inputs = [(kind, read_ahead(read_records(kind, path, extra_identifiers=extra_identifiers, chunk_rows=chunk_rows)))
+    inputs = [(kind, read_ahead(read_records(kind, path, extra_identifiers=extra_identifiers, chunk_rows=chunk_rows,
+                                             scan=engine.scan_files)))
               for kind, path in (("signups", signups), ("usage", usage), ("labels", labels)) if path is not None]
     spans = UsageSpans(lambda: _stored_spans(engine))
     for kind, batches in inputs:
@@ -85,9 +89,13 @@ def ingest(
                     engine.record_quarantine(batch.quarantine)
                     if len(batch.quarantine):
                         rejected.append(batch.quarantine)
-                    if kind == "usage":
-                        spans.add(batch.source, batch.rows)
-                    result = _load(engine, kind, batch.rows, extra_identifiers)
+                    if batch.clean is not None:  # a usage file's clean rows, stored from the file
+                        spans.add_spans(batch.source, batch.clean.spans)
+                        result = engine.load_usage_file(batch.clean)
+                    else:
+                        if kind == "usage":
+                            spans.add(batch.source, batch.rows)
+                        result = _load(engine, kind, batch.rows, extra_identifiers)
                     summary.record_loaded(kind, batch.source, result.loaded, duplicates=result.duplicates)
                     rows += batch.rows_read
                     if on_batch:
@@ -111,7 +119,7 @@ def _count_seen(summary: IngestSummary, kind: str, batches, on_batch) -> None:
     """The same content was loaded before: its rows, good or bad, are duplicates."""
     for batch in batches:
         summary.add(batch)
-        summary.record_loaded(kind, batch.source, 0, duplicates=len(batch.rows))
+        summary.record_loaded(kind, batch.source, 0, duplicates=batch.rows_read - len(batch.quarantine) - batch.duplicates)
         if on_batch:
             on_batch(batch)
 

@@ -73,6 +73,12 @@ def _is_placeholder_text(text: str) -> bool:
     return False
 
 
+def _placeholder_e164(number: str) -> bool:
+    """is_placeholder for a '+' and digits, without its text clean-up (the digits are all there is)."""
+    digits = number[1:]
+    return number in PLACEHOLDER_VALUES or set(digits) == {"0"} or (len(digits) >= 7 and len(set(digits)) == 1)
+
+
 def is_placeholder(value: object) -> bool:
     """True if `value` is missing or a placeholder that must never link accounts."""
     if _is_missing(value):
@@ -257,7 +263,7 @@ def normalise_phone_checked(raw: object, region: str | None = None) -> tuple[str
         candidates.append(("+" if international else "") + digits)
     quick = quick_e164(candidates[0], region)
     if quick is not None:  # what the first candidate gives, without the library's slow path
-        return (None, False) if is_placeholder(quick) else (quick, True)
+        return (None, False) if _placeholder_e164(quick) else (quick, True)
     parsed = None
     for candidate in candidates:
         try:

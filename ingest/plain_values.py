@@ -26,19 +26,20 @@ from .normalise import (
 )
 
 # Printable ASCII but '@' (0x21-0x3F, 0x41-0x7E), words joined by single spaces: nothing for
-# whitespace collapsing to change, no e-mail-like text for the placeholder e-mail rules.
-_PLAIN_TEXT = r"^[!-?A-~]+( [!-?A-~]+)*$"
-# An ASCII letter rules out the digits-and-separators placeholders (0000, 000-000-0000, ...)
-# and the "no letter or digit" ones (-, ?, ...).
-_LETTER = "[A-Za-z]"
+# whitespace collapsing to change, no e-mail-like text for the placeholder e-mail rules. And
+# an ASCII letter in some word, which rules out the digits-and-separators placeholders
+# (0000, 000-000-0000, ...) and the "no letter or digit" ones (-, ?, ...): the words before
+# it, the word holding it, the words after it.
+_WORD = "[!-?A-~]"
+PLAIN_TEXT = rf"^({_WORD}+ )*{_WORD}*[A-Za-z]{_WORD}*( {_WORD}+)*$"
 _PLACEHOLDERS = pa.array(sorted(PLACEHOLDER_VALUES), type=pa.string())
 
-_IPV4 = f"^{IPV4_TEXT.pattern}$"
+IPV4_PLAIN = f"^{IPV4_TEXT.pattern}$"
 # Addresses the IP rule drops or the placeholder rule catches (0.0.0.0, loopback 127/8,
 # 224/4 and 240/4, link-local 169.254/16, one digit repeated 7+ times such as
 # 111.111.111.111); they take the scalar path.
-_IPV4_SPECIAL = r"^(127\.|22[4-9]\.|2[3-5][0-9]\.|169\.254\.)"
-_ONE_DIGIT_REPEATED = "^(" + "|".join(f"{d}{{7,}}" for d in range(10)) + "|0+)$"
+IPV4_SPECIAL = r"^(127\.|22[4-9]\.|2[3-5][0-9]\.|169\.254\.)"
+ONE_DIGIT_REPEATED = "^(" + "|".join(f"{d}{{7,}}" for d in range(10)) + "|0+)$"
 
 
 def text_array(values: pd.Series) -> pa.Array | pa.ChunkedArray | None:
@@ -57,16 +58,16 @@ def _mask(condition) -> np.ndarray:
 
 def plain_text_ids(text) -> np.ndarray:
     """Per row, whether ``normalise_text_id`` returns the value unchanged (never true for null)."""
-    plain = pc.and_(pc.match_substring_regex(text, _PLAIN_TEXT), pc.match_substring_regex(text, _LETTER))
+    plain = pc.match_substring_regex(text, PLAIN_TEXT)
     return _mask(pc.and_(plain, pc.invert(pc.is_in(pc.utf8_lower(text), value_set=_PLACEHOLDERS))))
 
 
 def plain_ipv4(text) -> np.ndarray:
     """Per row, whether ``normalise_ip`` returns the value itself and its /24 (a clean public or private v4)."""
     digits = pc.replace_substring(text, ".", "")
-    special = pc.or_(pc.match_substring_regex(text, _IPV4_SPECIAL),
-                     pc.match_substring_regex(digits, _ONE_DIGIT_REPEATED))
-    return _mask(pc.and_(pc.match_substring_regex(text, _IPV4), pc.invert(special)))
+    special = pc.or_(pc.match_substring_regex(text, IPV4_SPECIAL),
+                     pc.match_substring_regex(digits, ONE_DIGIT_REPEATED))
+    return _mask(pc.and_(pc.match_substring_regex(text, IPV4_PLAIN), pc.invert(special)))
 
 
 def ipv4_networks(text):

@@ -18,6 +18,7 @@ accounts whose usage in one file overlaps in time their usage in another.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -31,6 +32,7 @@ from .identifiers import declared_columns
 from .raw import RawChunk, SourceFile
 from .schema import check_kind, describe_schema, required_columns
 from .sources import DEFAULT_CHUNK_ROWS, find_files, iter_chunks, open_source
+from .usage_sql import Scan, UsagePlan, rest_chunks, usage_plan
 from .validate import DuplicateTracker, check_extra_identifiers, validate_chunk
 
 log = logging.getLogger(__name__)
@@ -51,6 +53,9 @@ class Batch:
     duplicates: int = 0
     identifiers_rejected: dict[str, int] = field(default_factory=dict)
     identifiers_unvalidated: dict[str, int] = field(default_factory=dict)
+    # A usage file's clean rows, which the engine stores from the file itself (``usage_sql``):
+    # ``rows_read`` counts them, ``rows`` is empty.
+    clean: UsagePlan | None = None
 
 
 def _check_columns(kind: str, source: SourceFile, extra: tuple[str, ...]) -> None:
@@ -68,14 +73,16 @@ def _check_columns(kind: str, source: SourceFile, extra: tuple[str, ...]) -> Non
 
 
 def read_records(kind: str, path: str | os.PathLike, *, extra_identifiers: Iterable[str] = (),
-                 chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[Batch]:
+                 chunk_rows: int = DEFAULT_CHUNK_ROWS, scan: Scan | None = None) -> Iterator[Batch]:
     """Read, validate and normalise `kind` records from a file, directory or glob.
 
     Raises ContractError at call time if any file is unreadable, of an unknown type, or
     lacks a required (or declared identifier) column. `extra_identifiers` name extra
     signups columns that link accounts like the built-in identifiers (``COLUMN`` or
     ``COLUMN:CLASS``, see ``identifiers.declared_identifier``); other kinds ignore them.
-    At least one Batch is yielded per file, even an empty one.
+    At least one Batch is yielded per file, even an empty one. With ``scan`` (an engine's
+    ``scan_files``), a usage file that qualifies (``usage_sql``) yields its rest rows, then
+    one Batch of its clean rows for the engine to store (``Batch.clean``).
     """
     check_kind(kind)
     if chunk_rows < 1:
@@ -84,23 +91,42 @@ def read_records(kind: str, path: str | os.PathLike, *, extra_identifiers: Itera
     sources = [open_source(p) for p in find_files(path)]
     for source in sources:
         _check_columns(kind, source, extra)
-    return _batches(kind, sources, extra, chunk_rows)
+    return _batches(kind, sources, extra, chunk_rows, scan if kind == "usage" else None)
+
+
+def _chunks(source: SourceFile, now: pd.Timestamp, scan: Scan | None,
+            chunk_rows: int) -> tuple[Iterator[RawChunk], UsagePlan | None]:
+    """The file's chunks to validate, and its plan when the engine stores its clean rows (else None)."""
+    plan = None if scan is None else usage_plan(source, now)
+    if plan is not None:
+        rest = rest_chunks(plan, scan, chunk_rows)
+        try:
+            first = next(rest, None)
+        except ContractError as exc:
+            log.info("%s is read row by row: %s", source.path, exc)
+        else:
+            return itertools.chain([] if first is None else [first], rest), plan
+    return iter_chunks(source, chunk_rows), None
 
 
 def _batches(kind: str, sources: list[SourceFile], extra: tuple[str, ...],
-             chunk_rows: int) -> Iterator[Batch]:
+             chunk_rows: int, scan: Scan | None) -> Iterator[Batch]:
     tracker, caches = DuplicateTracker(), {}
     now = pd.Timestamp.now(tz="UTC").tz_localize(None)
     for source in sources:
         log.info("reading %s from %s", kind, source.path)
+        chunks, plan = _chunks(source, now, scan, chunk_rows)
         yielded = False
-        for chunk in iter_chunks(source, chunk_rows):
+        for chunk in chunks:
             result = validate_chunk(kind, chunk, extra_identifiers=extra, tracker=tracker,
                                     now=now, caches=caches)
             yielded = True
             yield Batch(kind, source.name, result.rows, result.quarantine, chunk.rows_read,
                         result.duplicates, result.identifiers_rejected, result.identifiers_unvalidated)
-        if not yielded:
+        if plan:
+            empty = validate_chunk(kind, RawChunk.empty(source), now=now)
+            yield Batch(kind, source.name, empty.rows, empty.quarantine, plan.clean_rows, clean=plan)
+        elif not yielded:
             empty = validate_chunk(kind, RawChunk.empty(source), extra_identifiers=extra, now=now)
             yield Batch(kind, source.name, empty.rows, empty.quarantine, 0)
 
@@ -237,12 +263,19 @@ class UsageSpans:
             rows = rows[rows["request_id"].isna()]
         if rows.empty:
             return
+        # Arrow groups a batch's rows several times faster than pandas does.
+        self.add_spans(source, _spans(pa.table({
+            "account_id": pa.array(rows["account_id"], type=pa.string(), from_pandas=True),
+            "first": pa.array(rows["ts"], from_pandas=True), "last": pa.array(rows["ts"], from_pandas=True)})))
+
+    def add_spans(self, source: str, span: pa.Table | None) -> None:
+        """Note spans (account_id, first, last) of usage rows without a request_id, already grouped."""
+        if span is None or not len(span):
+            return
         if not self._asked:
             self._before, self._asked = self._stored(), True
-        # Arrow groups a batch's rows several times faster than pandas does.
-        span = _spans(pa.table({"account_id": pa.array(rows["account_id"], type=pa.string(), from_pandas=True),
-                                "first": pa.array(rows["ts"], from_pandas=True),
-                                "last": pa.array(rows["ts"], from_pandas=True)}))
+        span = span.cast(pa.schema([("account_id", pa.string()), ("first", pa.timestamp("us")),
+                                    ("last", pa.timestamp("us"))]))
         self._parts.setdefault(source, []).append(span)
         self._held[source] = self._held.get(source, 0) + len(span)
         if self._held[source] > 2 * max(self._merged.get(source, 0), _MERGE_FROM):

@@ -123,7 +123,7 @@ def open_source(path: Path) -> SourceFile:
         if fmt == "csv":
             raw = csv_header(path, compressed)
         elif fmt == "parquet":
-            with _parquet_file(path, compressed) as pf:
+            with parquet_file(path, compressed) as pf:
                 raw = list(pf.schema_arrow.names)
         else:
             raw = jsonl_keys(path, compressed)
@@ -159,7 +159,7 @@ def iter_chunks(source: SourceFile, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Ite
 
 
 @contextmanager
-def _parquet_file(path: Path, compressed: bool) -> Iterator[pq.ParquetFile]:
+def parquet_file(path: Path, compressed: bool) -> Iterator[pq.ParquetFile]:
     if not compressed:
         with pq.ParquetFile(path) as pf:
             yield pf
@@ -173,14 +173,21 @@ def _parquet_file(path: Path, compressed: bool) -> Iterator[pq.ParquetFile]:
             yield pf
 
 
-def _arrow_to_text(column: pa.ChunkedArray | pa.Array) -> pa.Array | pa.ChunkedArray:
+def arrow_to_text(column: pa.ChunkedArray | pa.Array) -> pa.Array | pa.ChunkedArray:
     """Timestamps stay timestamps (dates become midnight); everything else becomes text.
 
-    Bytes are read as UTF-8 with undecodable bytes marked (``raw``); a nested value becomes
+    Bytes are read as UTF-8 with undecodable bytes marked (``raw``), and so is a text column
+    holding bytes that are not UTF-8 (a writer that did not check); a nested value becomes
     its JSON text, which only its quarantine row shows.
     """
     kind = column.type
-    if pa.types.is_timestamp(kind) or pa.types.is_string(kind) or pa.types.is_large_string(kind):
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        try:
+            column.validate(full=True)
+            return column
+        except pa.ArrowInvalid:
+            column, kind = column.cast(pa.binary()), pa.binary()
+    if pa.types.is_timestamp(kind):
         return column
     if pa.types.is_date(kind):
         return pc.cast(column, pa.timestamp("us"))
@@ -199,10 +206,10 @@ def _arrow_to_text(column: pa.ChunkedArray | pa.Array) -> pa.Array | pa.ChunkedA
 
 def _parquet_chunks(source: SourceFile, chunk_rows: int) -> Iterator[RawChunk]:
     start = 1
-    with _parquet_file(source.path, source.compressed) as pf:
+    with parquet_file(source.path, source.compressed) as pf:
         for batch in pf.iter_batches(batch_size=chunk_rows):
             nested = [name for name, c in zip(source.columns, batch.columns) if pa.types.is_nested(c.type)]
-            table = pa.table([_arrow_to_text(c) for c in batch.columns], names=list(source.columns))
+            table = pa.table([arrow_to_text(c) for c in batch.columns], names=list(source.columns))
             frame = table.to_pandas()
             rows = np.arange(start, start + len(frame), dtype=np.int64)
             start += len(frame)

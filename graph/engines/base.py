@@ -7,14 +7,13 @@ An engine subclass supplies:
 - a record store over the tables of ``columns.TABLES``: ``_insert``, ``_select``, ``_delete``;
 - a result store: ``_write_results``, ``_read_result``, ``_drop_results``.
 
-Everything else is done here once, on top of those: transactions (``transaction()``),
-loading with its idempotency rules, ledgers with their numbering, result tables with their
-names and messages, account numbering, the column contracts of ``columns``, and every
-graph question (identifier degrees, the link rule and co-activity of ``policy``, usage
-sums) in plain pandas, plus connected components and community detection in this process
-(``inprocess``). An engine overrides any of those with a native version when it has one
-(SQL, Cypher, Graph Data Science); the engine contract suite checks each override against
-the answers given here. A capability an engine lacks raises ``NotSupported``.
+Everything else is done here once, on top of those: transactions, loading with its
+idempotency rules, ledgers, result tables, account numbering, the column contracts of
+``columns``, and every graph question (identifier degrees, the link rule and co-activity of
+``policy``, usage sums) in pandas, plus components and communities in this process
+(``inprocess``). An engine overrides any of those with a native version (SQL, Cypher, Graph
+Data Science), checked by the engine contract suite against the answers given here. A
+capability an engine lacks raises ``NotSupported``.
 """
 
 from __future__ import annotations
@@ -55,6 +54,7 @@ class Engine(ABC):
     """
 
     name: str = "engine"
+    scan_files = None  # set by an engine that reads input files itself (``ingest.usage_sql``)
 
     def __init__(self) -> None:
         self._depth = 0
@@ -81,8 +81,8 @@ class Engine(ABC):
         """Release connections and temporary graph projections."""
 
     def side_reader(self) -> Engine | None:
-        """A handle another thread may read committed data through meanwhile (close it when done);
-        None when the engine has none, or inside a unit of work, whose writes only this one sees."""
+        """A handle another thread may read committed data through (close it when done); None when the
+        engine has none, or inside a unit of work, whose writes only this handle sees."""
         return None
 
     @abstractmethod
@@ -201,6 +201,11 @@ class Engine(ABC):
         self._changed()
         return LoadResult(loaded=len(fresh), duplicates=len(rows) - len(fresh))
 
+    def load_usage_file(self, plan) -> LoadResult:
+        """Store a usage file's clean rows (``plan.clean_sql``, run by an engine with ``scan_files``);
+        repeated request ids go as in ``load_usage``. Other engines load every row by ``load_usage``."""
+        raise self.unsupported("loading usage files in SQL")
+
     def load_labels(self, labels: pd.DataFrame) -> LoadResult:
         """Store labels; a later label for the same account replaces the earlier one."""
         frame = labels[LABEL_COLUMNS]
@@ -281,12 +286,10 @@ class Engine(ABC):
     def usage_by_group(self, groups: pd.DataFrame, bucket_minutes: int, origin: pd.Timestamp) -> pd.DataFrame:
         """Usage summed per group and time bucket: group, bucket, requests, output_tokens, last_ts.
 
-        ``groups`` (account_id, group) puts accounts in groups (an account listed twice
-        counts in its first group); the usage of every other account is summed under group
-        None. Buckets are ``bucket_minutes`` wide, counted from ``origin`` (naive UTC);
-        ``last_ts`` is the latest usage time in the bucket. Rows are sorted by group (None
-        last), then bucket. An engine that can should sum in the store, so a review of a
-        large store never pulls per-account usage into memory.
+        ``groups`` (account_id, group; an account listed twice counts in its first group); all
+        other usage is summed under group None. Buckets are ``bucket_minutes`` wide from
+        ``origin`` (naive UTC); ``last_ts`` is the bucket's latest usage. Sorted by group (None
+        last), then bucket. An engine that can sums in the store, never in memory per account.
         """
         return usage.per_group(self.usage_rows(), groups, bucket_minutes, origin)
 
@@ -388,11 +391,9 @@ class Engine(ABC):
     def append_records(self, ledger: str, frame: pd.DataFrame) -> list[int]:
         """Append rows to a ledger (one of ``LEDGERS``); returns the sequence numbers given to them.
 
-        A ledger is append-only: rows are never updated or deleted (only ``clear_store``
-        wipes them with the rest of the store). Each row is stored as canonical JSON text
-        (``ledger_bodies``) under ``(ledger, seq)``, ``seq`` counting 0, 1, 2, ... per ledger,
-        so values should be JSON types (timestamps as ISO text). The store refuses a
-        clashing ``(ledger, seq)``.
+        Append-only: rows are never updated or deleted (``clear_store`` wipes the store). Each row
+        is canonical JSON text (``ledger_bodies``; timestamps as ISO text) under ``(ledger, seq)``,
+        ``seq`` counting 0, 1, 2, ... per ledger; the store refuses a clashing ``(ledger, seq)``.
         """
         self._check_ledger(ledger)
         bodies = ledger_bodies(frame)

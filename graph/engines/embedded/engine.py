@@ -18,14 +18,21 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pyarrow as pa
+from ringwatch.ingest.usage_sql import REST_ROWS
 
 from ringwatch.settings import SETTINGS
 
 from ..base import Engine, LoadResult
-from ..columns import ACCOUNT_COLUMNS, COUNT_KEYS, IDENTIFIER_COLUMNS, RESULT_TABLES
+from ..columns import (
+    ACCOUNT_COLUMNS,
+    COUNT_KEYS,
+    IDENTIFIER_COLUMNS,
+    RESULT_TABLES,
+    USAGE_COLUMNS,
+)
 from ..errors import EngineError
 from ..policy import LinkPolicy, SimilarityPolicy
-from . import sql
+from . import files, sql
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +65,7 @@ class EmbeddedEngine(Engine):
     """DuckDB store plus in-process algorithms."""
 
     name = "embedded"
+    scan_files = staticmethod(files.scan_files)
 
     def __init__(self, db: str | os.PathLike | None = None):
         super().__init__()
@@ -216,6 +224,14 @@ class EmbeddedEngine(Engine):
         self._with("incoming_ids", _arrow(identifiers[IDENTIFIER_COLUMNS]), sql.INSERT_NEW_IDENTIFIERS)
         self._changed()
         return LoadResult(loaded=int(new), duplicates=len(incoming) - int(new))
+
+    def load_usage_file(self, plan) -> LoadResult:
+        fresh = sql.FRESH_REQUEST_IDS if plan.request_ids else ""
+        query = sql.INSERT_CLEAN_USAGE.format(columns=", ".join(map(_q, USAGE_COLUMNS)), clean=plan.clean_sql, fresh=fresh)
+        with self._registered(**{REST_ROWS: plan.rest}):
+            loaded = int(self._run(query, plan.params).fetchall()[0][0])
+        self._changed()
+        return LoadResult(loaded=loaded, duplicates=plan.clean_rows - loaded)
 
     def counts(self) -> dict[str, int]:
         tables = ("accounts", "identifiers", "usage", "labels", "quarantine")

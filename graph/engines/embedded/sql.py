@@ -1,7 +1,9 @@
 """The embedded engine's SQL: the store's schema and every statement the engine runs.
 
 Values always travel as parameters or registered frames, never formatted into the text;
-table and column names come only from the fixed lists of ``columns``.
+table and column names come only from the fixed lists of ``columns``. The one query not
+written here, a usage file's clean rows (``ingest.usage_sql``), follows the same rules,
+the file's own column names quoted.
 """
 
 from __future__ import annotations
@@ -32,6 +34,14 @@ ADDED_COLUMNS = {"usage": ("request_id",)}
 SCHEMA = "\n".join([*(_create(table) for table in TABLES),
                     *(f'ALTER TABLE {table} ADD COLUMN IF NOT EXISTS "{column}" VARCHAR;'
                       for table, columns in ADDED_COLUMNS.items() for column in columns)])
+
+# A usage file's clean rows (``ingest.usage_sql``: a query the ingest layer builds over the file,
+# its column names quoted, its path a parameter), stored straight from the file. With request
+# ids, a row whose id the store holds, or an earlier row of the file holds, is left out.
+INSERT_CLEAN_USAGE = "INSERT INTO usage ({columns}) SELECT {columns} FROM ({clean}) c{fresh}"
+FRESH_REQUEST_IDS = (" WHERE c.request_id IS NULL OR NOT EXISTS (SELECT 1 FROM usage u WHERE u.request_id = c.request_id)"
+                     " QUALIFY c.request_id IS NULL OR row_number() OVER (PARTITION BY c.request_id"
+                     " ORDER BY c.file_row_number) = 1")
 
 # Every account-identifier link the graph uses: signup identifiers plus two kinds derived
 # from usage (request IPs and prompt fingerprints). Accounts are numbered by their
