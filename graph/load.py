@@ -22,6 +22,8 @@ from ringwatch.ingest.identifiers import melt_identifiers
 from ringwatch.ingest.normalise import is_free_email_domain
 from ringwatch.ingest.read_ahead import read_ahead
 from ringwatch.ingest.reader import IngestSummary, UsageSpans, read_records
+from ringwatch.ingest.sources import find_files
+from ringwatch.ingest.usage_sql import clean_spans
 
 from .casework.exports import write_csv
 from .engines import Engine
@@ -75,6 +77,7 @@ def ingest(
                                              scan=engine.scan_files)))
               for kind, path in (("signups", signups), ("usage", usage), ("labels", labels)) if path is not None]
     spans = UsageSpans(lambda: _stored_spans(engine))
+    usage_files = 0 if usage is None else len(find_files(usage))
     for kind, batches in inputs:
         # A file's batches come one after another, so grouping by source walks the files in turn.
         for source, file_batches in groupby(batches, key=lambda b: b.source):
@@ -90,7 +93,8 @@ def ingest(
                     if len(batch.quarantine):
                         rejected.append(batch.quarantine)
                     if batch.clean is not None:  # a usage file's clean rows, stored from the file
-                        spans.add_spans(batch.source, batch.clean.spans)
+                        if spans.wanted(usage_files):
+                            spans.add_spans(batch.source, clean_spans(batch.clean, engine.scan_files))
                         result = engine.load_usage_file(batch.clean)
                     else:
                         if kind == "usage":

@@ -89,7 +89,22 @@ _MAX_EMAIL = 254
 
 def _automated(local) -> pa.Array:
     """Whether a local part, up to its first +, names an automated sender (noreply, ...)."""
-    return pc.is_in(pc.replace_substring_regex(local, r"\+.*$", ""), value_set=_LOCALPARTS)
+    tagged = pc.fill_null(pc.match_substring(local, "+"), False)
+    return pc.is_in(_on_rows(local, tagged, lambda rows: pc.replace_substring_regex(rows, r"\+.*$", "")),
+                    value_set=_LOCALPARTS)
+
+
+def _of_providers(domain, rule) -> pa.Array:
+    """Per row, whether the domain is one of the providers ``rule`` holds for (never null)."""
+    names = pa.array([name for name, provider in EMAIL_PROVIDERS.items() if rule(provider)], type=pa.string())
+    return pc.fill_null(pc.is_in(domain, value_set=names), False)
+
+
+def _on_rows(values, mask, change):
+    """``values`` with ``change`` applied to the rows in ``mask`` only."""
+    if not pc.any(mask).as_py():
+        return values
+    return pc.replace_with_mask(values, mask, change(pc.filter(values, mask)))
 
 
 def plain_emails(text) -> tuple[np.ndarray, pa.Array, pa.Array]:
@@ -107,14 +122,14 @@ def plain_emails(text) -> tuple[np.ndarray, pa.Array, pa.Array]:
     plain = pc.and_(plain, pc.invert(pc.or_(pc.is_in(lower, value_set=_PLACEHOLDERS), _automated(local))))
     canonical = domain
     for name, provider in EMAIL_PROVIDERS.items():
-        here = pc.equal(domain, name)
         if provider.canonical_domain != name:
-            canonical = pc.if_else(here, provider.canonical_domain, canonical)
-        if provider.tag_separator:
-            tag = pc.replace_substring_regex(local, "\\" + provider.tag_separator + ".*$", "")
-            local = pc.if_else(here, tag, local)
-        if provider.ignore_dots:
-            local = pc.if_else(here, pc.replace_substring(local, ".", ""), local)
+            canonical = pc.if_else(pc.equal(domain, name), provider.canonical_domain, canonical)
+    # Each rule runs on the rows of the providers it is theirs: tags cut first, then dots.
+    for separator in sorted({p.tag_separator for p in EMAIL_PROVIDERS.values() if p.tag_separator}):
+        local = _on_rows(local, _of_providers(domain, lambda p, s=separator: p.tag_separator == s),
+                         lambda rows, s=separator: pc.replace_substring_regex(rows, "\\" + s + ".*$", ""))
+    local = _on_rows(local, _of_providers(domain, lambda p: p.ignore_dots),
+                     lambda rows: pc.replace_substring(rows, ".", ""))
     address = pc.binary_join_element_wise(local, canonical, "@")
     size = pc.utf8_length(local)
     plain = pc.and_(plain, pc.and_(pc.greater(size, 0), pc.less_equal(size, 64)))

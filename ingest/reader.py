@@ -268,6 +268,13 @@ class UsageSpans:
             "account_id": pa.array(rows["account_id"], type=pa.string(), from_pandas=True),
             "first": pa.array(rows["ts"], from_pandas=True), "last": pa.array(rows["ts"], from_pandas=True)})))
 
+    def wanted(self, files: int) -> bool:
+        """Whether spans can show an overlap in a run of this many usage files: with two or more,
+        or with usage stored before the run (asked now, before this run's rows are stored)."""
+        if not self._asked:
+            self._before, self._asked = self._stored(), True
+        return files > 1 or (self._before is not None and len(self._before) > 0)
+
     def add_spans(self, source: str, span: pa.Table | None) -> None:
         """Note spans (account_id, first, last) of usage rows without a request_id, already grouped."""
         if span is None or not len(span):

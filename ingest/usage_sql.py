@@ -58,7 +58,10 @@ COUNTS = {"input_tokens": (0, MAX_TOKENS_PER_ROW), "output_tokens": (0, MAX_TOKE
           "requests": (1, MAX_REQUESTS_PER_ROW)}  # (default, maximum), as ``validate`` has them
 _TEXT_IDS = ("model", "prompt_fingerprint", "user_agent", "request_id")
 _ROW = "file_row_number"
-_BASE = "ringwatch_clean"
+_BASE, _VALUE = "ringwatch_clean", "ringwatch_value"
+# A text column with at most this share of distinct values in the file's first row group is
+# tested once per distinct value (a model name, a client string), not once per row.
+FEW_VALUES = 0.01
 REST_ROWS = "rest_rows"  # the name ``clean_sql`` reads the rest rows' numbers under
 
 _ISO = (r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[T ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
@@ -110,8 +113,7 @@ class UsagePlan:
     ``file_row_number`` (0-based). ``clean_sql`` gives the other rows' values as
     ``validate`` would give them, in the order of ``OUTPUT_COLUMNS['usage']``, then
     ``file_row_number``; it reads the rest rows' numbers from a table registered as
-    ``REST_ROWS``. ``rest`` (that table) and ``spans`` (account_id, first, last of the clean
-    rows without a request_id) are known once ``rest_chunks`` has run.
+    ``REST_ROWS``; ``rest`` (that table) is known once ``rest_chunks`` has run.
     """
 
     source: SourceFile
@@ -121,7 +123,6 @@ class UsagePlan:
     spans_sql: str
     request_ids: bool  # whether the file has a request_id column (repeated ids are then dropped)
     rest: pa.Table | None = field(default=None, repr=False)
-    spans: pa.Table | None = field(default=None, repr=False)
 
     @property
     def params(self) -> list:
@@ -134,26 +135,42 @@ class UsagePlan:
 
 def usage_plan(source: SourceFile, now: pd.Timestamp) -> UsagePlan | None:
     """The plan for ``source``, or None when it does not qualify (see the module's docstring)."""
-    if source.format != "parquet" or source.compressed or {_ROW, _BASE} & set(source.columns):
+    if source.format != "parquet" or source.compressed or {_ROW, _BASE, _VALUE} & set(source.columns):
         return None
     with parquet_file(source.path, False) as pf:
         schema, rows = pf.schema_arrow, pf.metadata.num_rows
-    kinds = {name: _kind(t) for name, t in zip(source.columns, schema.types)}
-    text_ids = ("account_id", "ip", *_TEXT_IDS)
-    if any(k is None for k in kinds.values()) or any(kinds.get(c, "text") != "text" for c in text_ids) \
-            or any(kinds.get(c, "integer") not in ("integer", "float", "text") for c in COUNTS) \
-            or kinds.get("ts") not in ("text", "timestamp"):
-        return None
+        kinds = {name: _kind(t) for name, t in zip(source.columns, schema.types)}
+        text_ids = ("account_id", "ip", *_TEXT_IDS)
+        if any(k is None for k in kinds.values()) or any(kinds.get(c, "text") != "text" for c in text_ids) \
+                or any(kinds.get(c, "integer") not in ("integer", "float", "text") for c in COUNTS) \
+                or kinds.get("ts") not in ("text", "timestamp"):
+            return None
+        few = _few_values(pf, [(c, n) for c, n in zip(source.columns, schema.names) if kinds[c] == "text"])
     original = dict(zip(source.columns, (_ident(n) for n in schema.names)))
     late = (now + pd.Timedelta(days=1)).isoformat(sep=" ")
-    ts, iso = _timestamp(original["ts"], kinds["ts"])
-    values = {"account_id": original["account_id"], "ts": ts}
-    tests = [f"{original['account_id']} IS NOT NULL AND {_plain_text(original['account_id'])}",
-             f"{iso} AND {ts} BETWEEN TIMESTAMP {_literal(EARLIEST_TIMESTAMP)} AND TIMESTAMP {_literal(late)}"]
+
+    distinct: list[str] = []  # per column of few values: each distinct value and its verdict
+
+    def tested(column: str, test, required: bool = False) -> str:
+        # A column of few values is tested once per distinct value, not once per row. The test
+        # reads first(), an aggregate, so the optimiser cannot run it on the rows before grouping.
+        col, body = original[column], test(original[column])
+        if column in few:
+            name = f"{_VALUE}_{len(distinct)}"
+            distinct.append(f"{name} AS MATERIALIZED (SELECT {col} AS {_VALUE}, {test(f'first({col})')} AS ok"
+                            f" FROM read_parquet($1) GROUP BY {col})")
+            body = f"{col} IN (SELECT {_VALUE} FROM {name} WHERE ok)"
+        return f"{col} IS NOT NULL AND {body}" if required else f"{col} IS NULL OR {body}"
+
+    def in_range(col: str) -> str:
+        ts, iso = _timestamp(col, kinds["ts"])
+        return f"{iso} AND {ts} BETWEEN TIMESTAMP {_literal(EARLIEST_TIMESTAMP)} AND TIMESTAMP {_literal(late)}"
+
+    values = {"account_id": original["account_id"], "ts": _timestamp(original["ts"], kinds["ts"])[0]}
+    tests = [tested("account_id", _plain_text, required=True), tested("ts", in_range, required=True)]
     for column in ("ip", *_TEXT_IDS):
         if column in original:
-            col = original[column]
-            tests.append(f"{col} IS NULL OR {_plain_ipv4(col) if column == 'ip' else _plain_text(col)}")
+            tests.append(tested(column, _plain_ipv4 if column == "ip" else _plain_text))
         values[column] = original.get(column, "CAST(NULL AS VARCHAR)")
     for column, (default, maximum) in COUNTS.items():
         number = _count(original.get(column), kinds.get(column))
@@ -163,26 +180,40 @@ def usage_plan(source: SourceFile, now: pd.Timestamp) -> UsagePlan | None:
         values[column] = f"coalesce(CAST({number} AS BIGINT), {default})"
     for column, kind in kinds.items():
         if kind == "text" and column not in values:
-            tests.append(f"{original[column]} IS NULL OR NOT regexp_matches({original[column]}, {_literal(_BAD)})")
-    base = " AND ".join(f"coalesce(({t}), false)" for t in tests)
+            tests.append(tested(column, lambda col: f"NOT regexp_matches({col}, {_literal(_BAD)})"))
+    return _plan(source, rows, original, values, " AND ".join(f"coalesce(({t}), false)" for t in tests), distinct)
+
+
+def _few_values(pf, columns: list[tuple[str, str]]) -> set[str]:
+    """The text columns (normalised, original name) whose first row group holds few distinct values."""
+    if pf.metadata.num_row_groups == 0 or not columns:
+        return set()
+    group = pf.read_row_group(0, columns=[name for _, name in columns])
+    return {column for column, values in zip((c for c, _ in columns), group.columns)
+            if pc.count_distinct(values).as_py() <= FEW_VALUES * len(values)}
+
+
+def _plan(source: SourceFile, rows: int, original: dict, values: dict, base: str, ctes: list[str]) -> UsagePlan:
     shown = ", ".join(f"{original[c]} AS {_ident(c)}" for c in source.columns)
-    scan = "read_parquet(?, file_row_number = true)"
+    scan = "read_parquet($1, file_row_number = true)"
     rid = original.get("request_id")
     if rid:
         loose = f"regexp_replace({rid}, '[^!-~]', '', 'g')"
-        rest = (f"WITH src AS MATERIALIZED (SELECT *, {base} AS {_BASE} FROM {scan}) SELECT {shown}, {_ROW} FROM src"
-                f" WHERE NOT {_BASE} OR ({rid} IS NOT NULL AND {loose} IN"
+        ctes = [*ctes, f"src AS MATERIALIZED (SELECT *, {base} AS {_BASE} FROM {scan})"]
+        rest = (f"SELECT {shown}, {_ROW} FROM src WHERE NOT {_BASE} OR ({rid} IS NOT NULL AND {loose} IN"
                 f" (SELECT {loose} FROM src WHERE NOT {_BASE} AND {rid} IS NOT NULL))")
     else:
         rest = f"SELECT {shown}, {_ROW} FROM {scan} WHERE NOT ({base})"
+    if ctes:
+        rest = f"WITH {', '.join(ctes)} {rest}"
     clean = f"{scan} t ANTI JOIN {REST_ROWS} r ON t.{_ROW} = r.{_ROW}"
     out = ", ".join(f"{values[c]} AS {_ident(c)}" for c in OUTPUT_COLUMNS["usage"])
     return UsagePlan(
         source, rows,
         rest_sql=f"{rest} ORDER BY {_ROW}",
         clean_sql=f"SELECT {out}, t.{_ROW} AS {_ROW} FROM {clean}",
-        spans_sql=(f"SELECT {original['account_id']} AS account_id, min({ts}) AS first, max({ts}) AS last FROM {clean}"
-                   + (f" WHERE {rid} IS NULL" if rid else "") + " GROUP BY 1"),
+        spans_sql=(f"SELECT {original['account_id']} AS account_id, min({values['ts']}) AS first,"
+                   f" max({values['ts']}) AS last FROM {clean}" + (f" WHERE {rid} IS NULL" if rid else "") + " GROUP BY 1"),
         request_ids=rid is not None,
     )
 
@@ -212,7 +243,7 @@ def _count(col: str | None, kind: str | None) -> str:
 
 def rest_chunks(plan: UsagePlan, scan: Scan, chunk_rows: int) -> Iterator[RawChunk]:
     """The file's rest rows as raw chunks, read as ``sources`` reads a Parquet file; then notes
-    ``plan.rest`` and ``plan.spans``. Raises ContractError when the engine cannot read the file,
+    ``plan.rest``. Raises ContractError when the engine cannot read the file,
     before the first chunk (the rest rows are sorted, so the whole file is read first)."""
     numbers = []
     for batch in scan(plan.rest_sql, plan.params, chunk_rows, {}):
@@ -222,5 +253,9 @@ def rest_chunks(plan: UsagePlan, scan: Scan, chunk_rows: int) -> Iterator[RawChu
         numbers.append(number)
         yield RawChunk(plan.source.name, frame, number + 1, errors_frame([]))
     plan.rest = pa.table({_ROW: pa.array(np.concatenate(numbers) if numbers else np.empty(0, np.int64))})
+
+
+def clean_spans(plan: UsagePlan, scan: Scan) -> pa.Table | None:
+    """account_id, first, last of the clean rows without a request_id (after ``rest_chunks``)."""
     spans = list(scan(plan.spans_sql, plan.params, 1 << 20, {REST_ROWS: plan.rest}))
-    plan.spans = pa.Table.from_batches(spans).filter(pc.is_valid(pc.field("account_id"))) if spans else None
+    return pa.Table.from_batches(spans).filter(pc.is_valid(pc.field("account_id"))) if spans else None

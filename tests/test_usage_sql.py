@@ -15,8 +15,17 @@ import pyarrow.parquet as pq
 import pytest
 from ringwatch.graph.engines.embedded.engine import EmbeddedEngine
 from ringwatch.graph.load import ingest
+from ringwatch.ingest import usage_sql
 from ringwatch.ingest.sources import open_source
 from ringwatch.ingest.usage_sql import usage_plan
+
+
+@pytest.fixture(autouse=True, params=["per row", "per value"])
+def tested_per(request, monkeypatch):
+    """Every test runs with the text columns tested once per row, then once per distinct value."""
+    monkeypatch.setattr(usage_sql, "FEW_VALUES", 0.0 if request.param == "per row" else 1.0)
+    return request.param
+
 
 NOW = pd.Timestamp.now(tz="UTC").tz_localize(None)
 SOON = (NOW + pd.Timedelta(hours=20)).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -180,3 +189,18 @@ def test_a_file_the_engine_cannot_read_is_read_row_by_row(tmp_path, monkeypatch)
     assert result["plans"] == []
     assert list(result["usage"]["account_id"]) == ["acct_1"]
     assert result["quarantine"]["value"].tolist() == ["acct_\\xff"]
+
+
+def test_overlapping_files_are_reported_alike(tmp_path, monkeypatch):
+    def day(name: str, start: str, accounts: range) -> object:
+        times = pd.date_range(start, periods=6, freq="2h").strftime("%Y-%m-%dT%H:%M:%SZ")
+        frame = pd.DataFrame([{"account_id": f"acct_{a}", "ts": t, "ip": "203.0.113.7"} for a in accounts for t in times])
+        frame.loc[0, "ip"] = "2001:db8::1"  # one rest row per file
+        frame.to_parquet(tmp_path / name, index=False)
+        return tmp_path / name
+
+    first = day("a.parquet", "2026-03-01T00:00:00", range(10))
+    second = day("b.parquet", "2026-03-01T06:00:00", range(5, 15))  # accounts 5-9 overlap in time
+    by_sql = _same(tmp_path, [first, second], monkeypatch)
+    assert len(by_sql["plans"]) == 2
+    assert by_sql["overlaps"][-1] == ({str(second): 5}, 5)
