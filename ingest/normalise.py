@@ -73,7 +73,7 @@ def _is_placeholder_text(text: str) -> bool:
     return False
 
 
-def _placeholder_e164(number: str) -> bool:
+def placeholder_e164(number: str) -> bool:
     """is_placeholder for a '+' and digits, without its text clean-up (the digits are all there is)."""
     digits = number[1:]
     return number in PLACEHOLDER_VALUES or set(digits) == {"0"} or (len(digits) >= 7 and len(set(digits)) == 1)
@@ -263,7 +263,7 @@ def normalise_phone_checked(raw: object, region: str | None = None) -> tuple[str
         candidates.append(("+" if international else "") + digits)
     quick = quick_e164(candidates[0], region)
     if quick is not None:  # what the first candidate gives, without the library's slow path
-        return (None, False) if _placeholder_e164(quick) else (quick, True)
+        return (None, False) if placeholder_e164(quick) else (quick, True)
     parsed = None
     for candidate in candidates:
         try:

@@ -20,7 +20,9 @@ from .normalise import (
     normalise_ip,
     normalise_phone_checked,
     normalise_text_id,
+    placeholder_e164,
 )
+from .phones_column import quick_e164_column
 from .plain_values import (
     ipv4_networks,
     plain_emails,
@@ -149,6 +151,17 @@ def normalise_country_series(values: pd.Series, cache: dict | None = None) -> pd
     return map_unique(values, normalise_country, cache)
 
 
+def _quick_column(keys: list[tuple[object, object]]) -> list:
+    """``quick_e164_column`` on (phone, region) pairs: the E.164 text, or None (to ask the scalar rule)."""
+    try:
+        texts = pa.array([k[0] for k in keys], type=pa.string())
+        regions = pa.array([k[1] for k in keys], type=pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return [None] * len(keys)  # values that are not text: the scalar rule says what they are
+    found = quick_e164_column(texts, regions).to_pylist()
+    return [None if phone is None or placeholder_e164(phone) else phone for phone in found]
+
+
 def _phone_pair(pair: tuple[object, object]) -> tuple[str | None, bool]:
     return normalise_phone_checked(*pair)
 
@@ -178,6 +191,12 @@ def normalise_phone_series_checked(values: pd.Series, regions: pd.Series | None 
     keys = [(value_list[p // width], region_list[p % width]) for p in pairs[present].tolist()]
     results: list = [None] * len(pairs)  # pair code -1 (missing value) stays None
     validated = np.zeros(len(pairs) + 1, dtype=bool)
-    for i, (phone, valid) in zip(np.flatnonzero(present).tolist(), _apply(keys, _phone_pair, cache)):
+    at = np.flatnonzero(present).tolist()
+    # The plain shapes in Arrow, a region at a time; the rest (and what that leaves open) one by one.
+    for i, phone in zip(at, _quick_column(keys)):
+        if phone is not None:
+            results[i], validated[i] = phone, True
+    rest = [(i, key) for i, key in zip(at, keys) if results[i] is None]
+    for (i, _), (phone, valid) in zip(rest, _apply([key for _, key in rest], _phone_pair, cache)):
         results[i], validated[i] = phone, valid
     return _broadcast(results, codes, values.index), validated[np.where(codes < 0, len(pairs), codes)]

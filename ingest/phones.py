@@ -28,8 +28,8 @@ from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata
 _INTERNATIONAL = re.compile(r"\+[0-9]+(?:[ .\-][0-9]+)*")
 _NATIONAL = re.compile(r"(?:\([0-9]+\)|[0-9]+)(?:[ .\-]?[0-9]+)*")
 _NON_DIGITS = str.maketrans("", "", " .-()+")
-_MIN_NSN, _MAX_NSN = 2, 17  # the library's bounds on a national significant number
-_NON_GEOGRAPHIC = "001"
+MIN_NSN, MAX_NSN = 2, 17  # the library's bounds on a national significant number
+NON_GEOGRAPHIC = "001"
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ class _Region:
 
 
 @cache
-def _region(code: str) -> _Region | None:
+def region_metadata(code: str) -> _Region | None:
     meta = PhoneMetadata.metadata_for_region(code, None)
     general = None if meta is None else meta.general_desc
     if general is None or not general.possible_length:
@@ -139,10 +139,10 @@ def _valid(country_code: int, national: str) -> bool:
     """The library's is_valid_number for a parsed (country code, national significant number)."""
     regions = COUNTRY_CODE_TO_REGION_CODE.get(country_code, ())
     if len(regions) == 1:
-        meta = _region(regions[0])
+        meta = region_metadata(regions[0])
         return meta is not None and meta.valid(national)
     for code in regions:
-        meta = _region(code)
+        meta = region_metadata(code)
         if meta is None:
             continue
         if meta.leading_digits is not None:
@@ -168,14 +168,14 @@ def quick_e164(text: str, region: str | None) -> str | None:
     """E.164 form of a valid number in a plain shape, as ``phonenumbers`` gives it; None when unsure or invalid."""
     if _INTERNATIONAL.fullmatch(text):
         digits = text.translate(_NON_DIGITS)
-        split = _country_code(digits) if len(digits) > _MIN_NSN else None
+        split = _country_code(digits) if len(digits) > MIN_NSN else None
         if split is None:
             return None
         code, national = split
         home = COUNTRY_CODE_TO_REGION_CODE[code][0]
-        meta = None if home == _NON_GEOGRAPHIC else _region(home)
+        meta = None if home == NON_GEOGRAPHIC else region_metadata(home)
     elif region is not None and _NATIONAL.fullmatch(text):
-        meta = _region(region)
+        meta = region_metadata(region)
         national = text.translate(_NON_DIGITS)
         if meta is None or (meta.international_prefix and meta.international_prefix.match(national)):
             return None
@@ -184,9 +184,9 @@ def quick_e164(text: str, region: str | None) -> str | None:
             return None
     else:
         return None
-    if meta is None or len(national) < _MIN_NSN:
+    if meta is None or len(national) < MIN_NSN:
         return None
     national = _strip_national_prefix(national, meta)
-    if national is None or not _MIN_NSN <= len(national) <= _MAX_NSN or not _valid(code, national):
+    if national is None or not MIN_NSN <= len(national) <= MAX_NSN or not _valid(code, national):
         return None
     return f"+{code}{national}"

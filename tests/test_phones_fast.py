@@ -2,11 +2,15 @@
 
 import random
 
+import pandas as pd
 import phonenumbers as pn
+import pyarrow as pa
 import pytest
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 from ringwatch.ingest.normalise import normalise_phone_checked
+from ringwatch.ingest.normalise_columns import normalise_phone_series_checked
 from ringwatch.ingest.phones import quick_e164
+from ringwatch.ingest.phones_column import quick_e164_column
 
 TYPES = [PhoneNumberType.FIXED_LINE, PhoneNumberType.MOBILE, PhoneNumberType.TOLL_FREE,
          PhoneNumberType.PREMIUM_RATE, PhoneNumberType.SHARED_COST, PhoneNumberType.VOIP,
@@ -96,3 +100,26 @@ def test_plain_shapes_read_as_the_library_reads_them(text, region, expected):
     assert quick_e164(text, region) == expected
     if expected is not None:
         assert normalise_phone_checked(text, region) == (expected, True)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_column_path_gives_what_the_scalar_rule_gives_where_it_answers(seed):
+    pairs = list(_corpus(seed))
+    found = quick_e164_column(pa.array([t for t, _ in pairs], type=pa.string()),
+                              pa.array([r for _, r in pairs], type=pa.string())).to_pylist()
+    answered = [(pair, phone) for pair, phone in zip(pairs, found) if phone is not None]
+    for (text, region), phone in answered:
+        assert normalise_phone_checked(text, region) == (phone, True), (text, region)
+    # It must carry most of what the scalar fast path carries, or it saves nothing.
+    quick = sum(quick_e164(text, region) is not None for text, region in pairs)
+    assert len(answered) > 0.6 * quick
+
+
+def test_whole_columns_match_the_scalar_rule():
+    pairs = list(_corpus(2))
+    values = pd.Series([t for t, _ in pairs], dtype="str")
+    regions = pd.Series([r for _, r in pairs], dtype="str")
+    phones, validated = normalise_phone_series_checked(values, regions)
+    expected = [normalise_phone_checked(t, r) for t, r in pairs]
+    assert [None if pd.isna(p) else p for p in phones] == [p for p, _ in expected]
+    assert validated.tolist() == [v for _, v in expected]

@@ -219,7 +219,9 @@ class EmbeddedEngine(Engine):
     def load_accounts(self, signups: pd.DataFrame, identifiers: pd.DataFrame) -> LoadResult:
         incoming, rows = signups[ACCOUNT_COLUMNS], _arrow(signups[ACCOUNT_COLUMNS])
         self._with("incoming", rows, sql.NEW_ACCOUNT_IDS)
-        new = self._run("SELECT count(*) FROM new_ids").fetchall()[0][0]
+        new, copies = self._run(sql.NEW_ID_COUNTS).fetchall()[0]
+        if copies > 1:
+            raise EngineError(f"store {self.path}: one load holds an account id more than once; accounts stay unique")
         self._with("incoming", rows, sql.INSERT_NEW_ACCOUNTS)
         self._with("incoming_ids", _arrow(identifiers[IDENTIFIER_COLUMNS]), sql.INSERT_NEW_IDENTIFIERS)
         self._changed()
