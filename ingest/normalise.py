@@ -212,7 +212,7 @@ def is_free_email_domain(domain: object) -> bool:
 # ---------------------------------------------------------------------------- phone
 
 # Real numbers are at most 15 digits plus formatting; longer text is not a phone number.
-_MAX_PHONE_TEXT = 64
+MAX_PHONE_TEXT = 64
 
 
 def _phone_region(region: object) -> str | None:
@@ -248,7 +248,7 @@ def normalise_phone_checked(raw: object, region: str | None = None) -> tuple[str
     if is_placeholder(raw):
         return None, False
     text = str(raw).strip()
-    if len(text) > _MAX_PHONE_TEXT:
+    if len(text) > MAX_PHONE_TEXT:
         return None, False
     region = _phone_region(region)
     digits = text.translate(_DIGIT_SEPARATORS)

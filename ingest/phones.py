@@ -25,8 +25,8 @@ from functools import cache
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata
 
 # Digits only in plain groups (ASCII digits: a str pattern's \d would take any script's).
-_INTERNATIONAL = re.compile(r"\+[0-9]+(?:[ .\-][0-9]+)*")
-_NATIONAL = re.compile(r"(?:\([0-9]+\)|[0-9]+)(?:[ .\-]?[0-9]+)*")
+INTERNATIONAL = re.compile(r"\+[0-9]+(?:[ .\-][0-9]+)*")
+NATIONAL = re.compile(r"(?:\([0-9]+\)|[0-9]+)(?:[ .\-]?[0-9]+)*")
 _NON_DIGITS = str.maketrans("", "", " .-()+")
 MIN_NSN, MAX_NSN = 2, 17  # the library's bounds on a national significant number
 NON_GEOGRAPHIC = "001"
@@ -166,7 +166,7 @@ def _country_code(digits: str) -> tuple[int, str] | None:
 
 def quick_e164(text: str, region: str | None) -> str | None:
     """E.164 form of a valid number in a plain shape, as ``phonenumbers`` gives it; None when unsure or invalid."""
-    if _INTERNATIONAL.fullmatch(text):
+    if INTERNATIONAL.fullmatch(text):
         digits = text.translate(_NON_DIGITS)
         split = _country_code(digits) if len(digits) > MIN_NSN else None
         if split is None:
@@ -174,7 +174,7 @@ def quick_e164(text: str, region: str | None) -> str | None:
         code, national = split
         home = COUNTRY_CODE_TO_REGION_CODE[code][0]
         meta = None if home == NON_GEOGRAPHIC else region_metadata(home)
-    elif region is not None and _NATIONAL.fullmatch(text):
+    elif region is not None and NATIONAL.fullmatch(text):
         meta = region_metadata(region)
         national = text.translate(_NON_DIGITS)
         if meta is None or (meta.international_prefix and meta.international_prefix.match(national)):

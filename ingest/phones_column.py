@@ -19,17 +19,22 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, SUPPORTED_REGIONS
 
-from .normalise import PLACEHOLDER_VALUES
-from .phones import MAX_NSN, MIN_NSN, NON_GEOGRAPHIC, region_metadata
+from .normalise import MAX_PHONE_TEXT, PLACEHOLDER_VALUES
+from .phones import (
+    INTERNATIONAL,
+    MAX_NSN,
+    MIN_NSN,
+    NATIONAL,
+    NON_GEOGRAPHIC,
+    region_metadata,
+)
+from .plain_values import ONE_DIGIT_REPEATED
 
-_INTERNATIONAL = r"^\+[0-9]+([ .\-][0-9]+)*$"
-_NATIONAL = r"^(\([0-9]+\)|[0-9]+)([ .\-]?[0-9]+)*$"
+# What ``phones._NON_DIGITS`` takes out of a number in the plain shapes, as a pattern.
 _NON_DIGITS = r"[ .\-()+]"
-_MAX_TEXT = 64  # normalise's bound on a phone's text
 _CODES = pa.array(sorted(str(code) for code in COUNTRY_CODE_TO_REGION_CODE), type=pa.string())
 _REGIONS = pa.array(sorted(SUPPORTED_REGIONS), type=pa.string())
-# Placeholders of digits: all zeros, or one digit seven times or more (``_is_placeholder_text``).
-_REPEATED = "^(0+|" + "|".join(f"{d}{{7,}}" for d in range(10)) + ")$"
+_PLACEHOLDERS = pa.array(sorted(PLACEHOLDER_VALUES), type=pa.string())
 
 
 def _true(mask) -> np.ndarray:
@@ -54,12 +59,13 @@ def quick_e164_column(texts: pa.Array, regions: pa.Array) -> pa.Array:
     digits = pc.replace_substring_regex(texts, _NON_DIGITS, "")
     region = pc.utf8_upper(pc.utf8_trim_whitespace(regions))
     region = pc.if_else(pc.is_in(region, value_set=_REGIONS), region, pa.scalar(None, pa.string()))
-    usable = (_true(pc.less_equal(pc.utf8_length(texts), _MAX_TEXT))
+    # Placeholders of digits (all zeros, one digit seven times or more) as ``is_placeholder`` finds them.
+    usable = (_true(pc.less_equal(pc.utf8_length(texts), MAX_PHONE_TEXT))
               & ~_true(pc.starts_with(digits, "00"))  # read as an international prefix: left to the scalar path
-              & ~_true(pc.is_in(pc.utf8_lower(texts), value_set=pa.array(sorted(PLACEHOLDER_VALUES))))
-              & ~_full(digits, _REPEATED[1:-1]))
-    international = usable & _full(texts, _INTERNATIONAL[1:-1])
-    national = usable & ~international & _true(pc.is_valid(region)) & _full(texts, _NATIONAL[1:-1])
+              & ~_true(pc.is_in(pc.utf8_lower(texts), value_set=_PLACEHOLDERS))
+              & ~_true(pc.match_substring_regex(digits, ONE_DIGIT_REPEATED)))
+    international = usable & _full(texts, INTERNATIONAL.pattern)
+    national = usable & ~international & _true(pc.is_valid(region)) & _full(texts, NATIONAL.pattern)
     code = np.full(n, None, dtype=object)
     number = np.asarray(digits.to_numpy(zero_copy_only=False), dtype=object)
     home = np.full(n, None, dtype=object)

@@ -123,12 +123,9 @@ def _batches(kind: str, sources: list[SourceFile], extra: tuple[str, ...],
             yielded = True
             yield Batch(kind, source.name, result.rows, result.quarantine, chunk.rows_read,
                         result.duplicates, result.identifiers_rejected, result.identifiers_unvalidated)
-        if plan:
-            empty = validate_chunk(kind, RawChunk.empty(source), now=now)
-            yield Batch(kind, source.name, empty.rows, empty.quarantine, plan.clean_rows, clean=plan)
-        elif not yielded:
+        if plan or not yielded:  # the clean rows the engine stores, or an empty file's one batch
             empty = validate_chunk(kind, RawChunk.empty(source), extra_identifiers=extra, now=now)
-            yield Batch(kind, source.name, empty.rows, empty.quarantine, 0)
+            yield Batch(kind, source.name, empty.rows, empty.quarantine, plan.clean_rows if plan else 0, clean=plan)
 
 
 @dataclass
@@ -268,19 +265,23 @@ class UsageSpans:
             "account_id": pa.array(rows["account_id"], type=pa.string(), from_pandas=True),
             "first": pa.array(rows["ts"], from_pandas=True), "last": pa.array(rows["ts"], from_pandas=True)})))
 
+    def _stored_before(self) -> pd.DataFrame | None:
+        """The store's spans before this run, asked once (before this run's first rows are stored)."""
+        if not self._asked:
+            self._before, self._asked = self._stored(), True
+        return self._before
+
     def wanted(self, files: int) -> bool:
         """Whether spans can show an overlap in a run of this many usage files: with two or more,
         or with usage stored before the run (asked now, before this run's rows are stored)."""
-        if not self._asked:
-            self._before, self._asked = self._stored(), True
-        return files > 1 or (self._before is not None and len(self._before) > 0)
+        before = self._stored_before()
+        return files > 1 or (before is not None and len(before) > 0)
 
     def add_spans(self, source: str, span: pa.Table | None) -> None:
         """Note spans (account_id, first, last) of usage rows without a request_id, already grouped."""
         if span is None or not len(span):
             return
-        if not self._asked:
-            self._before, self._asked = self._stored(), True
+        self._stored_before()
         span = span.cast(pa.schema([("account_id", pa.string()), ("first", pa.timestamp("us")),
                                     ("last", pa.timestamp("us"))]))
         self._parts.setdefault(source, []).append(span)

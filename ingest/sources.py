@@ -173,7 +173,7 @@ def parquet_file(path: Path, compressed: bool) -> Iterator[pq.ParquetFile]:
             yield pf
 
 
-def arrow_to_text(column: pa.ChunkedArray | pa.Array) -> pa.Array | pa.ChunkedArray:
+def _arrow_to_text(column: pa.ChunkedArray | pa.Array) -> pa.Array | pa.ChunkedArray:
     """Timestamps stay timestamps (dates become midnight); everything else becomes text.
 
     Bytes are read as UTF-8 with undecodable bytes marked (``raw``), and so is a text column
@@ -204,13 +204,17 @@ def arrow_to_text(column: pa.ChunkedArray | pa.Array) -> pa.Array | pa.ChunkedAr
         )
 
 
+def text_frame(columns, names) -> pd.DataFrame:
+    """Arrow columns of a Parquet file as a raw chunk's frame (``_arrow_to_text``), under these names."""
+    return pa.table([_arrow_to_text(c) for c in columns], names=list(names)).to_pandas()
+
+
 def _parquet_chunks(source: SourceFile, chunk_rows: int) -> Iterator[RawChunk]:
     start = 1
     with parquet_file(source.path, source.compressed) as pf:
         for batch in pf.iter_batches(batch_size=chunk_rows):
             nested = [name for name, c in zip(source.columns, batch.columns) if pa.types.is_nested(c.type)]
-            table = pa.table([arrow_to_text(c) for c in batch.columns], names=list(source.columns))
-            frame = table.to_pandas()
+            frame = text_frame(batch.columns, source.columns)
             rows = np.arange(start, start + len(frame), dtype=np.int64)
             start += len(frame)
             frame, rows, errors = _without_nested(frame, rows, nested)

@@ -48,7 +48,7 @@ from .schema import (
     MAX_TOKENS_PER_ROW,
     OUTPUT_COLUMNS,
 )
-from .sources import arrow_to_text, parquet_file
+from .sources import parquet_file, text_frame
 
 # Runs a query over input files and streams its result: (SQL, parameters, rows per batch,
 # Arrow tables the query reads by name).
@@ -248,8 +248,7 @@ def rest_chunks(plan: UsagePlan, scan: Scan, chunk_rows: int) -> Iterator[RawChu
     numbers = []
     for batch in scan(plan.rest_sql, plan.params, chunk_rows, {}):
         number = batch.column(_ROW).to_numpy().astype(np.int64)
-        columns = [arrow_to_text(batch.column(i)) for i in range(batch.num_columns - 1)]
-        frame = pa.table(columns, names=list(plan.source.columns)).to_pandas()
+        frame = text_frame(batch.columns[:-1], plan.source.columns)
         numbers.append(number)
         yield RawChunk(plan.source.name, frame, number + 1, errors_frame([]))
     plan.rest = pa.table({_ROW: pa.array(np.concatenate(numbers) if numbers else np.empty(0, np.int64))})
