@@ -163,3 +163,22 @@ def test_degrees_and_usage_sums_follow_the_reference(engine, seed):
     groups = pd.DataFrame({"account_id": some, "group": ["x"] * 4 + ["y"] * 5})
     origin = pd.Timestamp("2026-11-02 01:07")
     _same(engine.usage_by_group(groups, 45, origin), usage.per_group(use, groups, 45, origin), ["group", "bucket"])
+
+
+@pytest.mark.parametrize("engine", [*ENGINES, NEO4J_GDS], indirect=True)
+def test_a_templates_accounts_are_the_signed_up_ones(engine):
+    # Usage of accounts no signup names (a partial export) does not make a template popular:
+    # co-activity counts a template's accounts among the accounts it compares.
+    _, _, use, numbers = _load(engine, 0)
+    template = use["prompt_fingerprint"].value_counts().index[0]
+    users = use.loc[use["prompt_fingerprint"] == template, "account_id"].nunique()
+    one = use[use["prompt_fingerprint"] == template].head(1)
+    strangers = pd.concat([one] * 6, ignore_index=True).assign(account_id=[f"stranger{i}" for i in range(6)])
+    assert engine.load_usage(strangers.assign(request_id=[f"r-stranger{i}" for i in range(6)])).loaded == 6
+    # The most used template is used by exactly as many signed-up accounts as the rule allows.
+    rule = SimilarityPolicy(bucket_minutes=60, max_template_accounts=users, top_k=50, cutoff=0.0, degree_cutoff=1)
+    rows = use.assign(idx=use["account_id"].map(numbers))
+    expected = policy.node_similarity(rows, rule)
+    strict = policy.node_similarity(rows, replace(rule, max_template_accounts=users - 1))
+    assert users >= 10 and len(expected) > len(strict) + 10
+    _same(engine.node_similarity(rule), expected, ["a", "b"], approx=("similarity",))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 import pandas as pd
 from ringwatch.graph.detection import linking
@@ -50,6 +52,17 @@ def _world(rng):
     return pd.concat([people, *groups], ignore_index=True), pd.concat([use, pd.DataFrame(rows)], ignore_index=True)
 
 
+@contextmanager
+def pool_world(folder):
+    """An embedded store in ``folder`` holding the pool world (seed 11), open."""
+    signups, usage = _world(np.random.default_rng(11))
+    signups.to_csv(folder / "signups.csv", index=False)
+    usage.to_csv(folder / "usage.csv", index=False)
+    with open_engine("embedded", folder / "s.duckdb") as eng:
+        ingest(eng, signups=str(folder / "signups.csv"), usage=str(folder / "usage.csv"))
+        yield eng
+
+
 def _pairs_within(frame, accounts, prefix):
     """(a, b) rows of ``frame`` with both accounts' ids starting with ``prefix``."""
     ids = accounts["account_id"].to_numpy()
@@ -59,13 +72,8 @@ def _pairs_within(frame, accounts, prefix):
 
 
 def test_a_pool_used_in_step_links_and_a_pool_or_a_place_alone_does_not(tmp_path):
-    rng = np.random.default_rng(11)
-    signups, usage = _world(rng)
-    signups.to_csv(tmp_path / "signups.csv", index=False)
-    usage.to_csv(tmp_path / "usage.csv", index=False)
     params = DetectionParams()
-    with open_engine("embedded", tmp_path / "s.duckdb") as eng:
-        ingest(eng, signups=str(tmp_path / "signups.csv"), usage=str(tmp_path / "usage.csv"))
+    with pool_world(tmp_path) as eng:
         accounts = eng.accounts()
         evidence, policy = pair_evidence(eng, params, len(accounts))
         links = strong_links(evidence, params, policy)
@@ -104,11 +112,7 @@ def test_hours_met_by_chance_score_nothing():
 
 def _world_evidence(tmp_path, params):
     """The pool world's account ids and its pair evidence (and policy)."""
-    signups, usage = _world(np.random.default_rng(11))
-    signups.to_csv(tmp_path / "signups.csv", index=False)
-    usage.to_csv(tmp_path / "usage.csv", index=False)
-    with open_engine("embedded", tmp_path / "s.duckdb") as eng:
-        ingest(eng, signups=str(tmp_path / "signups.csv"), usage=str(tmp_path / "usage.csv"))
+    with pool_world(tmp_path) as eng:
         ids = eng.accounts()["account_id"].to_numpy()
         return ids, *pair_evidence(eng, params, len(ids))
 

@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..engines import Engine, LinkPolicy
 from .coregistration import RUN_COLUMNS, coregistration_evidence
-from .frames import run_starts
+from .frames import is_in, run_starts
 from .kinds import BEHAVIOUR, NETWORK, kind_table
 from .params import DetectionParams
 from .pools import pool_evidence, pool_pairs
@@ -61,17 +61,68 @@ def pair_evidence(engine: Engine, params: DetectionParams, total_accounts: int,
     ``runs`` are the store's signup runs (``coregistration.signup_runs``), for co-registration;
     ``ids`` the account ids in account-id order (the pairs' numbering), for pool co-activity.
     """
-    similar = similar_pairs(engine, params)
-    runs = pd.DataFrame(columns=RUN_COLUMNS) if runs is None else runs
-    together = coregistration_evidence(runs, params, total_accounts)
-    policy = link_policy(engine, params, total_accounts)
-    # Pairs that co-activity or co-registration may link keep their identifier evidence too.
-    keep = pd.concat([similar[["a", "b"]], together[["a", "b"]]], ignore_index=True)
-    shared = engine.pair_evidence(policy, keep_pairs=keep)
-    shared["similarity"] = float("nan")
+    asked = _Asked(engine, params, total_accounts, runs)
+    shared = engine.pair_evidence(asked.policy, keep_pairs=asked.keep).assign(similarity=float("nan"))
     ids = engine.accounts()["account_id"].to_numpy() if ids is None else ids
     pooled = pool_evidence(engine, pool_pairs(shared, params), ids, total_accounts)
-    return _joined([shared, coactivity_evidence(similar), together, pooled]), policy
+    return _joined([shared, asked.coactive, asked.together, pooled]), asked.policy
+
+
+def linked_pairs(engine: Engine, params: DetectionParams, total_accounts: int,
+                 runs: pd.DataFrame | None = None, ids: np.ndarray | None = None) -> tuple[pd.DataFrame, LinkPolicy]:
+    """``strong_links`` of ``pair_evidence``, without holding every pair's evidence at once; and the policy asked.
+
+    The engine returns the evidence in parts, by ranges of ``a`` (``Engine.pair_evidence_parts``),
+    and each part is judged when it arrives, with the co-activity and co-registration of its
+    pairs. A pair with pool evidence is judged last, with all of its rows: pool timing is
+    scored against the activity of every pool pair together (``pools``). Each pair is judged
+    on the same rows, in the same order, as in one pass, and the links come out in pair order.
+    """
+    asked = _Asked(engine, params, total_accounts, runs)
+    links, held, pools = [], [], []
+    for lo, hi, shared in engine.pair_evidence_parts(asked.policy, keep_pairs=asked.keep):
+        shared = shared.assign(similarity=float("nan"))
+        part = _joined([shared, *(_within(rows, lo, hi) for rows in (asked.coactive, asked.together))])
+        pairs = pool_pairs(shared, params)
+        pooled = is_in(pd.Series(_packed(part)), _packed(pairs))
+        links.append(strong_links(part[~pooled], params, asked.policy))
+        held.append(part[pooled])
+        pools.append(pairs)
+    pairs = pd.concat(pools, ignore_index=True)
+    if len(pairs):
+        ids = engine.accounts()["account_id"].to_numpy() if ids is None else ids
+        timing = pool_evidence(engine, pairs, ids, total_accounts)
+        links.append(strong_links(_joined([*held, timing]), params, asked.policy))
+    links = [frame for frame in links if len(frame)]
+    if not links:
+        return pd.DataFrame(columns=STRONG_COLUMNS), asked.policy
+    out = pd.concat(links, ignore_index=True)
+    order = np.argsort(_packed(out), kind="stable")
+    return out.take(order).reset_index(drop=True), asked.policy
+
+
+class _Asked:
+    """What a run asks about pairs beside shared identifiers: co-activity, co-registration, the
+    identifier policy, and the pairs those two may link (which keep their identifier evidence too)."""
+
+    def __init__(self, engine: Engine, params: DetectionParams, total_accounts: int, runs: pd.DataFrame | None):
+        similar = similar_pairs(engine, params)
+        self.together = coregistration_evidence(pd.DataFrame(columns=RUN_COLUMNS) if runs is None else runs,
+                                                params, total_accounts)
+        self.coactive = coactivity_evidence(similar)
+        self.policy = link_policy(engine, params, total_accounts)
+        self.keep = pd.concat([similar[["a", "b"]], self.together[["a", "b"]]], ignore_index=True)
+
+
+def _packed(pairs: pd.DataFrame) -> np.ndarray:
+    """Each pair of account numbers (a, b) as one integer."""
+    return (pairs["a"].to_numpy(np.int64) << 32) | pairs["b"].to_numpy(np.int64)
+
+
+def _within(rows: pd.DataFrame, lo: int, hi: int) -> pd.DataFrame:
+    """The evidence rows whose ``a`` is in [lo, hi)."""
+    a = rows["a"].to_numpy()
+    return rows[(a >= lo) & (a < hi)]
 
 
 def _joined(parts: list[pd.DataFrame]) -> pd.DataFrame:

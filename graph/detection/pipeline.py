@@ -35,7 +35,7 @@ from .features import Baselines, all_cluster_features, email_formats
 from .frames import is_in, map_values
 from .identity import SharingFrequencies
 from .lineage import flagged_ring_ids, match_rings, previous_rings, record_history
-from .linking import pair_evidence, strong_links
+from .linking import linked_pairs
 from .params import DetectionParams
 from .scoring import PRIOR, Model
 
@@ -87,10 +87,8 @@ def detect(engine: Engine, params: DetectionParams | None = None, progress=None,
     hubs = engine.identifier_degrees(min_accounts=params.hub_cap + 1).reset_index(drop=True)
     step("pair evidence")
     runs = signup_runs(accounts, params)
-    evidence, policy = pair_evidence(engine, params, len(accounts), runs, accounts["account_id"].to_numpy())
-    links = strong_links(evidence, params, policy)
-    # One row per pair and family (about 12 per account): let it go before the per-cluster steps.
-    del evidence
+    # Judged part by part: the evidence (one row per pair and family, about 12 per account) is never held whole.
+    links, _ = linked_pairs(engine, params, len(accounts), runs, accounts["account_id"].to_numpy())
     step("clusters")
     with _beside(engine, _usage_sums) as sums:
         members, links = _clusters_by_id(engine, accounts, links, params)

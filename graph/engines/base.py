@@ -81,8 +81,7 @@ class Engine(ABC):
         """Release connections and temporary graph projections."""
 
     def side_reader(self) -> Engine | None:
-        """A handle another thread may read committed data through (close it when done); None when the
-        engine has none, or inside a unit of work, whose writes only this handle sees."""
+        """A handle another thread may read committed data through (close it when done), or None."""
         return None
 
     @abstractmethod
@@ -320,12 +319,13 @@ class Engine(ABC):
         return out.astype({"accounts": np.int64})[DEGREE_COLUMNS].reset_index(drop=True)
 
     def pair_evidence(self, policy: LinkPolicy, keep_pairs: pd.DataFrame | None = None) -> pd.DataFrame:
-        """Evidence per account pair and family from shared identifier values (``policy.LinkPolicy``).
-
-        Returns a, b, family, score, shared for pairs ``a < b`` the policy keeps, plus any
-        pair listed in ``keep_pairs`` (a, b) that shares evidence.
-        """
+        """Evidence per account pair and family from shared identifier values (``policy.LinkPolicy``): a, b, family,
+        score, shared for pairs ``a < b`` the policy keeps, plus any pair in ``keep_pairs`` (a, b) that shares evidence."""
         return rules.pair_evidence(self._links(), policy, keep_pairs)
+
+    def pair_evidence_parts(self, policy: LinkPolicy, keep_pairs: pd.DataFrame | None = None) -> Iterator[tuple]:
+        """``pair_evidence`` in parts, by ascending ranges of ``a``: (lo, hi, the rows with lo <= a < hi). Here one."""
+        yield 0, 2**31 - 1, self.pair_evidence(policy, keep_pairs)
 
     def node_similarity(self, policy: SimilarityPolicy) -> pd.DataFrame:
         """Weighted Jaccard over (prompt fingerprint, time bucket) activity (``policy.SimilarityPolicy``): a, b, similarity, common."""

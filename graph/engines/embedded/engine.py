@@ -16,6 +16,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 from ringwatch.ingest.usage_sql import REST_ROWS
@@ -35,6 +36,13 @@ from ..policy import LinkPolicy, SimilarityPolicy
 from . import files, sql
 
 log = logging.getLogger(__name__)
+
+# Pair rows grouped in one statement: a part of the pairs (``sql.PAIRS``) and what it makes
+# fits in memory. Parts are cut between PART_RUNS runs of account numbers.
+PAIR_PART_ROWS = 12_000_000
+PART_RUNS = 4096
+# Above every account number.
+ACCOUNT_NUMBERS = 2**31 - 1
 
 
 def _connect(path: Path, wait: int) -> duckdb.DuckDBPyConnection:
@@ -66,6 +74,7 @@ class EmbeddedEngine(Engine):
 
     name = "embedded"
     scan_files = staticmethod(files.scan_files)
+    pair_part_rows = PAIR_PART_ROWS
 
     def __init__(self, db: str | os.PathLike | None = None):
         super().__init__()
@@ -284,21 +293,33 @@ class EmbeddedEngine(Engine):
         return self._df(sql.VALUE_DEGREES, wanted_values=values[["kind", "value"]].drop_duplicates())
 
     def pair_evidence(self, policy: LinkPolicy, keep_pairs: pd.DataFrame | None = None) -> pd.DataFrame:
+        parts = [rows for _, _, rows in self.pair_evidence_parts(policy, keep_pairs)]
+        return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+    def pair_evidence_parts(self, policy: LinkPolicy, keep_pairs: pd.DataFrame | None = None):
         self._build_links()
         # Once each: a pair asked for twice must not return its evidence twice.
         keep = (keep_pairs[["a", "b"]].drop_duplicates() if keep_pairs is not None
                 else pd.DataFrame({"a": [], "b": []}, dtype="int32"))
         kinds = policy.kind_table()
         codes, families = pd.factorize(kinds["family"], sort=True)
-        found = self._df(sql.PAIRS, {
-            "hub_cap": policy.hub_cap, "pair_cap": policy.pair_cap, "anchors": policy.anchors,
-            "total": policy.total, "min_total": policy.min_total, "keep_score": policy.keep_bar,
-            "grain": sql.PAIR_SCORE_GRAIN,
-        }, kind_weights=kinds.assign(f=codes), keep_pairs=keep)
-        # Millions of rows name a handful of families: categories, not a text value per row.
-        family = pd.Categorical.from_codes(found.pop("f").to_numpy(), categories=families.astype(str))
-        found.insert(2, "family", family)
-        return found
+        caps = {"pair_cap": policy.pair_cap, "anchors": policy.anchors}
+        with self._registered(kind_weights=kinds.assign(f=codes), keep_pairs=keep):
+            self._run(sql.PAIR_VALUES, {"total": policy.total, "hub_cap": policy.hub_cap})
+            try:
+                width = max(1, -(-int(policy.total) // PART_RUNS))
+                counts = self._df(sql.PAIR_ROWS, {**caps, "width": width})
+                starts = counts["part"].to_numpy() * width
+                for lo, hi in _parts(starts, counts["pairs"].to_numpy(), self.pair_part_rows):
+                    found = self._df(sql.PAIRS, {
+                        **caps, "min_total": policy.min_total, "keep_score": policy.keep_bar,
+                        "grain": sql.PAIR_SCORE_GRAIN, "lo": lo, "hi": hi})
+                    # Millions of rows name a handful of families: categories, not a text value per row.
+                    family = pd.Categorical.from_codes(found.pop("f").to_numpy(), categories=families.astype(str))
+                    found.insert(2, "family", family)
+                    yield lo, hi, found
+            finally:
+                self._run("DROP TABLE IF EXISTS pair_values")
 
     def node_similarity(self, policy: SimilarityPolicy) -> pd.DataFrame:
         self._build_links()
@@ -307,6 +328,18 @@ class EmbeddedEngine(Engine):
             "degree_cutoff": policy.degree_cutoff, "cutoff": policy.cutoff, "top_k": policy.top_k,
         })
 
+
+
+def _parts(starts: np.ndarray, rows: np.ndarray, most: int) -> Iterator[tuple[int, int]]:
+    """Ranges [lo, hi) of account numbers covering them all, each making at most ``most`` pair rows where
+    it can: ``rows[i]`` are the rows made by accounts ``starts[i]`` and on, up to the next start."""
+    lo, held = 0, 0
+    for start, count in zip(starts.tolist(), rows.tolist()):
+        if held and held + count > most:
+            yield lo, start
+            lo, held = start, 0
+        held += count
+    yield lo, ACCOUNT_NUMBERS
 
 
 def _arrow(frame: pd.DataFrame) -> pa.Table | pd.DataFrame:

@@ -92,41 +92,54 @@ FROM wanted_values w LEFT JOIN value_degree d ON d.kind = w.kind AND d.value = w
 # BIGINT (a << 32 | b), a value as its number and a family as its rank, so the joins and
 # the two aggregations over tens of millions of rows hash integers, not text; the pair test
 # is a GROUP BY, not a window over (a, b), whose millions of one-row partitions were the
-# slowest step of a detection run. Rows come out in (a, b, family) order as before. A
-# family's score, and a pair's capped total, are summed as 128-bit integers in units of
-# 2^-80 (``PAIR_SCORE_GRAIN``), which hold every score above 1e-8 exactly: the sum is the
-# exact sum, the same in any order, where a parallel float sum could land an ulp apart
-# from run to run and, through community detection's ties, move accounts between clusters.
-# Families travel as their number `f` (their rank in name order, given with the kinds) and
-# come back as categories; a family has one `alone` bar (``detection.kinds.kind_table``
-# gives each family one), which joins the pair test by family number rather than
-# travelling on every pair row.
+# slowest step of a detection run. A family's score, and a pair's capped total, are summed
+# as 128-bit integers in units of 2^-80 (``PAIR_SCORE_GRAIN``), which hold every score above
+# 1e-8 exactly: the sum is the exact sum, the same in any order, where a parallel float sum
+# could land an ulp apart from run to run and, through community detection's ties, move
+# accounts between clusters. Families travel as their number `f` (their rank in name order,
+# given with the kinds) and come back as categories; a family has one `alone` bar
+# (``detection.kinds.kind_table`` gives each family one), which joins the pair test by family
+# number rather than travelling on every pair row.
+#
+# The pairs are asked in parts, by ranges of the lower account number `a` (every row of a
+# pair is in one part): `pair_values` holds each value's accounts with their rank in it once,
+# `PAIR_ROWS` counts exactly the joined rows each range of accounts will make (a value's
+# account makes one with every later account of a small value, and an anchor with every
+# later account of a large one), and `PAIRS` groups one range's rows. Each part's grouping
+# then fits in memory at any store size, where one grouping of every pair spills to disk and
+# grows faster than the pairs. Rows come out in (a, b, family) order.
 PAIR_SCORE_GRAIN = float(2**80)
+PAIR_VALUES = """
+CREATE OR REPLACE TEMP TABLE pair_values AS
+SELECT l.idx, l.vid, d.n, greatest(ln($total / d.n) / ln($total / 2), 0) * kw.weight AS score,
+       CAST(kw.f AS INTEGER) AS f, row_number() OVER (PARTITION BY l.vid ORDER BY l.idx) AS rk
+FROM links l JOIN value_degree d USING (vid) JOIN kind_weights kw USING (kind)
+WHERE d.n <= $hub_cap
+"""
+PAIR_ROWS = """
+SELECT idx // $width AS part, sum(CASE WHEN n <= $pair_cap OR rk <= $anchors THEN n - rk ELSE 0 END) AS pairs
+FROM pair_values GROUP BY 1 ORDER BY 1
+"""
 PAIRS = """
-WITH kw AS (SELECT kind, weight, alone, CAST(f AS INTEGER) AS f FROM kind_weights
-), l AS (
-    SELECT l.idx, l.vid, d.n, greatest(ln($total / d.n) / ln($total / 2), 0) * kw.weight AS score, kw.f,
-           row_number() OVER (PARTITION BY l.vid ORDER BY l.idx) AS rk
-    FROM links l JOIN value_degree d USING (vid) JOIN kw USING (kind)
-    WHERE d.n <= $hub_cap
-), small AS (
+WITH small AS (
     SELECT (CAST(x.idx AS BIGINT) << 32) | y.idx AS ab, x.f, x.score
-    FROM l x JOIN l y ON x.vid = y.vid AND x.idx < y.idx
-    WHERE x.n <= $pair_cap
+    FROM pair_values x JOIN pair_values y ON x.vid = y.vid AND x.idx < y.idx
+    WHERE x.n <= $pair_cap AND x.idx >= $lo AND x.idx < $hi
 ), big AS (
     SELECT (CAST(least(x.idx, y.idx) AS BIGINT) << 32) | greatest(x.idx, y.idx) AS ab, x.f, x.score
-    FROM l x JOIN l y ON x.vid = y.vid AND x.idx <> y.idx
+    FROM pair_values x JOIN pair_values y ON x.vid = y.vid AND x.idx <> y.idx
     WHERE x.n > $pair_cap AND y.rk <= $anchors AND NOT (x.rk <= $anchors AND x.idx < y.idx)
+      AND least(x.idx, y.idx) >= $lo AND least(x.idx, y.idx) < $hi
 ), fam AS (
     SELECT ab, f, CAST(sum(CAST(score * $grain AS HUGEINT)) AS DOUBLE) / $grain AS score, count(*) AS shared
     FROM (SELECT * FROM small UNION ALL SELECT * FROM big) GROUP BY ab, f
-), bars AS (SELECT f, min(alone) AS alone FROM kw GROUP BY f
+), bars AS (SELECT CAST(f AS INTEGER) AS f, min(alone) AS alone FROM kind_weights GROUP BY 1
 ), kept AS (
     SELECT ab FROM fam JOIN bars USING (f) GROUP BY ab
     HAVING sum(CAST(least(score, 1.0) * $grain AS HUGEINT)) >= CAST($min_total * $grain AS HUGEINT)
         OR max(CASE WHEN score >= alone THEN 1 ELSE 0 END) = 1
         OR max(score) >= $keep_score
-    UNION SELECT (CAST(a AS BIGINT) << 32) | b FROM keep_pairs
+    UNION SELECT (CAST(a AS BIGINT) << 32) | b FROM keep_pairs WHERE a >= $lo AND a < $hi
 )
 SELECT CAST(p.ab >> 32 AS INTEGER) AS a, CAST(p.ab & 4294967295 AS INTEGER) AS b, p.f, p.score, p.shared
 FROM fam p SEMI JOIN kept k ON k.ab = p.ab
@@ -139,15 +152,12 @@ ORDER BY p.ab, p.f
 # Jaccard of every pair sharing a (template, bucket), the cutoffs and top-k. The second part
 # reads only a relation ``act`` (idx, fp, bucket, w), so the Neo4j engine runs the very same
 # SQL on the activity rows it reads from its server when no Graph Data Science is there.
+# Here a template is its value number, and its accounts are counted already (``LINKS``).
 SIMILARITY_ACTIVITY = """
-WITH fp AS (
-    SELECT prompt_fingerprint FROM usage WHERE prompt_fingerprint IS NOT NULL
-    GROUP BY 1 HAVING count(DISTINCT account_id) <= $max_degree
-)
-SELECT x.idx, u.prompt_fingerprint AS fp,
-       time_bucket(to_minutes(CAST($bucket AS BIGINT)), u.ts) AS bucket,
+WITH fp AS (SELECT value AS prompt_fingerprint, vid FROM value_degree WHERE kind = 'prompt' AND n <= $max_degree)
+SELECT x.idx, fp.vid AS fp, time_bucket(to_minutes(CAST($bucket AS BIGINT)), u.ts) AS bucket,
        sum(u.requests)::DOUBLE AS w
-FROM usage u SEMI JOIN fp ON u.prompt_fingerprint = fp.prompt_fingerprint
+FROM usage u JOIN fp ON u.prompt_fingerprint = fp.prompt_fingerprint
 JOIN account_index x ON x.account_id = u.account_id
 GROUP BY ALL
 """

@@ -313,10 +313,11 @@ ORDER BY a, b, family
 """
 
 # Activity per account, prompt fingerprint and time bucket, summed requests as the weight;
-# fingerprints used by more than $max_degree accounts are popular templates and skipped.
+# fingerprints used by more than $max_degree signed-up accounts are popular templates and skipped.
 SIMILARITY_ACTIVITY = """
 MATCH (u:Usage)
 WHERE u.prompt_fingerprint IS NOT NULL
+MATCH (:Account {account_id: u.account_id})
 WITH u.prompt_fingerprint AS fp, count(DISTINCT u.account_id) AS users
 WHERE users <= $max_degree
 MATCH (u:Usage {prompt_fingerprint: fp})
