@@ -97,6 +97,7 @@ def detect(engine: Engine, params: DetectionParams | None = None, progress=None,
     previously_flagged = flagged_ring_ids(engine)
     runs = runs.assign(account=accounts["account_id"].to_numpy()[runs["account"].to_numpy(np.int64)])
     found = _gather(engine, accounts, usage, prompts, members, links, runs, params)
+    engine.graph_done()
     step("consolidate")
     table, merges = _features(found, members, params, model)
     names, lineage = match_rings(previous_rings(engine), members.groupby("cluster")["account_id"].agg(frozenset),

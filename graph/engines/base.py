@@ -229,10 +229,8 @@ class Engine(ABC):
         return {key: len(self._select(table, columns=TABLES[table][:1])) for key, table in zip(COUNT_KEYS, tables)}
 
     def accounts(self, account_ids: list[str] | None = None, columns: list[str] | None = None) -> pd.DataFrame:
-        """Accounts with their normalised signup columns, in id order: all, or only these ids.
-
-        ``columns`` keeps only these columns (``account_id`` always comes first).
-        """
+        """Accounts with their normalised signup columns, in id order: all, or only these ids; ``columns`` keeps
+        only these columns (``account_id`` always comes first)."""
         picked = account_columns(columns)
         keys = None if account_ids is None else keys_frame(account_id=list(dict.fromkeys(map(str, account_ids))))
         frame = self._select("accounts", keys, picked, order=["account_id"])
@@ -251,9 +249,8 @@ class Engine(ABC):
     def value_accounts(self, values: pd.DataFrame, per_value: int = 100, limit: int = 1000) -> pd.DataFrame:
         """Accounts holding the given signup identifier values: account_id, kind, value, holders.
 
-        ``values`` has columns ``kind, value``. ``holders`` is how many accounts hold the
-        value in all; at most ``per_value`` of them (lowest account ids) are returned per
-        value and at most ``limit`` rows in all, ordered by kind, value and account id.
+        ``values`` has columns ``kind, value``. ``holders`` is how many accounts hold the value in all;
+        at most ``per_value`` of them (lowest account ids) per value, ``limit`` rows in all, by kind, value, id.
         """
         keys = values[["kind", "value"]].astype(str).drop_duplicates()
         held = self._select("identifiers", keys, order=["kind", "value", "account_id"])
@@ -332,6 +329,9 @@ class Engine(ABC):
         use = self.usage_rows()
         use = use.assign(idx=use["account_id"].map(self.account_numbers())).dropna(subset=["idx"])
         return rules.node_similarity(use.astype({"idx": np.int64}), policy)
+
+    def graph_done(self) -> None:
+        """Let go of what the graph questions built for a run, which has asked its last (here, nothing)."""
 
     def components(self, edges: pd.DataFrame) -> pd.DataFrame:
         """Weakly connected components of (a, b, weight) edges: account_id, group (the smallest member)."""

@@ -280,6 +280,11 @@ class EmbeddedEngine(Engine):
             self._run(sql.LINKS)
             self._links_ready = True
 
+    def graph_done(self) -> None:
+        # The link and value tables hold a row per account and value (gigabytes at ten million accounts).
+        self._run(sql.DROP_LINKS)
+        self._links_ready = False
+
     def identifier_degrees(self, min_accounts: int = 2) -> pd.DataFrame:
         self._build_links()
         return self._df(sql.DEGREES, [min_accounts])

@@ -68,6 +68,7 @@ CREATE OR REPLACE TEMP TABLE links AS
 SELECT h.idx, d.vid FROM held h JOIN value_degree d USING (kind, value) WHERE d.n >= 2;
 DROP TABLE held;
 """
+DROP_LINKS = "DROP TABLE IF EXISTS links; DROP TABLE IF EXISTS value_degree; DROP TABLE IF EXISTS account_index;"
 
 DEGREES = """
 SELECT kind, value, n AS accounts FROM value_degree WHERE n >= ? ORDER BY accounts DESC, kind, value
