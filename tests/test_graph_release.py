@@ -1,8 +1,11 @@
-"""A detection run lets go of the tables its graph questions built, and the next run builds them again."""
+"""A detection run holds little past its graph questions: it drops the tables they built (the next run builds
+them again), and keeps of the strong links only what each clustered account's reasons say of them."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+from ringwatch.graph.detection.explanations import link_facts
 from ringwatch.graph.detection.pipeline import detect
 from ringwatch.graph.engines import open_engine
 from scenario_store import scenario_store
@@ -27,3 +30,23 @@ def test_a_run_drops_its_link_tables_and_a_second_run_on_the_same_handle_finds_t
     assert (second.links, second.rings, second.flagged_accounts) == (first.links, first.rings, first.flagged_accounts)
     assert first.rings > 5
     pd.testing.assert_frame_equal(again, rings)
+
+
+def test_link_facts_count_each_members_links_and_its_longest_pool_link():
+    rng = np.random.default_rng(4)
+    a = rng.integers(0, 40, 300)
+    b = a + rng.integers(1, 20, 300)
+    links = pd.DataFrame({"a": a, "b": b}).drop_duplicates().reset_index(drop=True)
+    links["pool_hours"] = np.where(rng.random(len(links)) < 0.3, rng.integers(1, 50, len(links)), 0)
+    numbers = np.array([0, 5, 17, 58, 70])  # 70 has no link at all
+    facts = link_facts(links, numbers, pd.Series([f"acct{n}" for n in numbers]))
+    for n in numbers:
+        mine = links[(links["a"] == n) | (links["b"] == n)]
+        pooled = mine[mine["pool_hours"] > 0]
+        row = facts.loc[f"acct{n}"]
+        assert row["strong"] == len(mine)
+        assert row["pool_links"] == len(pooled)
+        assert row["pool_hours"] == (pooled["pool_hours"].max() if len(pooled) else 0)
+    assert facts.loc["acct70"].tolist() == [0, 0, 0] and facts.loc["acct5", "strong"] > 2
+    empty = link_facts(links.iloc[:0], np.array([], dtype=np.int64), pd.Series([], dtype=str))
+    assert empty.empty and list(empty.columns) == ["strong", "pool_links", "pool_hours"]

@@ -43,9 +43,9 @@ class Clustered:
     """The clustered accounts of a run and everything scoring and explaining them reads.
 
     ``acc`` (signup rows), ``use`` (usage summary rows) and ``activity`` (usage per bucket
-    and template) carry each member's ``cluster``; ``links`` are the strong links between
-    account ids; ``identifiers`` the members' signup identifiers and ``degrees`` how many
-    accounts hold each of those values in the whole store.
+    and template) carry each member's ``cluster``; ``links`` says what each member's strong
+    links show (``link_facts``); ``identifiers`` are the members' signup identifiers and
+    ``degrees`` how many accounts hold each of those values in the whole store.
     """
 
     acc: pd.DataFrame
@@ -175,15 +175,26 @@ def _own_shares(ids: pd.DataFrame, shared: pd.DataFrame) -> pd.Series:
     return runs_of(held["account_id"].to_numpy(), held["text"].to_numpy(object))
 
 
-def _pool_partners(links: pd.DataFrame, ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Per account: how many members it is linked to by pool co-activity, and the most hours in step with one."""
-    if links.empty:
-        return np.zeros(len(ids), int), np.zeros(len(ids), int)
-    pool = links[links["pool_hours"] > 0]
-    ends = pd.DataFrame({"account_id": pd.concat([pool["a"], pool["b"]]),
-                         "hours": pd.concat([pool["pool_hours"], pool["pool_hours"]])})
-    per = ends.groupby("account_id")["hours"].agg(["size", "max"]).reindex(ids, fill_value=0)
-    return per["size"].to_numpy(int), per["max"].to_numpy(int)
+def link_facts(links: pd.DataFrame, numbers: np.ndarray, ids: pd.Series) -> pd.DataFrame:
+    """What the strong links (a, b as account numbers, pool_hours) show of the accounts ``numbers`` (named ``ids``).
+
+    Per account: ``strong``, its strong links; ``pool_links``, those that pool co-activity
+    made; ``pool_hours``, the most hours it was active in step with one of them. Counted on
+    account numbers, so a run holds no text per link.
+    """
+    size = int(max(links["a"].max(), links["b"].max()) + 1) if len(links) else 0
+    size = max(size, int(numbers.max()) + 1 if len(numbers) else 0)
+    a, b = links["a"].to_numpy(dtype=np.int64), links["b"].to_numpy(dtype=np.int64)
+    hours = links["pool_hours"].to_numpy(dtype=np.int64)
+    pool = hours > 0
+    most = np.zeros(size, dtype=np.int64)
+    np.maximum.at(most, a[pool], hours[pool])
+    np.maximum.at(most, b[pool], hours[pool])
+    return pd.DataFrame({
+        "strong": (np.bincount(a, minlength=size) + np.bincount(b, minlength=size))[numbers],
+        "pool_links": (np.bincount(a[pool], minlength=size) + np.bincount(b[pool], minlength=size))[numbers],
+        "pool_hours": most[numbers],
+    }, index=pd.Index(ids.to_numpy(), name="account_id"))
 
 
 def member_evidence(found: Clustered, clusters: pd.DataFrame, own_shares: pd.Series) -> pd.DataFrame:
@@ -206,9 +217,9 @@ def member_evidence(found: Clustered, clusters: pd.DataFrame, own_shares: pd.Ser
     crowded = (found.activity.loc[in_crowded_windows(found.activity, clusters["size"]), "account_id"]
                if len(found.activity) else [])
     in_sync = is_in(acc["account_id"], crowded)
-    link_count = pd.concat([found.links["a"], found.links["b"]]).value_counts()
-    strong = acc["account_id"].map(link_count).fillna(0).astype(int).to_numpy()
-    pooled = _pool_partners(found.links, acc["account_id"])
+    facts = found.links.reindex(acc["account_id"]).fillna(0)
+    strong = facts["strong"].to_numpy(dtype=int)
+    pooled = (facts["pool_links"].to_numpy(dtype=int), facts["pool_hours"].to_numpy(dtype=int))
     # The fit counts only the evidence the ring itself shows: a ring without traffic
     # (identity records alone) is not held against its members for sending none.
     ring_heavy = acc["cluster"].map(clusters["output_heavy"]).fillna(0).to_numpy() > 0

@@ -30,7 +30,7 @@ from ..reports.overview_tables import ACCOUNT_FIELDS, overview_tables
 from .clustering import clusters
 from .consolidation import consolidate
 from .coregistration import crowded_share, signup_runs
-from .explanations import Clustered, score_clusters
+from .explanations import Clustered, link_facts, score_clusters
 from .features import Baselines, all_cluster_features, email_formats
 from .frames import is_in, map_values
 from .identity import SharingFrequencies
@@ -91,12 +91,12 @@ def detect(engine: Engine, params: DetectionParams | None = None, progress=None,
     links, _ = linked_pairs(engine, params, len(accounts), runs, accounts["account_id"].to_numpy())
     step("clusters")
     with _beside(engine, _usage_sums) as sums:
-        members, links = _clusters_by_id(engine, accounts, links, params)
+        members, facts = _clusters_by_id(engine, accounts, links, params)
     usage, prompts = sums.result()
     step("ring features")
     previously_flagged = flagged_ring_ids(engine)
     runs = runs.assign(account=accounts["account_id"].to_numpy()[runs["account"].to_numpy(np.int64)])
-    found = _gather(engine, accounts, usage, prompts, members, links, runs, params)
+    found = _gather(engine, accounts, usage, prompts, members, facts, runs, params)
     engine.graph_done()
     step("consolidate")
     table, merges = _features(found, members, params, model)
@@ -152,7 +152,8 @@ def _beside(engine: Engine, read):
 
 
 def _clusters_by_id(engine: Engine, accounts: pd.DataFrame, links: pd.DataFrame, params: DetectionParams):
-    """Clusters of at least ``min_ring_size`` accounts (account_id, cluster) and the strong links, by account id.
+    """Clusters of at least ``min_ring_size`` accounts (account_id, cluster), and what each of their members'
+    strong links show (``explanations.link_facts``), by account id.
 
     Pair results number accounts by their position in account-id order.
     """
@@ -160,17 +161,19 @@ def _clusters_by_id(engine: Engine, accounts: pd.DataFrame, links: pd.DataFrame,
     ids = pa.array(accounts["account_id"], type=pa.string(), from_pandas=True)
 
     def named(numbers: pd.Series) -> pd.Series:
-        # Arrow takes the ids by position: no Python string per row of millions of links.
+        # Arrow takes the ids by position: no Python string per row of millions of accounts.
         return pd.Series(pd.array(ids.take(pa.array(numbers.to_numpy(dtype=np.int64))), dtype="str"),
                          index=numbers.index)
 
+    numbers = cl["account_id"].to_numpy(dtype=np.int64)
     cl["account_id"], cl["cluster"] = named(cl["account_id"]), named(cl["cluster"])
-    links = links.assign(a=named(links["a"]), b=named(links["b"]))
     sizes = cl["cluster"].value_counts()
-    return cl[cl["cluster"].map(sizes) >= params.min_ring_size], links
+    kept = (cl["cluster"].map(sizes) >= params.min_ring_size).to_numpy(dtype=bool)
+    members = cl[kept]
+    return members, link_facts(links, numbers[kept], members["account_id"])
 
 
-def _gather(engine: Engine, accounts, usage, prompts, members, links, runs, params: DetectionParams) -> Clustered:
+def _gather(engine: Engine, accounts, usage, prompts, members, facts, runs, params: DetectionParams) -> Clustered:
     """The clustered accounts' signup rows, usage, activity and identifiers, and the population baselines.
 
     ``runs`` are the store's signup runs by account id.
@@ -194,7 +197,7 @@ def _gather(engine: Engine, accounts, usage, prompts, members, links, runs, para
     activity = (engine.member_usage(member_ids, params.bucket_minutes) if member_ids
                 else pd.DataFrame(columns=ACTIVITY_COLUMNS))
     activity["cluster"] = map_values(activity["account_id"], cluster_of)
-    return Clustered(acc, use, activity, links, identifiers, degrees, base, len(accounts))
+    return Clustered(acc, use, activity, facts, identifiers, degrees, base, len(accounts))
 
 
 def _features(found: Clustered, members: pd.DataFrame, params: DetectionParams, model: Model):
