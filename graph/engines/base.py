@@ -42,7 +42,7 @@ from .columns import (
     account_columns,
 )
 from .errors import NO_RESULTS, EngineError, NotSupported, secondary_to
-from .policy import LinkPolicy, SimilarityPolicy
+from .policy import ACCOUNT_NUMBERS, LinkPolicy, SimilarityPolicy
 from .records import LoadResult, keys_frame, ledger_bodies, ledger_frame, matching
 
 
@@ -322,7 +322,7 @@ class Engine(ABC):
 
     def pair_evidence_parts(self, policy: LinkPolicy, keep_pairs: pd.DataFrame | None = None) -> Iterator[tuple]:
         """``pair_evidence`` in parts, by ascending ranges of ``a``: (lo, hi, the rows with lo <= a < hi). Here one."""
-        yield 0, 2**31 - 1, self.pair_evidence(policy, keep_pairs)
+        yield 0, ACCOUNT_NUMBERS, self.pair_evidence(policy, keep_pairs)
 
     def node_similarity(self, policy: SimilarityPolicy) -> pd.DataFrame:
         """Weighted Jaccard over (prompt fingerprint, time bucket) activity (``policy.SimilarityPolicy``): a, b, similarity, common."""

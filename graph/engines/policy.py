@@ -21,6 +21,8 @@ from .columns import DEGREE_COLUMNS, HISTOGRAM_COLUMNS, PAIR_COLUMNS, SIMILARITY
 # DuckDB's time_bucket counts minute buckets from this origin; every engine uses it, so
 # buckets agree across engines.
 BUCKET_ORIGIN = pd.Timestamp("2000-01-03")
+# Above every account number (pair results number accounts as 32-bit integers).
+ACCOUNT_NUMBERS = 2**31 - 1
 
 
 def rarity(degree, total_accounts: int) -> np.ndarray:

@@ -32,7 +32,7 @@ from ..columns import (
     USAGE_COLUMNS,
 )
 from ..errors import EngineError
-from ..policy import LinkPolicy, SimilarityPolicy
+from ..policy import ACCOUNT_NUMBERS, LinkPolicy, SimilarityPolicy
 from . import files, sql
 
 log = logging.getLogger(__name__)
@@ -41,8 +41,6 @@ log = logging.getLogger(__name__)
 # fits in memory. Parts are cut between PART_RUNS runs of account numbers.
 PAIR_PART_ROWS = 12_000_000
 PART_RUNS = 4096
-# Above every account number.
-ACCOUNT_NUMBERS = 2**31 - 1
 
 
 def _connect(path: Path, wait: int) -> duckdb.DuckDBPyConnection:
