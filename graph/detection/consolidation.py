@@ -144,6 +144,12 @@ def plan_merges(activity: pd.DataFrame, sizes: pd.Series, flagged: set, prompt_a
     return merges
 
 
+def ring_risks(table: pd.DataFrame, model: Model = PRIOR) -> pd.Series:
+    """Each cluster's ring score from its features (``scoring.ring_risk``), by cluster key."""
+    return pd.Series([ring_risk({k: f[k] for k in FEATURES}, model) for f in table.to_dict("records")],
+                     index=table.index, dtype=float)
+
+
 def consolidate(acc: pd.DataFrame, use: pd.DataFrame, activity: pd.DataFrame, table: pd.DataFrame,
                 base: Baselines, total: int, params: DetectionParams,
                 model: Model = PRIOR) -> tuple[dict, pd.DataFrame, dict]:
@@ -153,8 +159,7 @@ def consolidate(acc: pd.DataFrame, use: pd.DataFrame, activity: pd.DataFrame, ta
     their feature table. Renamed clusters map to their merged cluster's key; the returned
     table has one row per cluster after the merges.
     """
-    risk = pd.Series({c: ring_risk({k: f[k] for k in FEATURES}, model)
-                      for c, f in zip(table.index, table.to_dict("records"))}, dtype=float)
+    risk = ring_risks(table, model)
     flagged = set(risk.index[risk >= params.ring_threshold])
     if len(flagged) < 2:
         return {}, table, {}

@@ -62,6 +62,24 @@ class Clustered:
         for frame in (self.acc, self.use, self.activity):
             frame["cluster"] = frame["cluster"].map(mapping).fillna(frame["cluster"])
 
+    def only(self, clusters) -> Clustered:
+        """These clusters' rows alone (identifier degrees too: only the values their members hold)."""
+        keep = lambda frame: frame[is_in(frame["cluster"], clusters)]
+        acc = keep(self.acc)
+        ids = self.identifiers[is_in(self.identifiers["account_id"], acc["account_id"])]
+        degrees = self.degrees.merge(ids[["kind", "value"]].drop_duplicates(), on=["kind", "value"])
+        return Clustered(acc, keep(self.use), keep(self.activity), self.links, ids, degrees,
+                         self.base.of_members(ids, degrees), self.total)
+
+    @staticmethod
+    def joined(parts: list[Clustered]) -> Clustered:
+        """The rows of several sets of clusters as one (their baselines and link facts are the first part's)."""
+        first = parts[0]
+        together = lambda name: pd.concat([getattr(p, name) for p in parts], ignore_index=True)
+        ids, degrees = together("identifiers"), together("degrees").drop_duplicates(["kind", "value"])
+        return Clustered(together("acc"), together("use"), together("activity"), first.links, ids, degrees,
+                         first.base.of_members(ids, degrees), first.total)
+
 
 def score_clusters(found: Clustered, table: pd.DataFrame | None, names: dict, merges: dict,
                    params: DetectionParams, model: Model = PRIOR) -> dict:
@@ -72,7 +90,7 @@ def score_clusters(found: Clustered, table: pd.DataFrame | None, names: dict, me
     """
     if found.acc.empty:
         return {"clusters": pd.DataFrame(columns=CLUSTER_COLUMNS), "members": pd.DataFrame(columns=MEMBER_COLUMNS),
-                "evidence": pd.DataFrame(columns=EVIDENCE_COLUMNS)}
+                "evidence": pd.DataFrame(columns=["cluster", *EVIDENCE_COLUMNS])}
     cluster_of = found.acc.set_index("account_id")["cluster"]
     ids = found.identifiers.assign(cluster=found.identifiers["account_id"].map(cluster_of))
     shared = shared_identifiers(ids[~discounted(ids, found.degrees, params)], found.degrees, found.total)
@@ -84,9 +102,24 @@ def score_clusters(found: Clustered, table: pd.DataFrame | None, names: dict, me
                           _own_shares(ids, shared))
     strongest = own.groupby("cluster")["risk_score"].max()
     clusters["flagged"] &= clusters["cluster_id"].map(strongest).fillna(0.0).to_numpy() >= params.account_threshold
-    evidence = evidence.assign(ring_id=evidence["cluster"].map(ring_ids))[EVIDENCE_COLUMNS]
+    evidence = evidence.assign(ring_id=evidence["cluster"].map(ring_ids))[["cluster", *EVIDENCE_COLUMNS]]
     members = member_reasons(own, clusters.set_index("cluster_id"), ring_text)
     return {"clusters": clusters, "members": members, "evidence": evidence.reset_index(drop=True)}
+
+
+def scored_together(parts: list[dict], names: dict) -> dict:
+    """Several ``score_clusters`` results as one, every cluster named by ``names`` (cluster key -> ring id).
+
+    Only a cluster that is not flagged may have been scored before it was named: its
+    reasons do not name its ring.
+    """
+    # Empty parts would make every column's type object.
+    together = lambda name: pd.concat([p[name] for p in parts if len(p[name])] or [parts[0][name]], ignore_index=True)
+    clusters = together("clusters").sort_values("cluster_id", kind="stable")
+    evidence = together("evidence").sort_values("cluster", kind="stable")
+    return {"clusters": clusters.assign(ring_id=clusters["cluster_id"].map(names)).reset_index(drop=True),
+            "members": together("members"),
+            "evidence": evidence.assign(ring_id=evidence["cluster"].map(names)).reset_index(drop=True)}
 
 
 def discounted(ids: pd.DataFrame, degrees: pd.DataFrame, params: DetectionParams) -> pd.Series:

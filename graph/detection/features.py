@@ -9,6 +9,7 @@ or company email domain explains the sharing.
 
 from __future__ import annotations
 
+import copy
 import re
 
 import numpy as np
@@ -83,6 +84,13 @@ class Baselines:
         self.runs = runs
         # Per company email domain, the share of its accounts that signed up in crowds.
         self.crowded_domains = crowded_domains if crowded_domains is not None else pd.Series(dtype=float)
+
+    def of_members(self, identifiers: pd.DataFrame, degrees: pd.DataFrame) -> Baselines:
+        """These baselines with one set of clustered accounts' identifier rows and their values' degrees."""
+        part = copy.copy(self)
+        part.identifiers, part.degrees = identifiers, degrees
+        part.ua_degree = degrees[degrees["kind"] == "user_agent"].set_index("value")["accounts"].to_dict()
+        return part
 
 
 def _top_value(frame: pd.DataFrame, column: str) -> pd.DataFrame:

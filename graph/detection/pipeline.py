@@ -24,13 +24,21 @@ import pandas as pd
 import pyarrow as pa
 from ringwatch.ingest.normalise import is_free_email_domain
 
+from ringwatch.settings import SETTINGS
+
 from ..casework.decisions import apply_feedback
 from ..engines import Engine, EngineError
 from ..reports.overview_tables import ACCOUNT_FIELDS, overview_tables
 from .clustering import clusters
-from .consolidation import consolidate
+from .consolidation import consolidate, ring_risks
 from .coregistration import crowded_share, signup_runs
-from .explanations import Clustered, link_facts, score_clusters
+from .explanations import (
+    EVIDENCE_COLUMNS,
+    Clustered,
+    link_facts,
+    score_clusters,
+    scored_together,
+)
 from .features import Baselines, all_cluster_features, email_formats
 from .frames import is_in, map_values
 from .identity import SharingFrequencies
@@ -96,13 +104,23 @@ def detect(engine: Engine, params: DetectionParams | None = None, progress=None,
     step("ring features")
     previously_flagged = flagged_ring_ids(engine)
     runs = runs.assign(account=accounts["account_id"].to_numpy()[runs["account"].to_numpy(np.int64)])
-    found = _gather(engine, accounts, usage, prompts, members, facts, runs, params)
+    base = _baselines(engine, accounts, usage, prompts, runs)
+    # Clusters in slices: a cluster that cannot be a ring is scored with its slice and let go;
+    # the ring candidates are held for consolidation, which joins fragments across slices.
+    done, held = [], []
+    for part in cluster_slices(members, SETTINGS["cluster_slice"].integer(minimum=1)):
+        found = _gather(engine, base, usage, part, facts, len(accounts), params)
+        table = all_cluster_features(found.acc, found.use, found.activity, found.base, params)
+        candidate = (ring_risks(table, model) >= params.ring_threshold).to_numpy(dtype=bool)
+        done.append(score_clusters(found.only(table.index[~candidate]), table[~candidate], {}, {}, params, model))
+        held.append((found.only(table.index[candidate]), table[candidate]))
     engine.graph_done()
     step("consolidate")
-    table, merges = _features(found, members, params, model)
+    found = Clustered.joined([f for f, _ in held])
+    table, merges = _features(found, pd.concat([t for _, t in held]).sort_index(), members, params, model)
     names, lineage = match_rings(previous_rings(engine), members.groupby("cluster")["account_id"].agg(frozenset),
                                  ring_id)
-    scored = score_clusters(found, table, names, merges, params, model)
+    scored = scored_together([*done, score_clusters(found, table, names, merges, params, model)], names)
 
     step("save")
     tables = _result_tables(accounts, scored, hubs, params)
@@ -173,20 +191,32 @@ def _clusters_by_id(engine: Engine, accounts: pd.DataFrame, links: pd.DataFrame,
     return members, link_facts(links, numbers[kept], members["account_id"])
 
 
-def _gather(engine: Engine, accounts, usage, prompts, members, facts, runs, params: DetectionParams) -> Clustered:
-    """The clustered accounts' signup rows, usage, activity and identifiers, and the population baselines.
+def cluster_slices(members: pd.DataFrame, accounts: int) -> list[pd.DataFrame]:
+    """``members`` (account_id, cluster) cut into slices of whole clusters, in cluster-key order, of at most
+    ``accounts`` members each (a larger cluster is a slice of its own); always at least one slice."""
+    sizes = members["cluster"].value_counts().sort_index()
+    slice_of, filled, current = np.zeros(len(sizes), dtype=np.int64), 0, 0
+    for i, n in enumerate(sizes.to_numpy()):
+        if filled and filled + n > accounts:
+            current, filled = current + 1, 0
+        slice_of[i], filled = current, filled + n
+    number = map_values(members["cluster"], pd.Series(slice_of, index=sizes.index)).to_numpy()
+    return [members[number == k] for k in range(current + 1)]
 
-    ``runs`` are the store's signup runs by account id.
-    """
+
+def _baselines(engine: Engine, accounts, usage, prompts, runs) -> Baselines:
+    """The population figures every slice of clusters is compared against (``runs`` by account id)."""
+    return Baselines(usage, prompts, {}, sharing=SharingFrequencies(engine.degree_histogram(), len(accounts)),
+                     formats=email_formats(accounts["email"]).value_counts(normalize=True), runs=runs,
+                     crowded_domains=crowded_share(accounts.set_index("account_id")["email_domain"], runs))
+
+
+def _gather(engine: Engine, base: Baselines, usage, members, facts, total: int, params: DetectionParams) -> Clustered:
+    """Some clustered accounts' (``members``) signup rows, usage, activity and identifiers, and the baselines."""
     member_ids = members["account_id"].tolist()
     cluster_of = members.set_index("account_id")["cluster"]
     identifiers = engine.account_identifiers(member_ids)
     degrees = engine.value_degrees(identifiers[["kind", "value"]])
-    base = Baselines(usage, prompts,
-                     degrees[degrees["kind"] == "user_agent"].set_index("value")["accounts"].to_dict(),
-                     identifiers, degrees, SharingFrequencies(engine.degree_histogram(), len(accounts)),
-                     email_formats(accounts["email"]).value_counts(normalize=True), runs,
-                     crowded_share(accounts.set_index("account_id")["email_domain"], runs))
     acc = engine.accounts(member_ids)
     domains = acc["email_domain"].dropna().unique()
     free = pd.Series([is_free_email_domain(d) for d in domains], index=domains, dtype=bool)
@@ -197,14 +227,13 @@ def _gather(engine: Engine, accounts, usage, prompts, members, facts, runs, para
     activity = (engine.member_usage(member_ids, params.bucket_minutes) if member_ids
                 else pd.DataFrame(columns=ACTIVITY_COLUMNS))
     activity["cluster"] = map_values(activity["account_id"], cluster_of)
-    return Clustered(acc, use, activity, facts, identifiers, degrees, base, len(accounts))
+    return Clustered(acc, use, activity, facts, identifiers, degrees, base.of_members(identifiers, degrees), total)
 
 
-def _features(found: Clustered, members: pd.DataFrame, params: DetectionParams, model: Model):
-    """Ring features of every cluster after consolidation, and the merges made (``members`` follows them)."""
+def _features(found: Clustered, table: pd.DataFrame, members: pd.DataFrame, params: DetectionParams, model: Model):
+    """The ring candidates' feature table after consolidation, and the merges made (``members`` follows them)."""
     if found.acc.empty:
         return None, {}
-    table = all_cluster_features(found.acc, found.use, found.activity, found.base, params)
     rename, table, merges = consolidate(found.acc, found.use, found.activity, table, found.base, found.total, params,
                                        model)
     if rename:
@@ -239,4 +268,5 @@ def _result_tables(accounts, scored, hubs, params) -> dict[str, pd.DataFrame]:
     out["reasons"] = out["reasons"].fillna("")
     out = out[ACCOUNT_RESULT_COLUMNS].sort_values("account_id").reset_index(drop=True)
     rings = clusters_df.sort_values(["risk_score", "ring_id"], ascending=[False, True]).reset_index(drop=True)
-    return {"accounts": out, "rings": rings, "ring_evidence": scored["evidence"], "suppressed_hubs": hubs}
+    return {"accounts": out, "rings": rings, "ring_evidence": scored["evidence"][EVIDENCE_COLUMNS],
+            "suppressed_hubs": hubs}
