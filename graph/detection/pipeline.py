@@ -100,34 +100,27 @@ def detect(engine: Engine, params: DetectionParams | None = None, progress=None,
     step("clusters")
     with _beside(engine, _usage_sums) as sums:
         members, facts = _clusters_by_id(engine, accounts, links, params)
+    strong, links = len(links), None  # what the members' reasons need of them is in ``facts``
     usage, prompts = sums.result()
     step("ring features")
     previously_flagged = flagged_ring_ids(engine)
     runs = runs.assign(account=accounts["account_id"].to_numpy()[runs["account"].to_numpy(np.int64)])
     base = _baselines(engine, accounts, usage, prompts, runs)
-    # Clusters in slices: a cluster that cannot be a ring is scored with its slice and let go;
-    # the ring candidates are held for consolidation, which joins fragments across slices.
-    done, held = [], []
-    for part in cluster_slices(members, SETTINGS["cluster_slice"].integer(minimum=1)):
-        found = _gather(engine, base, usage, part, facts, len(accounts), params)
-        table = all_cluster_features(found.acc, found.use, found.activity, found.base, params)
-        candidate = (ring_risks(table, model) >= params.ring_threshold).to_numpy(dtype=bool)
-        done.append(score_clusters(found.only(table.index[~candidate]), table[~candidate], {}, {}, params, model))
-        held.append((found.only(table.index[candidate]), table[candidate]))
+    done, found, table = _slices(engine, base, usage, members, facts, len(accounts), params, model)
     engine.graph_done()
     step("consolidate")
-    found = Clustered.joined([f for f, _ in held])
-    table, merges = _features(found, pd.concat([t for _, t in held]).sort_index(), members, params, model)
+    table, merges = _features(found, table, members, params, model)
     names, lineage = match_rings(previous_rings(engine), members.groupby("cluster")["account_id"].agg(frozenset),
                                  ring_id)
     scored = scored_together([*done, score_clusters(found, table, names, merges, params, model)], names)
+    del done, found
 
     step("save")
     tables = _result_tables(accounts, scored, hubs, params)
     apply_feedback(engine, tables)
     tables.update(overview_tables(_account_fields(accounts, usage, tables["accounts"])))
     summary = DetectionSummary(
-        accounts=len(accounts), links=len(links), clusters=len(scored["clusters"]),
+        accounts=len(accounts), links=strong, clusters=len(scored["clusters"]),
         rings=int(scored["clusters"]["flagged"].sum()) if len(scored["clusters"]) else 0,
         flagged_accounts=int(tables["accounts"]["flagged"].sum()), suppressed_hubs=len(hubs),
         seconds=round(time.perf_counter() - started, 2),
@@ -202,6 +195,23 @@ def cluster_slices(members: pd.DataFrame, accounts: int) -> list[pd.DataFrame]:
         slice_of[i], filled = current, filled + n
     number = map_values(members["cluster"], pd.Series(slice_of, index=sizes.index)).to_numpy()
     return [members[number == k] for k in range(current + 1)]
+
+
+def _slices(engine: Engine, base: Baselines, usage, members, facts, total: int, params: DetectionParams,
+            model: Model) -> tuple[list[dict], Clustered, pd.DataFrame]:
+    """Ring features of every cluster, a slice of clusters at a time (``cluster_slices``): a cluster that cannot be
+    a ring is scored with its slice and let go; the ring candidates' rows and features are returned, for
+    consolidation to join fragments across slices. Returns (the slices' scores, the candidates, their features).
+    """
+    done, held = [], []
+    for part in cluster_slices(members, SETTINGS["cluster_slice"].integer(minimum=1)):
+        found = _gather(engine, base, usage, part, facts, total, params)
+        table = all_cluster_features(found.acc, found.use, found.activity, found.base, params)
+        candidate = (ring_risks(table, model) >= params.ring_threshold).to_numpy(dtype=bool)
+        done.append(score_clusters(found.only(table.index[~candidate]), table[~candidate], {}, {}, params, model))
+        held.append((found.only(table.index[candidate]), table[candidate]))
+        del found, table  # before the next slice is gathered
+    return done, Clustered.joined([f for f, _ in held]), pd.concat([t for _, t in held]).sort_index()
 
 
 def _baselines(engine: Engine, accounts, usage, prompts, runs) -> Baselines:
