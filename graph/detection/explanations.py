@@ -29,7 +29,7 @@ from .frames import is_in, runs_of
 from .identity import shared_values
 from .kinds import kind_info
 from .params import DetectionParams
-from .scoring import PRIOR, Model, account_risk, contributions, describe, ring_risk
+from .scoring import PRIOR, Model, account_risk, contributions, describe, risk_of
 
 CLUSTER_COLUMNS = ["cluster_id", "ring_id", "size", "risk_score", "flagged"]
 MEMBER_COLUMNS = ["account_id", "cluster_id", "risk_score", "reasons"]
@@ -147,8 +147,9 @@ def _cluster_rows(found: Clustered, table, ring_ids, merges, shared, evidence, r
     rows, ring_text = [], {}
     for cluster, f in zip(table.index, table.to_dict("records")):
         feats = {k: f[k] for k in FEATURES}
-        risk = ring_risk(feats, model)
-        sentences = describe(feats, f, model)
+        contributed = contributions(feats, model)
+        risk = risk_of(contributed, model)
+        sentences = describe(feats, f, model, contributed)
         positive = [s for v, s in sentences if v > 0][:TOP_SENTENCES]
         if cluster in merges:
             # Weight 0: the merge explains the ring's extent and adds nothing to its score.
@@ -161,7 +162,7 @@ def _cluster_rows(found: Clustered, table, ring_ids, merges, shared, evidence, r
             "first_seen": first_seen[cluster], "last_seen": last_seen[cluster],
             "top_evidence": "; ".join(positive + top_shared.get(cluster, [])),
             "explanation": json.dumps([{"weight": v, "text": s} for v, s in sentences]),
-            "features": json.dumps(feats), "contributions": json.dumps(contributions(feats, model)),
+            "features": json.dumps(feats), "contributions": json.dumps(contributed),
             "evidence_kinds": kinds.get(cluster, ""),
             "requests": int(f["requests"]), "output_tokens": int(f["output_tokens"]),
         })

@@ -253,31 +253,44 @@ def _templates_and_synchrony(out: pd.DataFrame, activity: pd.DataFrame, base: Ba
         out["template_limit"] = np.maximum(rare_template_accounts, 5 * out["size"])
         return
     n = out["size"]
-    total = activity.groupby("cluster")["requests"].sum().reindex(out.index, fill_value=0)
-    # Grouped on integer codes: the string columns hold millions of rows.
-    codes = pd.DataFrame({c: pd.factorize(activity[c])[0] for c in ("cluster", "prompt_fingerprint", "account_id")},
-                         index=activity.index)
-    fp_members = codes.groupby(["cluster", "prompt_fingerprint"])["account_id"].transform("nunique")
-    fp_members = fp_members.where(codes["prompt_fingerprint"] >= 0)
-    fp_all = map_values(activity["prompt_fingerprint"], base.prompt_accounts).fillna(0)
-    size = map_values(activity["cluster"], n)
-    limit = np.maximum(rare_template_accounts, 5 * size)
+    activity = activity[activity["cluster"].notna()] if activity["cluster"].hasnans else activity
+    # Grouped on integer codes, each string column factorized once: they hold millions of rows.
+    cluster, clusters = pd.factorize(activity["cluster"])
+    template, templates = pd.factorize(activity["prompt_fingerprint"])
+    account = pd.factorize(activity["account_id"])[0]
+    requests = activity["requests"].to_numpy(dtype=float, na_value=0)
+    size = n.reindex(clusters).to_numpy(dtype=float)[cluster]
+
+    def per_cluster(where: np.ndarray) -> pd.Series:
+        sums = np.bincount(cluster[where], weights=requests[where], minlength=len(clusters))
+        return pd.Series(sums, index=clusters).reindex(out.index, fill_value=0.0)
+
+    total = per_cluster(np.ones(len(cluster), dtype=bool))
+    users = pd.Series(account).groupby([cluster, template]).transform("nunique").to_numpy()
+    fp_all = base.prompt_accounts.reindex(templates).fillna(0).to_numpy(dtype=float)[template]
     # A ring's templates are shared inside it and rare outside it; a cluster may be only
     # part of a ring, so "rare" is relative to the cluster size, not "exclusive".
-    rare = (fp_all <= limit) & (fp_members >= 2)
-    out["templates"] = activity[rare].groupby("cluster")["prompt_fingerprint"].nunique().reindex(out.index, fill_value=0)
+    rare = (template >= 0) & (fp_all <= np.maximum(rare_template_accounts, 5 * size)) & (users >= 2)
+    used = pd.DataFrame({"cluster": cluster[rare], "template": template[rare]}).drop_duplicates()
+    counted = np.bincount(used["cluster"].to_numpy(), minlength=len(clusters))
+    out["templates"] = pd.Series(counted, index=clusters).reindex(out.index, fill_value=0)
     out["template_limit"] = np.maximum(rare_template_accounts, 5 * n)
-    out["template_exclusive"] = (activity["requests"].where(rare, 0).groupby(activity["cluster"]).sum()
-                                 .reindex(out.index, fill_value=0) / total.clip(lower=1))
-    out["synchrony"] = (activity["requests"].where(in_crowded_windows(activity, n), 0).groupby(activity["cluster"])
-                        .sum().reindex(out.index, fill_value=0) / total.clip(lower=1))
+    out["template_exclusive"] = per_cluster(rare) / total.clip(lower=1)
+    out["synchrony"] = per_cluster(_crowded(cluster, activity["bucket"], account, size)) / total.clip(lower=1)
 
 
 def in_crowded_windows(activity: pd.DataFrame, sizes: pd.Series) -> np.ndarray:
     """Per activity row: whether at least max(3, 10%) of its cluster (``sizes``) sent requests in its window."""
-    codes = pd.DataFrame({c: pd.factorize(activity[c])[0] for c in ("cluster", "bucket", "account_id")})
-    in_bucket = codes.groupby(["cluster", "bucket"])["account_id"].transform("nunique").to_numpy()
-    return in_bucket >= np.maximum(3, np.ceil(0.1 * map_values(activity["cluster"], sizes).to_numpy(dtype=float)))
+    cluster, clusters = pd.factorize(activity["cluster"])
+    return _crowded(cluster, activity["bucket"], pd.factorize(activity["account_id"])[0],
+                    sizes.reindex(clusters).to_numpy(dtype=float)[cluster])
+
+
+def _crowded(cluster: np.ndarray, bucket: pd.Series, account: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """``in_crowded_windows`` on codes: rows' cluster and account codes, their window, their cluster's size."""
+    window = pd.factorize(bucket)[0]
+    in_bucket = pd.Series(account).groupby([cluster, window]).transform("nunique").to_numpy()
+    return in_bucket >= np.maximum(3, np.ceil(0.1 * size))
 
 
 def _rare_client(out: pd.DataFrame, members: pd.DataFrame, base: Baselines, max_accounts: int) -> None:

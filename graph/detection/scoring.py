@@ -65,7 +65,12 @@ def contributions(features: dict[str, float], model: Model = PRIOR) -> dict[str,
 
 def ring_risk(features: dict[str, float], model: Model = PRIOR) -> float:
     """Risk in [0, 1] from the ring features."""
-    z = model.bias + sum(contributions(features, model).values())
+    return risk_of(contributions(features, model), model)
+
+
+def risk_of(contributed: dict[str, float], model: Model = PRIOR) -> float:
+    """Risk in [0, 1] from the features' contributions (``contributions``)."""
+    z = model.bias + sum(contributed.values())
     return round(1.0 / (1.0 + math.exp(-z)), 4)
 
 
@@ -101,33 +106,42 @@ def _email_text(value: float, details: dict) -> str:
     return f"{_pct(value)} of emails follow a numbered pattern like {details.get('email_stem')}"
 
 
-def describe(features: dict[str, float], details: dict, model: Model = PRIOR) -> list[tuple[float, str]]:
-    """Readable sentences for the features that raise or lower the score, strongest first."""
-    c = contributions(features, model)
+def describe(features: dict[str, float], details: dict, model: Model = PRIOR,
+             contributed: dict[str, float] | None = None) -> list[tuple[float, str]]:
+    """Readable sentences for the features that raise or lower the score, strongest first.
+
+    ``contributed``: the features' contributions, when the caller has them (``contributions``).
+    """
+    c = contributed if contributed is not None else contributions(features, model)
+    ranked = sorted(((v, k) for k, v in c.items() if abs(v) >= 0.4), key=lambda t: (-abs(t[0]), t[1]))
+    return [(v, _sentence(k, features, details)) for v, k in ranked]
+
+
+def _sentence(name: str, features: dict[str, float], details: dict) -> str:
+    """One feature in words."""
     n = details.get("size", 0)
     text = {
-        "burst": f"{_pct(features['burst'])} of the {n} accounts were created in signup bursts (within 48 hours)",
-        "coregistration": f"{_pct(features['coregistration'])} of the {n} accounts signed up in runs from one address or "
+        "burst": lambda: f"{_pct(features['burst'])} of the {n} accounts were created in signup bursts (within 48 hours)",
+        "coregistration": lambda: f"{_pct(features['coregistration'])} of the {n} accounts signed up in runs from one address or "
                           f"network ({int(details.get('coreg_accounts') or 0)} within "
                           f"{int(details.get('coreg_minutes') or 0)} minutes from {details.get('coreg_where')})",
-        "email_pattern": _email_text(features["email_pattern"], details),
-        "output_heavy": f"output/input token ratio {details.get('output_x', 0):.1f}x the population median",
-        "volume": f"requests per active day {details.get('volume_x', 0):.1f}x the population median",
-        "template_exclusive": f"{_pct(features['template_exclusive'])} of requests use {details.get('templates', 0)} prompt "
+        "email_pattern": lambda: _email_text(features["email_pattern"], details),
+        "output_heavy": lambda: f"output/input token ratio {details.get('output_x', 0):.1f}x the population median",
+        "volume": lambda: f"requests per active day {details.get('volume_x', 0):.1f}x the population median",
+        "template_exclusive": lambda: f"{_pct(features['template_exclusive'])} of requests use {details.get('templates', 0)} prompt "
                               f"templates shared inside this group and used by at most "
                               f"{int(details.get('template_limit') or 0):,} accounts overall",
-        "synchrony": f"{_pct(features['synchrony'])} of requests were sent in the same time windows as other members (synchronized traffic)",
-        "even_traffic": "traffic is spread evenly across accounts (load-balanced)",
-        "rare_client": f"{_pct(features['rare_client'])} share the uncommon client string {details.get('client')!r}",
-        "identity": _identity_text(details),
-        "identity_web": _web_text(details),
-        "org_coherence": "sharing is explained by a declared organisation"
+        "synchrony": lambda: f"{_pct(features['synchrony'])} of requests were sent in the same time windows as other members (synchronized traffic)",
+        "even_traffic": lambda: "traffic is spread evenly across accounts (load-balanced)",
+        "rare_client": lambda: f"{_pct(features['rare_client'])} share the uncommon client string {details.get('client')!r}",
+        "identity": lambda: _identity_text(details),
+        "identity_web": lambda: _web_text(details),
+        "org_coherence": lambda: "sharing is explained by a declared organisation"
         + (f" {details['org']!r}" if details.get("org") else "")
         + (f" / company domain {details['domain']}" if details.get("domain") else "")
         + f" ({_pct(features['org_coherence'])} of accounts)",
     }
-    ranked = sorted(((v, k) for k, v in c.items() if abs(v) >= 0.4), key=lambda t: (-abs(t[0]), t[1]))
-    return [(v, text[k]) for v, k in ranked]
+    return text[name]()
 
 
 def account_risk(ring_score: float, fit: float) -> float:
