@@ -58,7 +58,7 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
             "Embedded engine: seconds a command waits for a store another process holds open (--wait)."),
     Setting("memory_limit", "3GB", "RINGWATCH_MEMORY_LIMIT",
             "Embedded engine: DuckDB's memory limit; larger joins spill to disk."),
-    Setting("cluster_slice", "1000000", "RINGWATCH_CLUSTER_SLICE",
+    Setting("cluster_slice", "250000", "RINGWATCH_CLUSTER_SLICE",
             "Detection: clustered accounts whose ring features and scores are computed together; fewer hold "
             "less memory but read the store once more per slice, and the results are the same."),
     Setting("neo4j_uri", "bolt://localhost:7687", "NEO4J_URI", "Neo4j engine: the server."),
