@@ -50,3 +50,27 @@ def test_link_facts_count_each_members_links_and_its_longest_pool_link():
     assert facts.loc["acct70"].tolist() == [0, 0, 0] and facts.loc["acct5", "strong"] > 2
     empty = link_facts(links.iloc[:0], np.array([], dtype=np.int64), pd.Series([], dtype=str))
     assert empty.empty and list(empty.columns) == ["strong", "pool_links", "pool_hours"]
+
+
+def test_the_store_holds_each_identifier_of_an_account_once_so_value_degrees_count_accounts(tmp_path):
+    # The link table counts a value's accounts as its rows: it relies on the store holding
+    # each (account, kind, value) once, whatever the files repeat.
+    from test_ingest import SIGNUP_HEADER, write_csv
+
+    from ringwatch.graph.load import ingest
+
+    rows = [["a", "2024-03-01", "x@acme.example", "", "10.0.0.1", "dev-1", "US"],
+            ["a", "2024-03-02", "x@acme.example", "", "10.0.0.2", "dev-1", "US"],  # a later copy of a
+            ["b", "2024-03-01", "y@acme.example", "", "10.0.0.1", "dev-1", "US"],
+            ["b", "2024-03-01", "y@acme.example", "", "10.0.0.1", "dev-1", "US"]]  # the same row twice
+    first = write_csv(tmp_path / "one.csv", SIGNUP_HEADER, rows)
+    second = write_csv(tmp_path / "two.csv", SIGNUP_HEADER, [*rows, ["c", "2024-03-05", "", "", "", "dev-1", ""]])
+    with open_engine("embedded", tmp_path / "store.duckdb") as engine:
+        for path in (first, second, first):
+            ingest(engine, signups=path)
+        repeated = engine.con.execute(
+            "SELECT count(*) FROM (SELECT account_id, kind, value FROM identifiers GROUP BY ALL HAVING count(*) > 1)"
+        ).fetchone()[0]
+        degrees = engine.identifier_degrees(min_accounts=2).set_index(["kind", "value"])["accounts"]
+    assert repeated == 0
+    assert degrees[("device", "dev-1")] == 3 and degrees[("ip", "10.0.0.1")] == 2

@@ -51,14 +51,16 @@ FRESH_REQUEST_IDS = (" WHERE c.request_id IS NULL OR NOT EXISTS (SELECT 1 FROM u
 # pair tables hold integers, not strings; each value's number of accounts is counted once,
 # for every question that needs it. Usage repeats an address or a template on many rows:
 # each usage kind is made distinct per account before the join, on two text columns, not
-# after it on three. ``links`` keeps only values held by two accounts or more, the only
-# ones that can link a pair.
+# after it on three. The store holds each signup identifier of an account once
+# (``INSERT_NEW_IDENTIFIERS``: distinct, for accounts it lacks), so those are not made
+# distinct again. ``links`` keeps only values held by two accounts or more, the only ones
+# that can link a pair.
 LINKS = """
 CREATE OR REPLACE TEMP TABLE account_index AS
 SELECT account_id, CAST(row_number() OVER (ORDER BY account_id) - 1 AS INTEGER) AS idx FROM accounts;
 CREATE OR REPLACE TEMP TABLE held AS
 SELECT x.idx, l.kind, l.value FROM (
-    SELECT DISTINCT account_id, kind, value FROM identifiers
+    SELECT account_id, kind, value FROM identifiers
     UNION ALL SELECT DISTINCT account_id, 'request_ip', ip FROM usage WHERE ip IS NOT NULL
     UNION ALL SELECT DISTINCT account_id, 'prompt', prompt_fingerprint FROM usage WHERE prompt_fingerprint IS NOT NULL
 ) l JOIN account_index x USING (account_id);
