@@ -109,7 +109,7 @@ def detect(engine: Engine, params: DetectionParams | None = None, progress=None,
     done, found, table = _slices(engine, base, usage, members, facts, len(accounts), params, model)
     engine.graph_done()
     step("consolidate")
-    table, merges = _features(found, table, members, params, model)
+    table, merges = _consolidated(found, table, members, params, model)
     names, lineage = match_rings(previous_rings(engine), members.groupby("cluster")["account_id"].agg(frozenset),
                                  ring_id)
     scored = scored_together([*done, score_clusters(found, table, names, merges, params, model)], names)
@@ -240,7 +240,8 @@ def _gather(engine: Engine, base: Baselines, usage, members, facts, total: int, 
     return Clustered(acc, use, activity, facts, identifiers, degrees, base.of_members(identifiers, degrees), total)
 
 
-def _features(found: Clustered, table: pd.DataFrame, members: pd.DataFrame, params: DetectionParams, model: Model):
+def _consolidated(found: Clustered, table: pd.DataFrame, members: pd.DataFrame, params: DetectionParams,
+                  model: Model):
     """The ring candidates' feature table after consolidation, and the merges made (``members`` follows them)."""
     if found.acc.empty:
         return None, {}

@@ -114,34 +114,33 @@ def describe(features: dict[str, float], details: dict, model: Model = PRIOR,
     """
     c = contributed if contributed is not None else contributions(features, model)
     ranked = sorted(((v, k) for k, v in c.items() if abs(v) >= 0.4), key=lambda t: (-abs(t[0]), t[1]))
-    return [(v, _sentence(k, features, details)) for v, k in ranked]
+    return [(v, _SENTENCES[k](features, details)) for v, k in ranked]
 
 
-def _sentence(name: str, features: dict[str, float], details: dict) -> str:
-    """One feature in words."""
-    n = details.get("size", 0)
-    text = {
-        "burst": lambda: f"{_pct(features['burst'])} of the {n} accounts were created in signup bursts (within 48 hours)",
-        "coregistration": lambda: f"{_pct(features['coregistration'])} of the {n} accounts signed up in runs from one address or "
-                          f"network ({int(details.get('coreg_accounts') or 0)} within "
-                          f"{int(details.get('coreg_minutes') or 0)} minutes from {details.get('coreg_where')})",
-        "email_pattern": lambda: _email_text(features["email_pattern"], details),
-        "output_heavy": lambda: f"output/input token ratio {details.get('output_x', 0):.1f}x the population median",
-        "volume": lambda: f"requests per active day {details.get('volume_x', 0):.1f}x the population median",
-        "template_exclusive": lambda: f"{_pct(features['template_exclusive'])} of requests use {details.get('templates', 0)} prompt "
-                              f"templates shared inside this group and used by at most "
-                              f"{int(details.get('template_limit') or 0):,} accounts overall",
-        "synchrony": lambda: f"{_pct(features['synchrony'])} of requests were sent in the same time windows as other members (synchronized traffic)",
-        "even_traffic": lambda: "traffic is spread evenly across accounts (load-balanced)",
-        "rare_client": lambda: f"{_pct(features['rare_client'])} share the uncommon client string {details.get('client')!r}",
-        "identity": lambda: _identity_text(details),
-        "identity_web": lambda: _web_text(details),
-        "org_coherence": lambda: "sharing is explained by a declared organisation"
-        + (f" {details['org']!r}" if details.get("org") else "")
-        + (f" / company domain {details['domain']}" if details.get("domain") else "")
-        + f" ({_pct(features['org_coherence'])} of accounts)",
-    }
-    return text[name]()
+# Each feature in words, from the features and the details behind them (``size`` and the rest).
+_SENTENCES = {
+    "burst": lambda f, d: f"{_pct(f['burst'])} of the {d.get('size', 0)} accounts were created in signup bursts "
+                          f"(within 48 hours)",
+    "coregistration": lambda f, d: f"{_pct(f['coregistration'])} of the {d.get('size', 0)} accounts signed up in runs "
+                                   f"from one address or network ({int(d.get('coreg_accounts') or 0)} within "
+                                   f"{int(d.get('coreg_minutes') or 0)} minutes from {d.get('coreg_where')})",
+    "email_pattern": lambda f, d: _email_text(f["email_pattern"], d),
+    "output_heavy": lambda f, d: f"output/input token ratio {d.get('output_x', 0):.1f}x the population median",
+    "volume": lambda f, d: f"requests per active day {d.get('volume_x', 0):.1f}x the population median",
+    "template_exclusive": lambda f, d: f"{_pct(f['template_exclusive'])} of requests use {d.get('templates', 0)} prompt "
+                                       f"templates shared inside this group and used by at most "
+                                       f"{int(d.get('template_limit') or 0):,} accounts overall",
+    "synchrony": lambda f, d: f"{_pct(f['synchrony'])} of requests were sent in the same time windows as other "
+                              f"members (synchronized traffic)",
+    "even_traffic": lambda f, d: "traffic is spread evenly across accounts (load-balanced)",
+    "rare_client": lambda f, d: f"{_pct(f['rare_client'])} share the uncommon client string {d.get('client')!r}",
+    "identity": lambda f, d: _identity_text(d),
+    "identity_web": lambda f, d: _web_text(d),
+    "org_coherence": lambda f, d: "sharing is explained by a declared organisation"
+    + (f" {d['org']!r}" if d.get("org") else "")
+    + (f" / company domain {d['domain']}" if d.get("domain") else "")
+    + f" ({_pct(f['org_coherence'])} of accounts)",
+}
 
 
 def account_risk(ring_score: float, fit: float) -> float:
