@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import threading
 
 import pandas as pd
@@ -64,3 +66,21 @@ def test_detection_gives_the_same_rings_with_the_usage_sums_read_beside_it_or_af
     assert len(first["rings"]) and first["accounts"]["flagged"].any()
     for name in first:
         pd.testing.assert_frame_equal(first[name], second[name])
+
+
+SETTINGS_SEEN = """import sys
+from ringwatch.graph.engines import open_engine
+with open_engine("embedded", sys.argv[1]) as engine:
+    reader = engine.side_reader()
+    for con in (engine.con, reader.con):
+        print(con.execute("SELECT current_setting('enable_progress_bar')").fetchone()[0])
+    reader.close()
+"""
+
+
+def test_neither_connection_draws_a_progress_bar_on_standard_output(tmp_path):
+    # DuckDB draws one on standard output for a query of over two seconds, even into a pipe, where it would run
+    # into what a command prints. Asked in a process of its own: under pytest DuckDB starts with the bar off.
+    seen = subprocess.run([sys.executable, "-c", SETTINGS_SEEN, str(tmp_path / "quiet.duckdb")], capture_output=True,
+                          text=True, check=True).stdout.split()
+    assert seen == ["False", "False"]

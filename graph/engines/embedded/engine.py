@@ -50,7 +50,7 @@ def _connect(path: Path, wait: int) -> duckdb.DuckDBPyConnection:
     waiting = False
     while True:
         try:
-            return duckdb.connect(str(path))
+            return files.quiet(duckdb.connect(str(path)))
         except duckdb.IOException as exc:
             first = str(exc).splitlines()[0]
             if "lock" not in first.lower():
@@ -101,7 +101,7 @@ class EmbeddedEngine(Engine):
         # A cursor is a connection of its own to the same database: safe beside this one.
         other = object.__new__(EmbeddedEngine)
         Engine.__init__(other)
-        other.con, other.path, other._links_ready = self.con.cursor(), self.path, False
+        other.con, other.path, other._links_ready = files.quiet(self.con.cursor()), self.path, False
         return other
 
     # -- running SQL -----------------------------------------------------------------------

@@ -16,10 +16,17 @@ from ringwatch.ingest.errors import ContractError
 from ringwatch.settings import SETTINGS
 
 
+def quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """No progress bar: DuckDB draws one on standard output for a query of over two seconds, even into a pipe,
+    where it would run into what a command prints (a JSON report, an account id read by another program)."""
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
 def scan_files(query: str, params: list, batch_rows: int, tables: dict[str, pa.Table]) -> Iterator[pa.RecordBatch]:
     """Run a read-only ``query`` (its first parameter the file's path, ``tables`` readable by their
     names) and yield its rows in batches."""
-    con = duckdb.connect(config={"memory_limit": SETTINGS["memory_limit"].value()})
+    con = quiet(duckdb.connect(config={"memory_limit": SETTINGS["memory_limit"].value()}))
     try:
         for name, table in tables.items():
             con.register(name, table)

@@ -17,7 +17,7 @@ import duckdb
 import pandas as pd
 
 from .. import inprocess
-from ..embedded import sql
+from ..embedded import files, sql
 
 
 @dataclass
@@ -73,7 +73,7 @@ def _similarity(graph: _Projection, config: dict) -> pd.DataFrame:
                         "bucket": 0, "w": rels["weight"].to_numpy(dtype=float)})
     params = {"degree_cutoff": int(config["degree_cutoff"]), "cutoff": float(config["similarity_cutoff"]),
               "top_k": int(config["top_k"])}
-    with duckdb.connect() as con:
+    with files.quiet(duckdb.connect()) as con:
         con.register("act", act)
         pairs = con.execute(sql.SIMILARITY_PAIRS, params).df()
     return pd.DataFrame({"node1": pairs["a"].to_numpy(), "node2": pairs["b"].to_numpy(),
