@@ -111,6 +111,27 @@ def test_degree_histogram_counts_values_per_number_of_holders(loaded):
     assert hist.set_index(["kind", "accounts"]).loc[("payment", 3), "values"] == 1
 
 
+def test_member_slices_give_each_slice_what_the_single_reads_give(loaded):
+    hour = pd.Timedelta(hours=1)
+    loaded.load_usage(_usage([("a0", T0, "t1", 2), ("a0", T0 + hour / 4, "t1", 1), ("a0", T0 + 3 * hour, "t2", 4),
+                              ("a3", T0, "t1", 5), ("a5", T0, "t1", 7)]))
+    slices = [["a3", "a0"], [], ["a1", "nobody"], ["a5"]]
+    got = list(loaded.member_slices(slices, 60))
+    assert len(got) == len(slices)
+    rows = lambda frame: frame.sort_values(list(frame.columns)).reset_index(drop=True)
+    for ids, (acc, held, degrees, activity) in zip(slices, got):
+        pd.testing.assert_frame_equal(acc, loaded.accounts(ids), check_dtype=False)
+        pd.testing.assert_frame_equal(held, loaded.account_identifiers(ids), check_dtype=False)
+        pd.testing.assert_frame_equal(rows(degrees), rows(loaded.value_degrees(held)), check_dtype=False)
+        if not ids:
+            assert activity is None and acc.empty and held.empty
+            continue
+        pd.testing.assert_frame_equal(rows(activity), rows(loaded.member_usage(ids, 60)), check_dtype=False)
+    assert got[0][2].set_index("value")["accounts"].to_dict() == {"card1": 3, "d1": 2, "hub": 4}
+    assert got[0][3].groupby("account_id")["requests"].sum().to_dict() == {"a0": 7, "a3": 5}
+    assert len(got[0][3]) == 3  # a0's two t1 rows share an hour
+
+
 KINDS = pd.DataFrame({"kind": ["payment", "device", "ip", "prompt", "request_ip"],
                       "family": ["payment", "device", "network", "behaviour", "network"],
                       "weight": [1.0, 1.0, 0.5, 0.5, 0.5], "alone": [np.nan, np.nan, np.nan, 99.0, np.nan]})

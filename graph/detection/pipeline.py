@@ -204,8 +204,11 @@ def _slices(engine: Engine, base: Baselines, usage, members, facts, total: int, 
     consolidation to join fragments across slices. Returns (the slices' scores, the candidates, their features).
     """
     done, held = [], []
-    for part in cluster_slices(members, SETTINGS["cluster_slice"].integer(minimum=1)):
-        found = _gather(engine, base, usage, part, facts, total, params)
+    parts = cluster_slices(members, SETTINGS["cluster_slice"].integer(minimum=1))
+    reads = engine.member_slices([part["account_id"].tolist() for part in parts], params.bucket_minutes)
+    for k, rows in enumerate(reads):  # to the end, so the engine lets go of what it read for the slices
+        found = _gather(rows, base, usage, parts[k], facts, total)
+        del rows
         table = all_cluster_features(found.acc, found.use, found.activity, found.base, params)
         candidate = (ring_risks(table, model) >= params.ring_threshold).to_numpy(dtype=bool)
         done.append(score_clusters(found.only(table.index[~candidate]), table[~candidate], {}, {}, params, model))
@@ -221,21 +224,18 @@ def _baselines(engine: Engine, accounts, usage, prompts, runs) -> Baselines:
                      crowded_domains=crowded_share(accounts.set_index("account_id")["email_domain"], runs))
 
 
-def _gather(engine: Engine, base: Baselines, usage, members, facts, total: int, params: DetectionParams) -> Clustered:
-    """Some clustered accounts' (``members``) signup rows, usage, activity and identifiers, and the baselines."""
-    member_ids = members["account_id"].tolist()
+def _gather(rows, base: Baselines, usage, members, facts, total: int) -> Clustered:
+    """Some clustered accounts' (``members``) signup rows, usage, activity and identifiers, and the baselines, from
+    what the engine read of them (``Engine.member_slices``)."""
+    acc, identifiers, degrees, activity = rows
     cluster_of = members.set_index("account_id")["cluster"]
-    identifiers = engine.account_identifiers(member_ids)
-    degrees = engine.value_degrees(identifiers[["kind", "value"]])
-    acc = engine.accounts(member_ids)
     domains = acc["email_domain"].dropna().unique()
     free = pd.Series([is_free_email_domain(d) for d in domains], index=domains, dtype=bool)
     acc["free_domain"] = map_values(acc["email_domain"], free).fillna(True).astype(bool)
     acc["cluster"] = map_values(acc["account_id"], cluster_of)
-    use = usage[is_in(usage["account_id"], member_ids)]
+    use = usage[is_in(usage["account_id"], members["account_id"])]
     use = use.assign(cluster=map_values(use["account_id"], cluster_of))
-    activity = (engine.member_usage(member_ids, params.bucket_minutes) if member_ids
-                else pd.DataFrame(columns=ACTIVITY_COLUMNS))
+    activity = pd.DataFrame(columns=ACTIVITY_COLUMNS) if activity is None else activity
     activity["cluster"] = map_values(activity["account_id"], cluster_of)
     return Clustered(acc, use, activity, facts, identifiers, degrees, base.of_members(identifiers, degrees), total)
 

@@ -279,6 +279,16 @@ class Engine(ABC):
         """Usage of these accounts per bucket: account_id, bucket, prompt_fingerprint, requests, input_tokens, output_tokens."""
         return usage.per_bucket(self.usage_rows(account_ids), bucket_minutes)
 
+    def member_slices(self, slices: list[list[str]], bucket_minutes: int) -> Iterator[tuple[pd.DataFrame, ...]]:
+        """What detection reads of its clustered accounts, one list of ids (a slice) at a time, in turn: their
+        ``accounts``, ``account_identifiers``, those values' ``value_degrees`` and ``member_usage`` (None for no
+        ids). An engine may read the store once for every slice; it keeps only what is left to yield, and may let go
+        of what the graph questions built (``graph_done``): detection asks this after its last."""
+        for ids in slices:
+            held = self.account_identifiers(ids)
+            yield (self.accounts(ids), held, self.value_degrees(held[["kind", "value"]]),
+                   self.member_usage(ids, bucket_minutes) if ids else None)
+
     def usage_by_group(self, groups: pd.DataFrame, bucket_minutes: int, origin: pd.Timestamp) -> pd.DataFrame:
         """Usage summed per group and time bucket: group, bucket, requests, output_tokens, last_ts.
 

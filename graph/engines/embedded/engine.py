@@ -30,6 +30,7 @@ from ..columns import (
     IDENTIFIER_COLUMNS,
     RESULT_TABLES,
     USAGE_COLUMNS,
+    account_columns,
 )
 from ..errors import EngineError
 from ..policy import ACCOUNT_NUMBERS, LinkPolicy, SimilarityPolicy
@@ -263,6 +264,24 @@ class EmbeddedEngine(Engine):
 
     def member_usage(self, account_ids: list[str], bucket_minutes: int) -> pd.DataFrame:
         return self._df(sql.MEMBER_USAGE, [bucket_minutes], wanted=pd.DataFrame({"account_id": list(account_ids)}))
+
+    def member_slices(self, slices: list[list[str]], bucket_minutes: int) -> Iterator[tuple[pd.DataFrame, ...]]:
+        sizes = [len(ids) for ids in slices]
+        wanted = pd.DataFrame({"account_id": pd.array([i for ids in slices for i in ids], dtype="str"),
+                               "s": np.repeat(np.arange(len(slices), dtype=np.int32), sizes)})
+        self._build_links()
+        try:
+            self._with("wanted", _arrow(wanted), "CREATE OR REPLACE TEMP TABLE member_slice AS SELECT * FROM wanted")
+            for name, query in sql.STAGE_MEMBERS.items():
+                self._run(f"CREATE OR REPLACE TEMP TABLE {name} AS {query}", {"bucket": int(bucket_minutes)}
+                          if "$bucket" in query else None)
+            self.graph_done()  # the value table was the slices' last use of it: its memory goes to them
+            for k, size in enumerate(sizes):
+                acc, held, degrees, activity = (self._df(query, [k]) for query in sql.SLICE_READS)
+                yield acc[account_columns(None)], held, degrees, activity if size else None
+                del acc, held, degrees, activity  # before the next slice is read
+        finally:
+            self._run(sql.DROP_STAGED)
 
     def usage_by_group(self, groups: pd.DataFrame, bucket_minutes: int, origin: pd.Timestamp) -> pd.DataFrame:
         grouping = pd.DataFrame({"account_id": groups["account_id"].astype(str).to_numpy(),

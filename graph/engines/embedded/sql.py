@@ -211,6 +211,35 @@ FROM usage u SEMI JOIN wanted w ON u.account_id = w.account_id
 GROUP BY ALL
 """
 
+# Detection's reads of its clustered accounts, a slice at a time (``Engine.member_slices``):
+# every slice's rows are read in one pass over each table into temp tables ordered by slice,
+# so a slice's rows are a few row groups found by their min/max, not a scan of the store per
+# slice; DuckDB spills them to disk past its memory limit. ``member_slice`` (account_id, s).
+# Usage sums are kept as BIGINT (a HUGEINT sum takes twice the room) and read as DOUBLE, as
+# ``MEMBER_USAGE``'s sums arrive in pandas.
+STAGE_MEMBERS = {
+    "slice_accounts": "SELECT m.s, a.* FROM accounts a JOIN member_slice m USING (account_id) ORDER BY m.s",
+    "slice_identifiers": "SELECT m.s, i.account_id, i.kind, i.value FROM identifiers i"
+                         " JOIN member_slice m USING (account_id) ORDER BY m.s",
+    "slice_degrees": "SELECT w.s, w.kind, w.value, coalesce(d.n, 0) AS accounts"
+                     " FROM (SELECT DISTINCT s, kind, value FROM slice_identifiers) w"
+                     " LEFT JOIN value_degree d ON d.kind = w.kind AND d.value = w.value ORDER BY w.s",
+    "slice_usage": "SELECT m.s, u.account_id, time_bucket(to_minutes(CAST($bucket AS BIGINT)), u.ts) AS bucket,"
+                   " u.prompt_fingerprint, CAST(sum(u.requests) AS BIGINT) AS requests,"
+                   " CAST(sum(u.input_tokens) AS BIGINT) AS input_tokens,"
+                   " CAST(sum(u.output_tokens) AS BIGINT) AS output_tokens"
+                   " FROM usage u JOIN member_slice m USING (account_id) GROUP BY ALL ORDER BY m.s",
+}
+SLICE_READS = (
+    "SELECT * EXCLUDE (s) FROM slice_accounts WHERE s = ? ORDER BY account_id",
+    "SELECT * EXCLUDE (s) FROM slice_identifiers WHERE s = ? ORDER BY account_id, kind, value",
+    "SELECT * EXCLUDE (s) FROM slice_degrees WHERE s = ?",
+    "SELECT account_id, bucket, prompt_fingerprint, CAST(requests AS DOUBLE) AS requests,"
+    " CAST(input_tokens AS DOUBLE) AS input_tokens, CAST(output_tokens AS DOUBLE) AS output_tokens"
+    " FROM slice_usage WHERE s = ?",
+)
+DROP_STAGED = "".join(f"DROP TABLE IF EXISTS {name};" for name in ["member_slice", *STAGE_MEMBERS])
+
 USAGE_BY_GROUP = """
 SELECT g.grp AS "group", time_bucket(to_minutes(CAST(? AS BIGINT)), u.ts, CAST(? AS TIMESTAMP)) AS bucket,
        CAST(coalesce(sum(u.requests), 0) AS BIGINT) AS requests,
