@@ -21,6 +21,7 @@ from typing import NamedTuple
 
 import pandas as pd
 import streamlit as st
+from ringwatch.dashboard import charts
 from ringwatch.graph.casework import policy, queue
 from ringwatch.graph.engines import open_engine, require_store, store_version
 from ringwatch.graph.reports import (
@@ -117,6 +118,12 @@ def risk_distribution(key) -> pd.DataFrame:
 def ring_list(key, include_benign: bool) -> pd.DataFrame:
     """Rings (and optionally benign linked groups)."""
     return _call(key, views.ring_list, include_benign)
+
+
+@_cached("both", FEW)
+def ring_points(key) -> pd.DataFrame:
+    """The Overview scatter's points (``charts.scatter_points``): at scale, a fraction of the groups to keep and send."""
+    return charts.scatter_points(_call(key, views.ring_list, True))
 
 
 @_cached("results", FEW)

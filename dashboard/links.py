@@ -8,6 +8,8 @@ so instead of quietly showing something else.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
 
@@ -42,16 +44,16 @@ def drop_from_url(param: str) -> None:
         del st.query_params[param]
 
 
-def linked_ring(all_rings: pd.DataFrame) -> str | None:
+def linked_ring(all_rings: Callable[[], pd.DataFrame]) -> str | None:
     """The ring a newly opened link names (and selects), if the last detection run holds it; warns otherwise.
 
-    ``all_rings`` is every scored group (``ring_list`` with benign groups): a link may name
-    one the sidebar filters hide.
+    ``all_rings`` gives every scored group (``ring_list`` with benign groups), read only when a link
+    needs it: a link may name one the sidebar filters hide.
     """
     wanted = _new_link(RING_PARAM)
     if wanted is None:
         return None
-    if wanted not in set(all_rings["ring_id"]):
+    if wanted not in set(all_rings()["ring_id"]):
         st.warning(f"The link names ring {plain(wanted)}, which the last detection run does not hold "
                    "(its members may have moved to another ring: search one of them in Account lookup).")
         return None
@@ -59,15 +61,18 @@ def linked_ring(all_rings: pd.DataFrame) -> str | None:
     return wanted
 
 
-def ring_rows(shown: pd.DataFrame, all_rings: pd.DataFrame) -> pd.DataFrame:
-    """``shown`` (the filtered rings), plus on top the ring a link opened when the sidebar filters hide it."""
+def ring_rows(shown: pd.DataFrame, all_rings: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    """``shown`` (the filtered rings), plus on top the ring a link opened when the sidebar filters hide it
+    (``all_rings`` as in ``linked_ring``)."""
     linked_ring(all_rings)
     ring_id = st.session_state.get(RING_PARAM)
-    if (not ring_id or ring_id in set(shown["ring_id"]) or ring_id not in set(all_rings["ring_id"])
-            or ring_id != st.query_params.get(RING_PARAM)):
+    if not ring_id or ring_id in set(shown["ring_id"]) or ring_id != st.query_params.get(RING_PARAM):
+        return shown
+    every = all_rings()
+    if ring_id not in set(every["ring_id"]):
         return shown
     st.info(f"Ring {plain(ring_id)} was opened by a link; the sidebar filters hide it, so it is listed first.")
-    row = all_rings[all_rings["ring_id"] == ring_id].reindex(columns=shown.columns)
+    row = every[every["ring_id"] == ring_id].reindex(columns=shown.columns)
     return pd.concat([row, shown], ignore_index=True)
 
 

@@ -3,6 +3,7 @@ and the queue table with overdue rows highlighted."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 from ringwatch.graph.casework.analysts import same_analyst
@@ -96,6 +97,9 @@ def styled_table(table: pd.DataFrame):
     """The queue as shown: readable headers, status words, overdue rows highlighted."""
     shown = table.assign(status=table["status"].map(STATUS_LABELS))[list(TABLE_COLUMNS)]
     shown = shown.rename(columns=TABLE_COLUMNS)
-    late = shown["overdue"].to_numpy()
-    return shown.style.apply(lambda r: [OVERDUE_STYLE if late[r.name] else ""] * len(r), axis=1).format(
+    late = shown["overdue"].to_numpy(dtype=bool)
+    # One frame of styles for the whole table: a function per row costs seconds at ten thousand rings.
+    styles = pd.DataFrame(np.repeat(np.where(late, OVERDUE_STYLE, "")[:, None], shown.shape[1], axis=1),
+                          index=shown.index, columns=shown.columns)
+    return shown.style.apply(lambda _: styles, axis=None).format(
         {"risk score": "{:.3f}", "days": "{:.1f}", "first flagged": lambda t: f"{t:%Y-%m-%d %H:%M}"})

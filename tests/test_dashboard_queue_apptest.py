@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from dashboard_store import button, make_demo_store, open_app
+from ringwatch.dashboard import queue_panel
 from ringwatch.graph.casework import audit, policy, queue
 from ringwatch.graph.engines import open_engine
 from ringwatch.graph.reports import queue_views
@@ -91,6 +93,19 @@ def test_take_comment_reassign_and_release_from_the_queue_page(db):
     assert events["analyst"].tolist() == ["ann", "ann", "ann", "bob"]
     with open_engine("embedded", db) as engine:
         assert audit.verify(engine).ok
+
+
+def test_the_queue_table_highlights_every_cell_of_the_overdue_rows_and_nothing_else():
+    table = pd.DataFrame({"ring_id": ["R-1", "R-2", "R-3"], "risk_score": [0.9, 0.8, 0.7], "size": [5, 4, 3],
+                          "status": ["new", "in_review", "new"], "owner": ["", "ann", ""], "age_days": [9.0, 1.0, 8.0],
+                          "overdue": [True, False, True], "first_flagged": pd.Timestamp("2026-11-01"),
+                          "comments": 0, "last_comment": ""}).iloc[[2, 0, 1]]
+    styler = queue_panel.styled_table(table)
+    styler._compute()
+    columns = len(queue_panel.TABLE_COLUMNS)
+    assert sorted(styler.ctx) == [(row, col) for row in (0, 1) for col in range(columns)]
+    assert set(map(tuple, styler.ctx.values())) == {(("background-color", "#fde0dc"), ("color", "#7a1c12"))}
+    assert "2026-11-01 00:00" in styler.to_html() and "0.900" in styler.to_html()
 
 
 def test_overdue_rows_follow_the_store_policy(db):

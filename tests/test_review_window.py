@@ -108,6 +108,17 @@ def test_log_axes_label_every_tick_in_full(engine):
     assert labels == ["10", "100", "1,000"] and ticks == [10, 100, 1000]
 
 
+def test_benign_groups_on_one_point_are_drawn_once_and_every_flagged_ring_apart():
+    rings = pd.DataFrame({"ring_id": ["b3", "b1", "b2", "r2", "r1", "b4"], "size": [4, 4, 4, 4, 4, 5],
+                          "risk_score": [0.2101, 0.2104, 0.2102, 0.9, 0.9, 0.2101],
+                          "flagged": [False, False, False, True, True, False]})
+    benign, flagged = charts.rings_scatter(rings).data
+    assert list(benign.customdata) == ["b1", "b4"]  # the lowest id opens; b4 differs in size
+    assert list(benign.y) == [0.2104, 0.2101]
+    assert "b1 and 2 other groups here<br>4 accounts" in benign.hovertext[0] and "other" not in benign.hovertext[1]
+    assert sorted(flagged.customdata) == ["r1", "r2"]
+
+
 def test_the_evidence_legend_matches_the_bars():
     breakdown = pd.DataFrame({"feature": ["burst", "org", "identity"], "value": [1.0, 0.5, 0.9],
                               "contribution": [2.1, -0.7, 1.3]})

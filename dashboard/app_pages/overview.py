@@ -26,7 +26,7 @@ for col, (label, value) in zip(cols, work.items()):
 
 left, right = st.columns(2)
 left.plotly_chart(charts.risk_histogram(data.risk_distribution(key)), width="stretch", key="risk_hist")
-clicked = right.plotly_chart(charts.rings_scatter(data.ring_list(key, True)), width="stretch", key="rings_scatter",
+clicked = right.plotly_chart(charts.rings_scatter(data.ring_points(key)), width="stretch", key="rings_scatter",
                              on_select="rerun", selection_mode="points")
 right.caption("Click a group to open it on the Rings page.")
 ring = links.picked_ring(clicked, "rings_scatter")

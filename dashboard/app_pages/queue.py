@@ -51,10 +51,9 @@ options = shown["ring_id"].tolist()
 tables.follow_row_pick(picked_rows, options, "queue_ring")
 if st.session_state.get("queue_ring") not in options:
     st.session_state["queue_ring"] = options[0]
-by_id = shown.set_index("ring_id")
-ring_id = st.selectbox("Ring", options, key="queue_ring",
-                       format_func=lambda r: f"{r} · {by_id.at[r, 'size']} accounts · risk "
-                                             f"{by_id.at[r, 'risk_score']:.3f} · {STATUS_LABELS[by_id.at[r, 'status']]}")
+labels = {r: f"{r} · {n} accounts · risk {v:.3f} · {STATUS_LABELS[s]}"
+          for r, n, v, s in zip(options, shown["size"], shown["risk_score"], shown["status"])}
+ring_id = st.selectbox("Ring", options, key="queue_ring", format_func=labels.__getitem__)
 row = shown[shown["ring_id"] == ring_id].iloc[0].to_dict()
 
 head, buttons = st.columns([5, 1], vertical_alignment="center")

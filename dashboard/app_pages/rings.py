@@ -58,7 +58,7 @@ if shown.empty:
     st.stop()
 
 tables.follow_row_pick(table, shown["ring_id"].tolist(), "ring")
-shown = links.ring_rows(shown, data.ring_list(key, True))
+shown = links.ring_rows(shown, lambda: data.ring_list(key, True))
 options = shown["ring_id"].tolist()
 if st.session_state.get("ring") not in options:
     st.session_state["ring"] = options[0]
