@@ -8,7 +8,7 @@ An engine subclass supplies:
 - a result store: ``_write_results``, ``_read_result``, ``_drop_results``.
 
 Everything else is done here once, on top of those: transactions, loading with its
-idempotency rules, ledgers, result tables, account numbering, the column contracts of
+idempotency rules, ledgers (``ledgers``), result tables, account numbering, the column contracts of
 ``columns``, and every graph question (identifier degrees, the link rule and co-activity of
 ``policy``, usage sums) in pandas, plus components and communities in this process
 (``inprocess``). An engine overrides any of those with a native version (SQL, Cypher, Graph
@@ -36,17 +36,17 @@ from .columns import (
     HOLDER_COLUMNS,
     IDENTIFIER_COLUMNS,
     LABEL_COLUMNS,
-    LEDGERS,
     RESULT_TABLES,
     TABLES,
     account_columns,
 )
 from .errors import NO_RESULTS, EngineError, NotSupported, secondary_to
+from .ledgers import Ledgers
 from .policy import ACCOUNT_NUMBERS, LinkPolicy, SimilarityPolicy
-from .records import LoadResult, keys_frame, ledger_bodies, ledger_frame, matching
+from .records import LoadResult, keys_frame, matching
 
 
-class Engine(ABC):
+class Engine(Ledgers, ABC):
     """A graph store plus the algorithms the pipeline runs on it (see the module docstring).
 
     In pair results ``a`` and ``b`` are account numbers: positions in ``accounts()``, which
@@ -386,44 +386,6 @@ class Engine(ABC):
             return str(revision["revision"].iloc[0])
         runs = self._read_result("runs")  # saved before revisions were kept: the run's finishing time
         return None if runs is None or runs.empty else str(runs["finished_at"].max())
-
-    # -- ledgers ---------------------------------------------------------------------------
-    @staticmethod
-    def _check_ledger(ledger: str) -> None:
-        if ledger not in LEDGERS:
-            raise EngineError(f"unknown ledger {ledger!r}; ledgers: {', '.join(LEDGERS)}")
-
-    def _next_seq(self, ledger: str) -> int:
-        """The sequence number the ledger's next row gets."""
-        seqs = self._select("ledger", keys_frame(ledger=[ledger]), ["seq"])["seq"]
-        return int(seqs.max()) + 1 if len(seqs) else 0
-
-    def append_records(self, ledger: str, frame: pd.DataFrame) -> list[int]:
-        """Append rows to a ledger (one of ``LEDGERS``); returns the sequence numbers given to them.
-
-        Append-only: rows are never updated or deleted (``clear_store`` wipes the store). Each row
-        is canonical JSON text (``ledger_bodies``; timestamps as ISO text) under ``(ledger, seq)``,
-        ``seq`` counting 0, 1, 2, ... per ledger; the store refuses a clashing ``(ledger, seq)``.
-        """
-        self._check_ledger(ledger)
-        bodies = ledger_bodies(frame)
-        if not bodies:
-            return []
-        with self.transaction():
-            start = self._next_seq(ledger)
-            seqs = list(range(start, start + len(bodies)))
-            self._insert("ledger", pd.DataFrame({"ledger": ledger, "seq": seqs, "body": bodies}))
-        return seqs
-
-    def ledger_version(self) -> tuple[int, ...]:
-        """Each ledger's next sequence number, in ``LEDGERS`` order: it changes with every append, and only then."""
-        return tuple(self._next_seq(ledger) for ledger in LEDGERS)
-
-    def records(self, ledger: str) -> pd.DataFrame:
-        """A ledger's rows in append order: ``seq`` plus the columns the rows were appended with."""
-        self._check_ledger(ledger)
-        rows = self._select("ledger", keys_frame(ledger=[ledger]), ["seq", "body"], order=["seq"])
-        return ledger_frame(rows["seq"].tolist(), rows["body"].tolist())
 
     def unsupported(self, capability: str) -> NotSupported:
         """The error for a capability this engine lacks."""
