@@ -40,6 +40,16 @@ IPV4_PLAIN = f"^{IPV4_TEXT.pattern}$"
 # 111.111.111.111); they take the scalar path.
 IPV4_SPECIAL = r"^(127\.|22[4-9]\.|2[3-5][0-9]\.|169\.254\.)"
 ONE_DIGIT_REPEATED = "^(" + "|".join(f"{d}{{7,}}" for d in range(10)) + "|0+)$"
+# IPv6 text already as ``normalise_ip`` writes it (RFC 5952: lower case, no leading zeros, the
+# longest run of two or more zero groups as ::) and naming a client. The shape: eight groups,
+# or groups on both sides of one :: (none before it: that rules out ::, ::1 and the v4-mapped
+# and -compatible forms, whose canonical text has a dotted tail). Then, conservatively: no
+# group with a leading zero, no zero group beside :: or beside another zero group (so the ::
+# stands for the only run of two or more, the longest), :: standing for two groups or more
+# (at most six colons), and not multicast (ff00::/8) or link-local (fe80::/10).
+IPV6_SHAPE = r"^[0-9a-f]{1,4}(:[0-9a-f]{1,4}){7}$|^[0-9a-f]{1,4}(:[0-9a-f]{1,4})*::([0-9a-f]{1,4}(:[0-9a-f]{1,4})*)?$"
+IPV6_NOT_CANONICAL = r"(^|:)0[0-9a-f]|(^|:)0:0(:|$)|(^|:)0::|::0(:|$)"
+IPV6_SPECIAL = "^(ff|fe[89ab])"
 
 
 def text_array(values: pd.Series) -> pa.Array | pa.ChunkedArray | None:

@@ -14,7 +14,8 @@ costs time, never a different result:
 - account_id: a plain text id (``plain_text_ids``);
 - ts: ISO-8601 text (date, ``T`` or a space, time to the microsecond, ``Z`` or an offset
   of at most 14 hours, or no zone), or a timestamp column; within the contract's range;
-- ip: missing or a plain v4 address (``plain_ipv4``); model, prompt_fingerprint,
+- ip: missing, a plain v4 address (``plain_ipv4``) or a v6 address in canonical text that
+  names a client (``plain_values.IPV6_SHAPE``); model, prompt_fingerprint,
   user_agent, request_id: missing or a plain text id;
 - counts: missing, or a whole number from 0 to the contract's maximum;
 - every other text column: no control character or undecodable byte (``raw.bad_text``);
@@ -40,7 +41,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .normalise import PLACEHOLDER_VALUES
-from .plain_values import IPV4_PLAIN, IPV4_SPECIAL, ONE_DIGIT_REPEATED, PLAIN_TEXT
+from .plain_values import (
+    IPV4_PLAIN,
+    IPV4_SPECIAL,
+    IPV6_NOT_CANONICAL,
+    IPV6_SHAPE,
+    IPV6_SPECIAL,
+    ONE_DIGIT_REPEATED,
+    PLAIN_TEXT,
+)
 from .raw import CONTROL_CHARACTERS, INVALID, RawChunk, SourceFile, errors_frame
 from .schema import (
     EARLIEST_TIMESTAMP,
@@ -84,9 +93,15 @@ def _plain_text(col: str) -> str:
     return f"(regexp_matches({col}, {_literal(PLAIN_TEXT)}) AND NOT list_contains({_PLACEHOLDER_LIST}, lower({col})))"
 
 
-def _plain_ipv4(col: str) -> str:
-    return (f"(regexp_matches({col}, {_literal(IPV4_PLAIN)}) AND NOT regexp_matches({col}, {_literal(IPV4_SPECIAL)})"
-            f" AND NOT regexp_matches(replace({col}, '.', ''), {_literal(ONE_DIGIT_REPEATED)}))")
+def _plain_ip(col: str) -> str:
+    """A v4 address in dotted quads, or a v6 one in canonical text (``plain_values``), that ``normalise_ip`` keeps."""
+    v4 = (f"regexp_matches({col}, {_literal(IPV4_PLAIN)}) AND NOT regexp_matches({col}, {_literal(IPV4_SPECIAL)})"
+          f" AND NOT regexp_matches(replace({col}, '.', ''), {_literal(ONE_DIGIT_REPEATED)})")
+    colons = f"length({col}) - length(replace({col}, ':', ''))"
+    v6 = (f"regexp_matches({col}, {_literal(IPV6_SHAPE)}) AND NOT regexp_matches({col}, {_literal(IPV6_NOT_CANONICAL)})"
+          f" AND NOT regexp_matches({col}, {_literal(IPV6_SPECIAL)}) AND (NOT contains({col}, '::') OR {colons} <= 6)"
+          f" AND NOT regexp_matches(replace({col}, ':', ''), {_literal(ONE_DIGIT_REPEATED)})")
+    return f"(CASE WHEN contains({col}, ':') THEN {v6} ELSE {v4} END)"
 
 
 def _kind(arrow_type: pa.DataType) -> str | None:
@@ -170,7 +185,7 @@ def usage_plan(source: SourceFile, now: pd.Timestamp) -> UsagePlan | None:
     tests = [tested("account_id", _plain_text, required=True), tested("ts", in_range, required=True)]
     for column in ("ip", *_TEXT_IDS):
         if column in original:
-            tests.append(tested(column, _plain_ipv4 if column == "ip" else _plain_text))
+            tests.append(tested(column, _plain_ip if column == "ip" else _plain_text))
         values[column] = original.get(column, "CAST(NULL AS VARCHAR)")
     for column, (default, maximum) in COUNTS.items():
         number = _count(original.get(column), kinds.get(column))

@@ -56,3 +56,25 @@ def test_addresses_that_name_no_client_are_dropped_on_the_fast_path():
         assert normalise._plain_ipv6(text) == (None, None)
     assert normalise._plain_ipv6("fec0::1") == ("fec0::1", "fec0::/48")  # site-local is not link-local
     assert normalise._plain_ipv6("::ffff:102:304") is None  # IPv4-mapped: ipaddress decides
+
+
+def test_the_usage_files_sql_keeps_only_addresses_normalise_ip_keeps_as_written():
+    """A usage row stored by SQL keeps its address as written, so the SQL test may pass only
+    text that ``normalise_ip`` gives back unchanged; and it should pass most canonical v6 text."""
+    import duckdb
+    import pandas as pd
+    from ringwatch.ingest.usage_sql import _plain_ip
+
+    rng = random.Random(11)
+    written = SPECIAL + [_written(rng) for _ in range(20_000)]
+    canonical = [str(ipaddress.IPv6Address(rng.getrandbits(128))) for _ in range(5_000)]
+    cases = sorted(set(written + canonical + ["203.0.113.7", "127.0.0.1", "1111:1111::1111", "2001:db8:0:1::"]))
+    con = duckdb.connect()
+    con.register("cases", pd.DataFrame({"ip": cases}))
+    passed = dict(con.execute(f"SELECT ip, {_plain_ip('ip')} FROM cases").fetchall())
+    wrong = [text for text in cases if passed[text] and normalise_ip(text)[0] != text]
+    assert not wrong
+    kept = [text for text in canonical if normalise_ip(text)[0] == text]
+    assert sum(passed[text] for text in kept) > 0.95 * len(kept)
+    assert passed["2001:db8:0:1::"] and passed["203.0.113.7"]
+    assert not passed["1111:1111::1111"] and not passed["127.0.0.1"] and not passed["fe80::1"]

@@ -37,6 +37,12 @@ ROWS = [
     ("acct_1", "2026-03-01 10:05:00", "203.0.113.7", "m-1", "fp_a", 10, 2, "sdk/1.0", "plain"),
     ("acct_2", "2026-03-01T10:00:00.123456+05:30", "198.51.100.9", None, None, None, None, None, "offset"),
     ("acct_2", "2026-03-01T23:59:59-04:00", "2001:db8::1", "m-1", "fp_b", 5, 1, "sdk/1.0", "ipv6"),
+    ("acct_2", "2026-03-01T23:59:59Z", "2001:DB8::1", "m-1", "fp_b", 5, 1, "sdk/1.0", "ipv6 upper case"),
+    ("acct_2", "2026-03-01T23:59:59Z", "2001:0db8::1", "m-1", "fp_b", 5, 1, "sdk/1.0", "ipv6 leading zero"),
+    ("acct_2", "2026-03-01T23:59:59Z", "2001:db8:0:0:1::1", "m-1", "fp_b", 5, 1, "sdk/1.0", "ipv6 shorter run"),
+    ("acct_2", "2026-03-01T23:59:59Z", "fe80::1", "m-1", "fp_b", 5, 1, "sdk/1.0", "ipv6 link-local"),
+    ("acct_2", "2026-03-01T23:59:59Z", "::ffff:203.0.113.7", "m-1", "fp_b", 5, 1, "sdk/1.0", "ipv6 mapped v4"),
+    ("acct_2", "2026-03-01T23:59:59Z", "1111:1111::1111", "m-1", "fp_b", 5, 1, "sdk/1.0", "ipv6 one digit"),
     ("acct_3", "2026-03-01T10:00:00.1234567Z", "203.0.113.8", "m-1", "fp_a", 5, 1, "sdk/1.0", "nanoseconds"),
     ("acct_3", "2026-02-30T10:00:00Z", "203.0.113.8", "m-1", "fp_a", 5, 1, "sdk/1.0", "no such day"),
     ("acct_3", "1999-12-31T23:59:59Z", "203.0.113.8", "m-1", "fp_a", 5, 1, "sdk/1.0", "too early"),
@@ -109,9 +115,9 @@ def test_clean_rows_stored_in_sql_match_row_by_row_validation(tmp_path, monkeypa
     result = _same(tmp_path, [path], monkeypatch)
     (plan,) = result["plans"]
     notes = frame["note"]
-    clean = notes.isin(["plain", "offset", "within a day", "a space"])
-    assert plan.clean_rows == int(clean.sum()) == 15
-    assert len(plan.rest) == len(frame) - 15
+    clean = notes.isin(["plain", "offset", "ipv6", "within a day", "a space"])
+    assert plan.clean_rows == int(clean.sum()) == 18
+    assert len(plan.rest) == len(frame) - 18
     stored = result["usage"]
     # the offsets were converted to UTC, and the clean rows' missing counts took their defaults
     assert pd.Timestamp("2026-03-01T04:30:00.123456") in set(stored["ts"])
