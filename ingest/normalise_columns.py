@@ -15,15 +15,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .normalise import (
+    PLACEHOLDER_VALUES,
     normalise_country,
     normalise_email,
     normalise_ip,
     normalise_phone_checked,
     normalise_text_id,
-    placeholder_e164,
 )
 from .phones_column import quick_e164_column
 from .plain_values import (
+    ONE_DIGIT_REPEATED,
     ipv4_networks,
     plain_emails,
     plain_ipv4,
@@ -36,6 +37,7 @@ from .plain_values import (
 # growing (memory stays bounded; the values seen first are usually the common ones).
 CACHE_LIMIT = 500_000
 _MISS = object()
+_PLACEHOLDERS = pa.array(sorted(PLACEHOLDER_VALUES), type=pa.string())
 
 
 def _apply(keys: list, func: Callable, cache: dict | None) -> list:
@@ -151,15 +153,19 @@ def normalise_country_series(values: pd.Series, cache: dict | None = None) -> pd
     return map_unique(values, normalise_country, cache)
 
 
-def _quick_column(keys: list[tuple[object, object]]) -> list:
-    """``quick_e164_column`` on (phone, region) pairs: the E.164 text, or None (to ask the scalar rule)."""
+def _quick_column(values, value_at: np.ndarray, regions: list, region_at: np.ndarray) -> np.ndarray:
+    """``quick_e164_column`` on the pairs (values[value_at[i]], regions[region_at[i]]): per pair the E.164
+    text, or None (to ask the scalar rule). A placeholder number is None too, as ``placeholder_e164`` finds it."""
     try:
-        texts = pa.array([k[0] for k in keys], type=pa.string())
-        regions = pa.array([k[1] for k in keys], type=pa.string())
+        texts = pa.array(values, type=pa.string()).take(pa.array(value_at))
+        where = pa.array(regions, type=pa.string()).take(pa.array(region_at))
     except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return [None] * len(keys)  # values that are not text: the scalar rule says what they are
-    found = quick_e164_column(texts, regions).to_pylist()
-    return [None if phone is None or placeholder_e164(phone) else phone for phone in found]
+        return np.full(len(value_at), None, dtype=object)  # values that are not text: the scalar rule says what they are
+    found = quick_e164_column(texts, where)
+    placeholder = pc.or_(pc.is_in(found, value_set=_PLACEHOLDERS),
+                         pc.match_substring_regex(pc.utf8_slice_codeunits(found, 1), ONE_DIGIT_REPEATED))
+    found = pc.if_else(pc.fill_null(placeholder, False), pa.scalar(None, pa.string()), found)
+    return np.asarray(found.to_numpy(zero_copy_only=False), dtype=object)
 
 
 def _phone_pair(pair: tuple[object, object]) -> tuple[str | None, bool]:
@@ -179,7 +185,6 @@ def normalise_phone_series_checked(values: pd.Series, regions: pd.Series | None 
         regions = pd.Series(None, index=values.index, dtype="str")
     value_codes, value_uniques = pd.factorize(values, use_na_sentinel=True)
     region_codes, region_uniques = pd.factorize(regions, use_na_sentinel=True)
-    value_list = value_uniques.tolist()
     region_list = region_uniques.tolist() + [None]  # index -1 is a missing region
     # One code per distinct (value, region) pair; the region is irrelevant to a missing value.
     width = len(region_list)
@@ -187,16 +192,17 @@ def normalise_phone_series_checked(values: pd.Series, regions: pd.Series | None 
                           value_codes.astype(np.int64) * width + (region_codes % width))
     codes, pairs = pd.factorize(pair_codes, use_na_sentinel=False)
     pairs = np.asarray(pairs)
-    present = pairs >= 0
-    keys = [(value_list[p // width], region_list[p % width]) for p in pairs[present].tolist()]
-    results: list = [None] * len(pairs)  # pair code -1 (missing value) stays None
+    at = np.flatnonzero(pairs >= 0)  # pair code -1 (missing value) stays None
+    value_at, region_at = pairs[at] // width, pairs[at] % width
+    results = np.full(len(pairs), None, dtype=object)
     validated = np.zeros(len(pairs) + 1, dtype=bool)
-    at = np.flatnonzero(present).tolist()
     # The plain shapes in Arrow, a region at a time; the rest (and what that leaves open) one by one.
-    for i, phone in zip(at, _quick_column(keys)):
-        if phone is not None:
-            results[i], validated[i] = phone, True
-    rest = [(i, key) for i, key in zip(at, keys) if results[i] is None]
-    for (i, _), (phone, valid) in zip(rest, _apply([key for _, key in rest], _phone_pair, cache)):
+    quick = _quick_column(value_uniques, value_at, region_list, region_at)
+    answered = pd.notna(quick)
+    results[at[answered]], validated[at[answered]] = quick[answered], True
+    open_ = ~answered
+    keys = list(zip(value_uniques.take(value_at[open_]).tolist(),
+                    [region_list[r] for r in region_at[open_].tolist()]))
+    for i, (phone, valid) in zip(at[open_].tolist(), _apply(keys, _phone_pair, cache)):
         results[i], validated[i] = phone, valid
-    return _broadcast(results, codes, values.index), validated[np.where(codes < 0, len(pairs), codes)]
+    return _broadcast(results.tolist(), codes, values.index), validated[np.where(codes < 0, len(pairs), codes)]

@@ -7,7 +7,7 @@ the region's own metadata (``phones.region_metadata``, the library's patterns) s
 prefix and tests validity with Arrow's regular expressions. A number gets an answer only
 where every step is one this module follows exactly; every other number (another shape, a
 region whose prefix has a transform rule, a placeholder, an international prefix written
-as digits) gets null and goes through ``normalise_phone_checked`` as before, so the result
+as digits other than a leading 00) gets null and goes through ``normalise_phone_checked`` as before, so the result
 never differs from the scalar path's (tests compare the two).
 """
 
@@ -32,6 +32,8 @@ from .plain_values import ONE_DIGIT_REPEATED
 
 # What ``phones._NON_DIGITS`` takes out of a number in the plain shapes, as a pattern.
 _NON_DIGITS = r"[ .\-()+]"
+# Text of digits and those separators only (where ``normalise``'s digit separators take out the same).
+_IDD_TEXT = r"[0-9 .()+\-]+"
 _CODES = pa.array(sorted(str(code) for code in COUNTRY_CODE_TO_REGION_CODE), type=pa.string())
 _REGIONS = pa.array(sorted(SUPPORTED_REGIONS), type=pa.string())
 _PLACEHOLDERS = pa.array(sorted(PLACEHOLDER_VALUES), type=pa.string())
@@ -59,11 +61,19 @@ def quick_e164_column(texts: pa.Array, regions: pa.Array) -> pa.Array:
     digits = pc.replace_substring_regex(texts, _NON_DIGITS, "")
     region = pc.utf8_upper(pc.utf8_trim_whitespace(regions))
     region = pc.if_else(pc.is_in(region, value_set=_REGIONS), region, pa.scalar(None, pa.string()))
+    # A leading 00 before a country code is the international prefix: the scalar rule asks ``quick_e164``
+    # about "+" and the digits after it. Followed here where the text holds nothing but digits and the
+    # separators both rules take out, so both read the same digits; other 00 numbers are left to it.
+    idd = _full(texts, _IDD_TEXT) & _true(pc.match_substring_regex(digits, "^00[1-9]"))
     # Placeholders of digits (all zeros, one digit seven times or more) as ``is_placeholder`` finds them.
     usable = (_true(pc.less_equal(pc.utf8_length(texts), MAX_PHONE_TEXT))
-              & ~_true(pc.starts_with(digits, "00"))  # read as an international prefix: left to the scalar path
+              & (idd | ~_true(pc.starts_with(digits, "00")))
               & ~_true(pc.is_in(pc.utf8_lower(texts), value_set=_PLACEHOLDERS))
               & ~_true(pc.match_substring_regex(digits, ONE_DIGIT_REPEATED)))
+    if idd.any():
+        after = pc.utf8_slice_codeunits(digits, 2)
+        texts = pc.if_else(pa.array(idd), pc.binary_join_element_wise("+", after, ""), texts)
+        digits = pc.if_else(pa.array(idd), after, digits)
     international = usable & _full(texts, INTERNATIONAL.pattern)
     national = usable & ~international & _true(pc.is_valid(region)) & _full(texts, NATIONAL.pattern)
     code = np.full(n, None, dtype=object)
