@@ -1,5 +1,5 @@
 """Page pieces for the review queue: a ring's owner and status with Take / Release, reassign and comment forms,
-and the queue table with overdue rows highlighted."""
+and the queue table with overdue rows highlighted (up to a size)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,11 @@ OVERDUE_STYLE = "background-color: #fde0dc; color: #7a1c12"
 TABLE_COLUMNS = {"ring_id": "ring", "risk_score": "risk score", "size": "accounts", "status": "status",
                  "owner": "owner", "age_days": "days", "overdue": "overdue", "first_flagged": "first flagged",
                  "comments": "comments", "last_comment": "last comment"}
+# Tables longer than this are not highlighted (``styled_table``).
+HIGHLIGHTED_ROWS = 2_000
+COLUMN_FORMATS = {"risk score": st.column_config.NumberColumn(format="%.3f"),
+                  "days": st.column_config.NumberColumn(format="%.1f"),
+                  "first flagged": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")}
 
 
 def queue_row(key, ring_id: str) -> dict | None:
@@ -93,9 +98,16 @@ def comment_form(key, who: Identity, ring_id: str) -> None:
 
 
 def styled_table(table: pd.DataFrame):
-    """The queue as shown: readable headers, status words, overdue rows highlighted."""
+    """The queue as shown: readable headers, status words, and (up to ``HIGHLIGHTED_ROWS`` rows) overdue rows
+    highlighted; show it with ``COLUMN_FORMATS``.
+
+    A styled table is sent with a display text for every cell, which costs seconds at ten thousand rings even
+    with nothing to highlight; a larger table goes as it is, its overdue rings ticked in their column.
+    """
     shown = table.assign(status=table["status"].map(STATUS_LABELS))[list(TABLE_COLUMNS)]
     shown = shown.rename(columns=TABLE_COLUMNS)
+    if len(shown) > HIGHLIGHTED_ROWS:
+        return shown
     late = shown.index[shown["overdue"].to_numpy(dtype=bool)]
     # Styles for the overdue rows alone, in one frame: a function per row, or a style per cell of every row, costs
     # seconds at ten thousand rings.

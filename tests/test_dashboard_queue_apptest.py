@@ -108,6 +108,21 @@ def test_the_queue_table_highlights_every_cell_of_the_overdue_rows_and_nothing_e
     assert "2026-11-01 00:00" in styler.to_html() and "0.900" in styler.to_html()
 
 
+def test_a_queue_longer_than_the_highlight_limit_goes_unstyled_and_says_where_overdue_shows(db, monkeypatch):
+    table, _ = _queue(db)
+    assert len(table) > 2
+    monkeypatch.setattr(queue_panel, "HIGHLIGHTED_ROWS", len(table) - 1)
+    plain = queue_panel.styled_table(table)
+    assert isinstance(plain, pd.DataFrame)  # no Styler: no display text for every cell
+    assert plain["overdue"].tolist() == table["overdue"].astype(bool).tolist()
+    at = open_app("app_pages/queue.py")
+    assert at.dataframe[0].value["ring"].tolist() == table["ring_id"].tolist()
+    assert any("ticked in the overdue column" in c.value for c in at.caption)
+    monkeypatch.setattr(queue_panel, "HIGHLIGHTED_ROWS", len(table))
+    assert not isinstance(queue_panel.styled_table(table), pd.DataFrame)
+    assert any("Overdue rows are highlighted" in c.value for c in open_app("app_pages/queue.py").caption)
+
+
 def test_overdue_rows_follow_the_store_policy(db):
     with open_engine("embedded", db) as engine:
         policy.set_policy(engine, "overdue-days", "0", "lead", "everything is late")

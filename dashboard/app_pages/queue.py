@@ -39,10 +39,15 @@ if mine and who.can_act:
 if late_only:
     shown = shown[shown["overdue"].astype(bool)]
 shown = shown.reset_index(drop=True)
+highlighted = len(shown) <= queue_panel.HIGHLIGHTED_ROWS
 st.caption(f"{len(shown):,} of {len(table):,} rings in the queue match; open rings first, then by risk and age. "
-           "Overdue rows are highlighted. Click a row to work on it.")
+           + ("Overdue rows are highlighted. " if highlighted else
+              f"Overdue rings are ticked in the overdue column (rows are highlighted in tables of up to "
+              f"{queue_panel.HIGHLIGHTED_ROWS:,}; narrow the filters, or turn on Overdue only). ")
+           + "Click a row to work on it.")
 picked_rows = st.dataframe(queue_panel.styled_table(shown), width="stretch", hide_index=True, height=tables.height(),
-                           key="queue_table", on_select="rerun", selection_mode="single-row")
+                           column_config=queue_panel.COLUMN_FORMATS, key="queue_table", on_select="rerun",
+                           selection_mode="single-row")
 if shown.empty:
     st.info("No ring matches these filters." if len(table) else "The queue is empty: no flagged rings.")
     st.stop()
