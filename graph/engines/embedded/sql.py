@@ -110,7 +110,9 @@ FROM wanted_values w LEFT JOIN value_degree d ON d.kind = w.kind AND d.value = w
 # account makes one with every later account of a small value, and an anchor with every
 # later account of a large one), and `PAIRS` groups one range's rows. Each part's grouping
 # then fits in memory at any store size, where one grouping of every pair spills to disk and
-# grows faster than the pairs. Rows come out in (a, b, family) order.
+# grows faster than the pairs. Rows come out in (a, b, family) order. A part's anchor pairs
+# are asked with both accounts at or past its start, not their least: anchors are each large value's first
+# accounts, so a later part reads few of them (a seventh less time in the parts at 3,000,000 accounts).
 PAIR_SCORE_GRAIN = float(2**80)
 PAIR_VALUES = """
 CREATE OR REPLACE TEMP TABLE pair_values AS
@@ -132,7 +134,7 @@ WITH small AS (
     SELECT (CAST(least(x.idx, y.idx) AS BIGINT) << 32) | greatest(x.idx, y.idx) AS ab, x.f, x.score
     FROM pair_values x JOIN pair_values y ON x.vid = y.vid AND x.idx <> y.idx
     WHERE x.n > $pair_cap AND y.rk <= $anchors AND NOT (x.rk <= $anchors AND x.idx < y.idx)
-      AND least(x.idx, y.idx) >= $lo AND least(x.idx, y.idx) < $hi
+      AND x.idx >= $lo AND y.idx >= $lo AND least(x.idx, y.idx) < $hi
 ), fam AS (
     SELECT ab, f, CAST(sum(CAST(score * $grain AS HUGEINT)) AS DOUBLE) / $grain AS score, count(*) AS shared
     FROM (SELECT * FROM small UNION ALL SELECT * FROM big) GROUP BY ab, f
