@@ -236,9 +236,9 @@ SLICE_READS = (
     "SELECT * EXCLUDE (s) FROM slice_accounts WHERE s = ? ORDER BY account_id",
     "SELECT * EXCLUDE (s) FROM slice_identifiers WHERE s = ? ORDER BY account_id, kind, value",
     "SELECT * EXCLUDE (s) FROM slice_degrees WHERE s = ?",
-    "SELECT account_id, bucket, prompt_fingerprint, CAST(requests AS DOUBLE) AS requests,"
-    " CAST(input_tokens AS DOUBLE) AS input_tokens, CAST(output_tokens AS DOUBLE) AS output_tokens"
-    " FROM slice_usage WHERE s = ?",
+    ("SELECT account_id, bucket, prompt_fingerprint, CAST(requests AS DOUBLE) AS requests,"
+     " CAST(input_tokens AS DOUBLE) AS input_tokens, CAST(output_tokens AS DOUBLE) AS output_tokens"
+     " FROM slice_usage WHERE s = ?"),
 )
 DROP_STAGED = "".join(f"DROP TABLE IF EXISTS {name};" for name in ["member_slice", *STAGE_MEMBERS])
 
