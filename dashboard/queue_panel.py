@@ -16,7 +16,7 @@ OVERDUE_STYLE = "background-color: #fde0dc; color: #7a1c12"
 TABLE_COLUMNS = {"ring_id": "ring", "risk_score": "risk score", "size": "accounts", "status": "status",
                  "owner": "owner", "age_days": "days", "overdue": "overdue", "first_flagged": "first flagged",
                  "comments": "comments", "last_comment": "last comment"}
-# Tables longer than this are not highlighted (``styled_table``).
+# Tables longer than this are not highlighted (``highlighted``).
 HIGHLIGHTED_ROWS = 2_000
 COLUMN_FORMATS = {"risk score": st.column_config.NumberColumn(format="%.3f"),
                   "days": st.column_config.NumberColumn(format="%.1f"),
@@ -97,6 +97,11 @@ def comment_form(key, who: Identity, ring_id: str) -> None:
         actions.flash(f"Comment added to {ring_id}.")
 
 
+def highlighted(rows: int) -> bool:
+    """Whether ``styled_table`` highlights the overdue rows of a table of this many rows."""
+    return rows <= HIGHLIGHTED_ROWS
+
+
 def styled_table(table: pd.DataFrame):
     """The queue as shown: readable headers, status words, and (up to ``HIGHLIGHTED_ROWS`` rows) overdue rows
     highlighted; show it with ``COLUMN_FORMATS``.
@@ -106,7 +111,7 @@ def styled_table(table: pd.DataFrame):
     """
     shown = table.assign(status=table["status"].map(STATUS_LABELS))[list(TABLE_COLUMNS)]
     shown = shown.rename(columns=TABLE_COLUMNS)
-    if len(shown) > HIGHLIGHTED_ROWS:
+    if not highlighted(len(shown)):
         return shown
     late = shown.index[shown["overdue"].to_numpy(dtype=bool)]
     # Styles for the overdue rows alone, in one frame: a function per row, or a style per cell of every row, costs

@@ -15,7 +15,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .normalise import (
-    PLACEHOLDER_VALUES,
     normalise_country,
     normalise_email,
     normalise_ip,
@@ -25,6 +24,7 @@ from .normalise import (
 from .phones_column import quick_e164_column
 from .plain_values import (
     ONE_DIGIT_REPEATED,
+    PLACEHOLDER_TEXTS,
     ipv4_networks,
     plain_emails,
     plain_ipv4,
@@ -37,7 +37,6 @@ from .plain_values import (
 # growing (memory stays bounded; the values seen first are usually the common ones).
 CACHE_LIMIT = 500_000
 _MISS = object()
-_PLACEHOLDERS = pa.array(sorted(PLACEHOLDER_VALUES), type=pa.string())
 
 
 def _apply(keys: list, func: Callable, cache: dict | None) -> list:
@@ -162,7 +161,7 @@ def _quick_column(values, value_at: np.ndarray, regions: list, region_at: np.nda
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return np.full(len(value_at), None, dtype=object)  # values that are not text: the scalar rule says what they are
     found = quick_e164_column(texts, where)
-    placeholder = pc.or_(pc.is_in(found, value_set=_PLACEHOLDERS),
+    placeholder = pc.or_(pc.is_in(found, value_set=PLACEHOLDER_TEXTS),
                          pc.match_substring_regex(pc.utf8_slice_codeunits(found, 1), ONE_DIGIT_REPEATED))
     found = pc.if_else(pc.fill_null(placeholder, False), pa.scalar(None, pa.string()), found)
     return np.asarray(found.to_numpy(zero_copy_only=False), dtype=object)

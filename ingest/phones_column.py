@@ -7,8 +7,8 @@ the region's own metadata (``phones.region_metadata``, the library's patterns) s
 prefix and tests validity with Arrow's regular expressions. A number gets an answer only
 where every step is one this module follows exactly; every other number (another shape, a
 region whose prefix has a transform rule, a placeholder, an international prefix written
-as digits other than a leading 00) gets null and goes through ``normalise_phone_checked`` as before, so the result
-never differs from the scalar path's (tests compare the two).
+as digits other than a leading 00) gets null and goes through ``normalise_phone_checked`` as
+before, so the result never differs from the scalar path's (tests compare the two).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, SUPPORTED_REGIONS
 
-from .normalise import MAX_PHONE_TEXT, PLACEHOLDER_VALUES
+from .normalise import MAX_PHONE_TEXT
 from .phones import (
     INTERNATIONAL,
     MAX_NSN,
@@ -28,7 +28,7 @@ from .phones import (
     NON_GEOGRAPHIC,
     region_metadata,
 )
-from .plain_values import ONE_DIGIT_REPEATED
+from .plain_values import ONE_DIGIT_REPEATED, PLACEHOLDER_TEXTS
 
 # What ``phones._NON_DIGITS`` takes out of a number in the plain shapes, as a pattern.
 _NON_DIGITS = r"[ .\-()+]"
@@ -36,7 +36,6 @@ _NON_DIGITS = r"[ .\-()+]"
 _IDD_TEXT = r"[0-9 .()+\-]+"
 _CODES = pa.array(sorted(str(code) for code in COUNTRY_CODE_TO_REGION_CODE), type=pa.string())
 _REGIONS = pa.array(sorted(SUPPORTED_REGIONS), type=pa.string())
-_PLACEHOLDERS = pa.array(sorted(PLACEHOLDER_VALUES), type=pa.string())
 
 
 def _true(mask) -> np.ndarray:
@@ -68,7 +67,7 @@ def quick_e164_column(texts: pa.Array, regions: pa.Array) -> pa.Array:
     # Placeholders of digits (all zeros, one digit seven times or more) as ``is_placeholder`` finds them.
     usable = (_true(pc.less_equal(pc.utf8_length(texts), MAX_PHONE_TEXT))
               & (idd | ~_true(pc.starts_with(digits, "00")))
-              & ~_true(pc.is_in(pc.utf8_lower(texts), value_set=_PLACEHOLDERS))
+              & ~_true(pc.is_in(pc.utf8_lower(texts), value_set=PLACEHOLDER_TEXTS))
               & ~_true(pc.match_substring_regex(digits, ONE_DIGIT_REPEATED)))
     if idd.any():
         after = pc.utf8_slice_codeunits(digits, 2)

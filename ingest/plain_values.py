@@ -32,7 +32,8 @@ from .normalise import (
 # it, the word holding it, the words after it.
 _WORD = "[!-?A-~]"
 PLAIN_TEXT = rf"^({_WORD}+ )*{_WORD}*[A-Za-z]{_WORD}*( {_WORD}+)*$"
-_PLACEHOLDERS = pa.array(sorted(PLACEHOLDER_VALUES), type=pa.string())
+# The placeholder values as Arrow text, for ``is_in`` (here, in ``phones_column`` and in ``normalise_columns``).
+PLACEHOLDER_TEXTS = pa.array(sorted(PLACEHOLDER_VALUES), type=pa.string())
 
 IPV4_PLAIN = f"^{IPV4_TEXT.pattern}$"
 # Addresses the IP rule drops or the placeholder rule catches (0.0.0.0, loopback 127/8,
@@ -69,7 +70,7 @@ def _mask(condition) -> np.ndarray:
 def plain_text_ids(text) -> np.ndarray:
     """Per row, whether ``normalise_text_id`` returns the value unchanged (never true for null)."""
     plain = pc.match_substring_regex(text, PLAIN_TEXT)
-    return _mask(pc.and_(plain, pc.invert(pc.is_in(pc.utf8_lower(text), value_set=_PLACEHOLDERS))))
+    return _mask(pc.and_(plain, pc.invert(pc.is_in(pc.utf8_lower(text), value_set=PLACEHOLDER_TEXTS))))
 
 
 def plain_ipv4(text) -> np.ndarray:
@@ -129,7 +130,7 @@ def plain_emails(text) -> tuple[np.ndarray, pa.Array, pa.Array]:
     local, domain = pc.struct_field(parts, "local"), pc.struct_field(parts, "domain")
     plain = pc.and_(pc.match_substring_regex(text, _EMAIL), pc.less_equal(pc.utf8_length(text), _MAX_EMAIL))
     plain = pc.and_(plain, pc.invert(pc.match_substring_regex(domain, _RESERVED_TLD)))
-    plain = pc.and_(plain, pc.invert(pc.or_(pc.is_in(lower, value_set=_PLACEHOLDERS), _automated(local))))
+    plain = pc.and_(plain, pc.invert(pc.or_(pc.is_in(lower, value_set=PLACEHOLDER_TEXTS), _automated(local))))
     canonical = domain
     for name, provider in EMAIL_PROVIDERS.items():
         if provider.canonical_domain != name:
@@ -143,5 +144,5 @@ def plain_emails(text) -> tuple[np.ndarray, pa.Array, pa.Array]:
     address = pc.binary_join_element_wise(local, canonical, "@")
     size = pc.utf8_length(local)
     plain = pc.and_(plain, pc.and_(pc.greater(size, 0), pc.less_equal(size, 64)))
-    plain = pc.and_(plain, pc.invert(pc.or_(pc.is_in(address, value_set=_PLACEHOLDERS), _automated(local))))
+    plain = pc.and_(plain, pc.invert(pc.or_(pc.is_in(address, value_set=PLACEHOLDER_TEXTS), _automated(local))))
     return _mask(plain), address, canonical

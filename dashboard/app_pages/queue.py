@@ -39,9 +39,8 @@ if mine and who.can_act:
 if late_only:
     shown = shown[shown["overdue"].astype(bool)]
 shown = shown.reset_index(drop=True)
-highlighted = len(shown) <= queue_panel.HIGHLIGHTED_ROWS
 st.caption(f"{len(shown):,} of {len(table):,} rings in the queue match; open rings first, then by risk and age. "
-           + ("Overdue rows are highlighted. " if highlighted else
+           + ("Overdue rows are highlighted. " if queue_panel.highlighted(len(shown)) else
               f"Overdue rings are ticked in the overdue column (rows are highlighted in tables of up to "
               f"{queue_panel.HIGHLIGHTED_ROWS:,}; narrow the filters, or turn on Overdue only). ")
            + "Click a row to work on it.")
