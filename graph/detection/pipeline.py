@@ -205,7 +205,10 @@ def _slices(engine: Engine, base: Baselines, usage, members, facts, total: int, 
     """
     done, held = [], []
     parts = cluster_slices(members, SETTINGS["cluster_slice"].integer(minimum=1))
-    reads = engine.member_slices([part["account_id"].tolist() for part in parts], params.bucket_minutes)
+    # Each slice's accounts cluster by cluster: an engine that keeps what it read (the embedded one keeps
+    # the usage, for the pages) then holds a ring's members together.
+    reads = engine.member_slices([part.sort_values(["cluster", "account_id"])["account_id"].tolist() for part in parts],
+                                 params.bucket_minutes)
     for k, rows in enumerate(reads):  # to the end, so the engine lets go of what it read for the slices
         found = _gather(rows, base, usage, parts[k], facts, total)
         del rows

@@ -44,8 +44,11 @@ class Ledgers:
         """Each ledger's next sequence number, in ``LEDGERS`` order: it changes with every append, and only then."""
         return tuple(self._next_seq(ledger) for ledger in LEDGERS)
 
-    def records(self, ledger: str) -> pd.DataFrame:
-        """A ledger's rows in append order: ``seq`` plus the columns the rows were appended with."""
+    def records(self, ledger: str, containing: str | None = None) -> pd.DataFrame:
+        """A ledger's rows in append order: ``seq`` plus the columns the rows were appended with; with
+        ``containing``, only the rows whose stored text holds it (found before any row is parsed)."""
         self._check_ledger(ledger)
         rows = self._select("ledger", keys_frame(ledger=[ledger]), ["seq", "body"], order=["seq"])
+        if containing is not None:
+            rows = rows[rows["body"].str.contains(containing, regex=False).to_numpy(dtype=bool)]
         return ledger_frame(rows["seq"].tolist(), rows["body"].tolist())

@@ -167,6 +167,7 @@ class EmbeddedEngine(Engine):
         columns = self._check_table(table)
         if frame.empty:
             return
+        self._writes(table)
         names = ", ".join(_q(c) for c in columns)
         self._with("incoming", _arrow(frame[columns]), f"INSERT INTO {table} ({names}) SELECT {names} FROM incoming")
 
@@ -174,18 +175,22 @@ class EmbeddedEngine(Engine):
         keyed = [] if keys is None else list(keys.columns)
         picked = columns or self._check_table(table)
         self._check_table(table, [*picked, *(order or []), *keyed])
-        text = f"SELECT {', '.join(f't.{_q(c)}' for c in picked)} FROM {table} t"
-        frames = {}
-        if keys is not None:
-            match = " AND ".join(f"t.{_q(c)} = k.{_q(c)}" for c in keys.columns)
-            text += f" SEMI JOIN wanted_keys k ON {match}"
-            frames["wanted_keys"] = keys
+        names = ", ".join(f"t.{_q(c)}" for c in picked)
+        frames = {} if keys is None else {"wanted_keys": keys}
+        if keyed == ["account_id"] and table in sql.KEPT_AS_STORED and self._kept_width(table, keys) is not None:
+            text = sql.KEPT_ROWS.format(columns=names, kept=sql.KEPT_COPIES[table], wanted="wanted_keys")
+        else:
+            text = f"SELECT {names} FROM {table} t"
+            if keys is not None:
+                match = " AND ".join(f"t.{_q(c)} = k.{_q(c)}" for c in keys.columns)
+                text += f" SEMI JOIN wanted_keys k ON {match}"
         if order:
             text += " ORDER BY " + ", ".join(f"t.{_q(c)}" for c in order)
         return self._df(text, **frames)
 
     def _delete(self, table, keys=None) -> int:
         self._check_table(table, [] if keys is None else keys.columns)
+        self._writes(table)
         if keys is None:
             return int(self._run(f"DELETE FROM {table}").fetchall()[0][0])
         match = " AND ".join(f"{table}.{_q(c)} = k.{_q(c)}" for c in keys.columns)
@@ -226,6 +231,8 @@ class EmbeddedEngine(Engine):
     # -- loading and counting in SQL -------------------------------------------------------
     def load_accounts(self, signups: pd.DataFrame, identifiers: pd.DataFrame) -> LoadResult:
         incoming, rows = signups[ACCOUNT_COLUMNS], _arrow(signups[ACCOUNT_COLUMNS])
+        self._writes("accounts")
+        self._writes("identifiers")
         self._with("incoming", rows, sql.NEW_ACCOUNT_IDS)
         new, copies = self._run(sql.NEW_ID_COUNTS).fetchall()[0]
         if copies > 1:
@@ -237,6 +244,7 @@ class EmbeddedEngine(Engine):
 
     def load_usage_file(self, plan) -> LoadResult:
         fresh = sql.FRESH_REQUEST_IDS if plan.request_ids else ""
+        self._writes("usage")
         query = sql.INSERT_CLEAN_USAGE.format(columns=", ".join(map(_q, USAGE_COLUMNS)), clean=plan.clean_sql, fresh=fresh)
         with self._registered(**{REST_ROWS: plan.rest}):
             loaded = int(self._run(query, plan.params).fetchall()[0][0])
@@ -263,23 +271,45 @@ class EmbeddedEngine(Engine):
         return self._df(sql.PROMPT_SUMMARY)
 
     def member_usage(self, account_ids: list[str], bucket_minutes: int) -> pd.DataFrame:
-        return self._df(sql.MEMBER_USAGE, [bucket_minutes], wanted=pd.DataFrame({"account_id": list(account_ids)}))
+        wanted = pd.DataFrame({"account_id": pd.array(list(account_ids), dtype="str")})
+        width = self._kept_width("usage", wanted)
+        kept = width is not None and bucket_minutes % width == 0
+        return self._df(sql.MEMBER_USAGE_KEPT if kept else sql.MEMBER_USAGE, [bucket_minutes], wanted=wanted)
+
+    def _kept_width(self, table: str, wanted: pd.DataFrame) -> int | None:
+        """If the kept copy of ``table`` (``sql.KEPT``) holds every one of these accounts: its usage buckets' width."""
+        if wanted.empty or not self._run(sql.TABLE_EXISTS, [sql.KEPT_COPIES[table]]).fetchall()[0][0]:
+            return None
+        wanted = wanted[["account_id"]].drop_duplicates()
+        with self._registered(kept_wanted=wanted):
+            covered, width = self._run(sql.KEPT_COVERS.format(wanted="kept_wanted")).fetchall()[0]
+        return int(width) if covered == len(wanted) else None
+
+    def _writes(self, table: str) -> None:
+        """Before a write to ``table``: its kept copy no longer stands for it."""
+        if table in sql.KEPT_COPIES:
+            self._run(f"DROP TABLE IF EXISTS {sql.KEPT_COPIES[table]}")
 
     def member_slices(self, slices: list[list[str]], bucket_minutes: int) -> Iterator[tuple[pd.DataFrame, ...]]:
         sizes = [len(ids) for ids in slices]
         wanted = pd.DataFrame({"account_id": pd.array([i for ids in slices for i in ids], dtype="str"),
                                "s": np.repeat(np.arange(len(slices), dtype=np.int32), sizes)})
+        wanted["pos"] = np.arange(len(wanted), dtype=np.int32)
+        wanted["bucket_minutes"] = np.int64(bucket_minutes)
         self._build_links()
         try:
-            self._with("wanted", _arrow(wanted), "CREATE OR REPLACE TEMP TABLE member_slice AS SELECT * FROM wanted")
+            self._with("wanted", _arrow(wanted), "CREATE OR REPLACE TABLE member_slice AS SELECT * FROM wanted")
             for name, query in sql.STAGE_MEMBERS.items():
-                self._run(f"CREATE OR REPLACE TEMP TABLE {name} AS {query}", {"bucket": int(bucket_minutes)}
+                kind = "TABLE" if name in sql.KEPT else "TEMP TABLE"
+                self._run(f"CREATE OR REPLACE {kind} {name} AS {query}", {"bucket": int(bucket_minutes)}
                           if "$bucket" in query else None)
             self.graph_done()  # the value table was the slices' last use of it: its memory goes to them
             for k, size in enumerate(sizes):
                 acc, held, degrees, activity = (self._df(query, [k]) for query in sql.SLICE_READS)
                 yield acc[account_columns(None)], held, degrees, activity if size else None
                 del acc, held, degrees, activity  # before the next slice is read
+            with self.transaction():
+                self._run(sql.KEEP_STAGED)
         finally:
             self._run(sql.DROP_STAGED)
 

@@ -214,33 +214,61 @@ GROUP BY ALL
 """
 
 # Detection's reads of its clustered accounts, a slice at a time (``Engine.member_slices``):
-# every slice's rows are read in one pass over each table into temp tables ordered by slice,
-# so a slice's rows are a few row groups found by their min/max, not a scan of the store per
-# slice; DuckDB spills them to disk past its memory limit. ``member_slice`` (account_id, s).
-# Usage sums are kept as BIGINT (a HUGEINT sum takes twice the room) and read as DOUBLE, as
-# ``MEMBER_USAGE``'s sums arrive in pandas.
+# every slice's rows are read in one pass over each table into tables ordered by slice, so a
+# slice's rows are a few row groups found by their min/max, not a scan of the store per slice;
+# DuckDB spills them to disk past its memory limit. ``member_slice`` (account_id, s, pos,
+# bucket_minutes): pos is the account's place in the slices as given, bucket_minutes the usage
+# buckets' width. Usage sums are kept as BIGINT (a HUGEINT sum takes twice the room) and read
+# as DOUBLE, as ``MEMBER_USAGE``'s sums arrive in pandas.
+#
+# What the slices read of accounts, identifiers and usage is kept after detection, ordered by
+# pos (``KEPT``: stored tables, not temp ones, renamed when every slice was read), so the
+# pages' questions about ring members read a few row groups found by their pos
+# (``KEPT_ROWS``, ``MEMBER_USAGE_KEPT``) instead of scanning every row of the store. A kept
+# table stands for the rows it was read from: any write to its table drops it
+# (``DROP_KEPT``), and a question about an account it does not hold, or usage in buckets its
+# width does not divide, is asked of the store itself. A bucket whose width is a multiple of
+# the kept width is a union of whole kept buckets (both start at DuckDB's origin).
 STAGE_MEMBERS = {
-    "slice_accounts": "SELECT m.s, a.* FROM accounts a JOIN member_slice m USING (account_id) ORDER BY m.s",
-    "slice_identifiers": "SELECT m.s, i.account_id, i.kind, i.value FROM identifiers i"
-                         " JOIN member_slice m USING (account_id) ORDER BY m.s",
+    "slice_accounts": "SELECT m.s, m.pos, a.* FROM accounts a JOIN member_slice m USING (account_id) ORDER BY m.pos",
+    "slice_identifiers": "SELECT m.s, m.pos, i.account_id, i.kind, i.value FROM identifiers i"
+                         " JOIN member_slice m USING (account_id) ORDER BY m.pos",
     "slice_degrees": "SELECT w.s, w.kind, w.value, coalesce(d.n, 0) AS accounts"
                      " FROM (SELECT DISTINCT s, kind, value FROM slice_identifiers) w"
                      " LEFT JOIN value_degree d ON d.kind = w.kind AND d.value = w.value ORDER BY w.s",
-    "slice_usage": "SELECT m.s, u.account_id, time_bucket(to_minutes(CAST($bucket AS BIGINT)), u.ts) AS bucket,"
+    "slice_usage": "SELECT m.s, m.pos, u.account_id, time_bucket(to_minutes(CAST($bucket AS BIGINT)), u.ts) AS bucket,"
                    " u.prompt_fingerprint, CAST(sum(u.requests) AS BIGINT) AS requests,"
                    " CAST(sum(u.input_tokens) AS BIGINT) AS input_tokens,"
                    " CAST(sum(u.output_tokens) AS BIGINT) AS output_tokens"
-                   " FROM usage u JOIN member_slice m USING (account_id) GROUP BY ALL ORDER BY m.s",
+                   " FROM usage u JOIN member_slice m USING (account_id) GROUP BY ALL ORDER BY m.pos",
 }
 SLICE_READS = (
-    "SELECT * EXCLUDE (s) FROM slice_accounts WHERE s = ? ORDER BY account_id",
-    "SELECT * EXCLUDE (s) FROM slice_identifiers WHERE s = ? ORDER BY account_id, kind, value",
+    "SELECT * EXCLUDE (s, pos) FROM slice_accounts WHERE s = ? ORDER BY account_id",
+    "SELECT * EXCLUDE (s, pos) FROM slice_identifiers WHERE s = ? ORDER BY account_id, kind, value",
     "SELECT * EXCLUDE (s) FROM slice_degrees WHERE s = ?",
     ("SELECT account_id, bucket, prompt_fingerprint, CAST(requests AS DOUBLE) AS requests,"
      " CAST(input_tokens AS DOUBLE) AS input_tokens, CAST(output_tokens AS DOUBLE) AS output_tokens"
      " FROM slice_usage WHERE s = ?"),
 )
 DROP_STAGED = "".join(f"DROP TABLE IF EXISTS {name};" for name in ["member_slice", *STAGE_MEMBERS])
+# Staged table -> the kept table it becomes; and the store's tables that have a kept copy.
+KEPT = {"member_slice": "kept_members", "slice_accounts": "kept_accounts", "slice_identifiers": "kept_identifiers",
+        "slice_usage": "kept_usage"}
+KEPT_COPIES = {"accounts": "kept_accounts", "identifiers": "kept_identifiers", "usage": "kept_usage"}
+KEPT_AS_STORED = ("accounts", "identifiers")  # kept row for row; usage is kept summed per bucket
+DROP_KEPT = "".join(f"DROP TABLE IF EXISTS {name};" for name in KEPT.values())
+KEEP_STAGED = DROP_KEPT + "".join(f"ALTER TABLE {staged} RENAME TO {kept};" for staged, kept in KEPT.items())
+KEPT_COVERS = ("SELECT count(*), min(bucket_minutes) FROM kept_members m"
+               " SEMI JOIN {wanted} w ON m.account_id = w.account_id")
+KEPT_POSITIONS = "(SELECT m.pos FROM kept_members m SEMI JOIN {wanted} w ON m.account_id = w.account_id)"
+KEPT_ROWS = "SELECT {columns} FROM {kept} t JOIN " + KEPT_POSITIONS + " p ON t.pos = p.pos"
+MEMBER_USAGE_KEPT = """
+SELECT t.account_id, time_bucket(to_minutes(CAST(? AS BIGINT)), t.bucket) AS bucket,
+       t.prompt_fingerprint, sum(t.requests) AS requests,
+       sum(t.input_tokens) AS input_tokens, sum(t.output_tokens) AS output_tokens
+FROM kept_usage t JOIN """ + KEPT_POSITIONS.format(wanted="wanted") + """ p ON t.pos = p.pos
+GROUP BY ALL
+"""
 
 USAGE_BY_GROUP = """
 SELECT g.grp AS "group", time_bucket(to_minutes(CAST(? AS BIGINT)), u.ts, CAST(? AS TIMESTAMP)) AS bucket,
