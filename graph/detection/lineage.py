@@ -191,9 +191,18 @@ def record_history(engine: Engine, lineage: pd.DataFrame, rings: pd.DataFrame, p
     engine.append_records("lineage", rows[HISTORY_COLUMNS])
 
 
-def history(engine: Engine) -> pd.DataFrame:
-    """Every run's lineage events, oldest first (``HISTORY_COLUMNS`` plus ``seq``; times as timestamps)."""
-    frame = engine.records("lineage")
+# The only true value a lineage row holds is its ``flagged``: a row whose text lacks this was not flagged.
+FLAGGED_TEXT = "true"
+
+
+def history(engine: Engine, mentioning: str | None = None) -> pd.DataFrame:
+    """Every run's lineage events, oldest first (``HISTORY_COLUMNS`` plus ``seq``; times as timestamps).
+
+    With ``mentioning`` (a ring id, or ``FLAGGED_TEXT``), only the events whose stored row holds that text: every
+    run adds a row per group, so a question about one ring or about flagged rings spares parsing all of them. The
+    text is a pre-filter; callers still test the fields they mean.
+    """
+    frame = engine.records("lineage", containing=mentioning)
     if frame.empty or "event" not in frame:
         return pd.DataFrame(columns=["seq", *HISTORY_COLUMNS])
     for column in ("run_at", "data_until"):

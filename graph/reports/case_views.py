@@ -127,7 +127,7 @@ def ring_history(engine: Engine, ring_id: str) -> pd.DataFrame:
 
     Columns: run_at, data_until, event, ring_id, related_ids, size_before, size_after, joined, left, flagged.
     """
-    runs = lineage.history(engine)
+    runs = lineage.history(engine, mentioning=ring_id)
     if runs.empty:
         return runs.reindex(columns=RING_HISTORY_COLUMNS)
     named = (runs["ring_id"] == ring_id) | runs["related_ids"].str.split(",").map(lambda ids: ring_id in ids)
@@ -173,31 +173,31 @@ def audit_status(engine: Engine) -> dict:
     return {"ok": found.ok, "entries": found.entries, "first_bad": found.first_bad, "message": found.message()}
 
 
+def _sources(engine: Engine, ring_id: str) -> dict[str, str]:
+    """The rings this one drew members from in one step (earlier ring id -> how), from the lineage events naming it."""
+    runs = lineage.history(engine, mentioning=ring_id)
+    sources: dict[str, str] = {}
+    for event, rid, related in zip(runs["event"], runs["ring_id"], runs["related_ids"]):
+        parts = [r for r in related.split(",") if r]
+        if event in ("new", "merged") and rid == ring_id:
+            for r in parts:
+                if r != rid:  # a split names the same pair more precisely: it wins
+                    sources.setdefault(r, "merged into it" if event == "merged" else "members came from it")
+        elif event == "split" and ring_id in parts and rid != ring_id:
+            sources[rid] = "split from it"
+    return sources
+
+
 def earlier_rings(engine: Engine, ring_id: str) -> pd.DataFrame:
     """The rings this one came from through splits and merges (any number of runs back), with their decisions.
 
     A ring that kept no earlier id starts undecided; this is where an analyst sees what was
     decided on the rings its members were in before. Columns: ring_id, how, decision.
     """
-    runs = lineage.history(engine)
-    if runs.empty:
-        return pd.DataFrame(columns=EARLIER_COLUMNS)
-    sources: dict[str, dict[str, str]] = {}
-    for event, rid, related in zip(runs["event"], runs["ring_id"], runs["related_ids"]):
-        parts = [r for r in related.split(",") if r]
-        if event in ("new", "merged"):
-            for r in parts:
-                if r != rid:  # a split names the same pair more precisely: it wins
-                    sources.setdefault(rid, {}).setdefault(r, "merged into it" if event == "merged"
-                                                          else "members came from it")
-        elif event == "split":
-            for r in parts:
-                if r != rid:
-                    sources.setdefault(r, {})[rid] = "split from it"
     found, frontier = {}, [ring_id]
     while frontier:
         current = frontier.pop()
-        for earlier, how in sorted(sources.get(current, {}).items()):
+        for earlier, how in sorted(_sources(engine, current).items()):
             if earlier != ring_id and earlier not in found:
                 found[earlier] = how
                 frontier.append(earlier)

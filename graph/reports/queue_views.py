@@ -21,6 +21,7 @@ import pandas as pd
 from ..casework import policy
 from ..casework.decisions import current_decisions, decisions
 from ..casework.queue import FINAL_VERDICTS, events, owners, rings_and_verdicts
+from ..detection.lineage import FLAGGED_TEXT
 from ..detection.lineage import history as lineage_history
 from ..engines import Engine, EngineError
 
@@ -31,7 +32,7 @@ DAY = pd.Timedelta(days=1)
 
 def first_flagged(engine: Engine) -> pd.Series:
     """When each ring id was first flagged (naive UTC), from the lineage ledger; see the module docstring."""
-    runs = lineage_history(engine)
+    runs = lineage_history(engine, mentioning=FLAGGED_TEXT)
     if runs.empty:
         return pd.Series(dtype="datetime64[ns]")
     flagged = runs[runs["flagged"] & ~runs["event"].isin(["split", "dissolved"])]
