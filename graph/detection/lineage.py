@@ -35,6 +35,7 @@ Re-running on unchanged data gives every ring its old id and only ``unchanged`` 
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Mapping
 
@@ -202,7 +203,8 @@ def history(engine: Engine, mentioning: str | None = None) -> pd.DataFrame:
     run adds a row per group, so a question about one ring or about flagged rings spares parsing all of them. The
     text is a pre-filter; callers still test the fields they mean.
     """
-    frame = engine.records("lineage", containing=mentioning)
+    # As the stored text spells it (``ledger_bodies``: JSON with its escapes).
+    frame = engine.records("lineage", containing=None if mentioning is None else json.dumps(mentioning)[1:-1])
     if frame.empty or "event" not in frame:
         return pd.DataFrame(columns=["seq", *HISTORY_COLUMNS])
     for column in ("run_at", "data_until"):

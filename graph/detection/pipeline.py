@@ -205,8 +205,8 @@ def _slices(engine: Engine, base: Baselines, usage, members, facts, total: int, 
     """
     done, held = [], []
     parts = cluster_slices(members, SETTINGS["cluster_slice"].integer(minimum=1))
-    # Each slice's accounts cluster by cluster: an engine that keeps what it read (the embedded one keeps
-    # the usage, for the pages) then holds a ring's members together.
+    # Each slice's accounts cluster by cluster: an engine that keeps what it read (the embedded one does, for
+    # the pages) then holds a ring's members together.
     reads = engine.member_slices([part.sort_values(["cluster", "account_id"])["account_id"].tolist() for part in parts],
                                  params.bucket_minutes)
     for k, rows in enumerate(reads):  # to the end, so the engine lets go of what it read for the slices

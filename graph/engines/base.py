@@ -284,7 +284,8 @@ class Engine(Ledgers, ABC):
         ``accounts``, ``account_identifiers``, those values' ``value_degrees`` and ``member_usage`` (None for no
         ids). An engine may read the store once for every slice; it keeps only what is left to yield, and may let go
         of what the graph questions built (``graph_done``): detection asks this after its last. An engine may also
-        keep what it read to answer ``member_usage`` later, for as long as usage is unchanged."""
+        keep what it read, to answer later questions about these accounts (``accounts``, ``account_identifiers``,
+        ``member_usage``) from it for as long as the tables it was read from are unchanged."""
         for ids in slices:
             held = self.account_identifiers(ids)
             yield (self.accounts(ids), held, self.value_degrees(held[["kind", "value"]]),

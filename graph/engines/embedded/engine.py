@@ -277,7 +277,8 @@ class EmbeddedEngine(Engine):
         return self._df(sql.MEMBER_USAGE_KEPT if kept else sql.MEMBER_USAGE, [bucket_minutes], wanted=wanted)
 
     def _kept_width(self, table: str, wanted: pd.DataFrame) -> int | None:
-        """If the kept copy of ``table`` (``sql.KEPT``) holds every one of these accounts: its usage buckets' width."""
+        """If the kept copy of ``table`` (``sql.KEPT``) holds every one of these accounts: the kept usage buckets'
+        width (which only usage questions use); else None."""
         if wanted.empty or not self._run(sql.TABLE_EXISTS, [sql.KEPT_COPIES[table]]).fetchall()[0][0]:
             return None
         wanted = wanted[["account_id"]].drop_duplicates()
