@@ -286,6 +286,24 @@ def test_result_rows_by_key_and_the_versions_readers_cache_on(engine):
     assert engine.results_version() not in (None, first) and engine.ledger_version() == after
 
 
+def test_result_columns_are_those_of_the_whole_table(engine):
+    with pytest.raises(EngineError, match="ringwatch detect"):
+        engine.results("rings", columns=["ring_id"])
+    rings = pd.DataFrame({"ring_id": ["R-1", "R-2", "R-3"], "flagged": [True, False, True], "size": [3, 2, 4],
+                          "explanation": ["a long text", None, "another"]})
+    engine.save_results({"rings": rings})
+    whole = engine.results("rings")
+    for columns in (["flagged", "ring_id"], ["size"], ["ring_id", "flagged", "size", "explanation"]):
+        got = engine.results("rings", columns=columns)
+        assert list(got.columns) == columns
+        pd.testing.assert_frame_equal(got.sort_values(columns).reset_index(drop=True),
+                                      whole[columns].sort_values(columns).reset_index(drop=True))
+    by_key = engine.results("rings", pd.DataFrame({"ring_id": ["R-3"]}), columns=["size", "ring_id"])
+    assert by_key.to_dict("records") == [{"size": 4, "ring_id": "R-3"}]
+    with pytest.raises(EngineError, match="nope"):
+        engine.results("rings", columns=["ring_id", "nope"])
+
+
 def test_clear_store_removes_records_and_results(loaded):
     loaded.save_results({"rings": pd.DataFrame({"ring_id": ["R-1"]})})
     assert loaded.clear_store() >= 6

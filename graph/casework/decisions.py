@@ -128,7 +128,7 @@ def current_decisions(log_frame: pd.DataFrame) -> pd.DataFrame:
 
 def pending_rings(engine: Engine) -> pd.DataFrame:
     """Flagged rings of the last run with no decision yet, or marked needs_review: ring_id, size, risk_score, verdict."""
-    rings = engine.results("rings")
+    rings = engine.results("rings", columns=["ring_id", "size", "risk_score", "flagged"])
     rings = rings[rings["flagged"].astype(bool)]
     latest = current_decisions(decisions(engine))
     verdict = rings["ring_id"].map(latest["verdict"]) if len(latest) else pd.Series(None, index=rings.index)

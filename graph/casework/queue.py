@@ -35,7 +35,7 @@ MAX_NOTE = 2000
 def rings_and_verdicts(engine: Engine) -> pd.DataFrame:
     """The last run's rings with the verdict in force on each id ("" for none)."""
     try:
-        rings = engine.results("rings")
+        rings = engine.results("rings", columns=["ring_id", "risk_score", "size", "flagged"])
     except EngineError:
         return pd.DataFrame(columns=["ring_id", "risk_score", "size", "flagged", "verdict"])
     latest = current_decisions(decisions(engine))

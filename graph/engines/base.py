@@ -362,15 +362,28 @@ class Engine(Ledgers, ABC):
         with self.transaction():
             self._write_results({**tables, "revision": pd.DataFrame({"revision": [uuid.uuid4().hex]})})
 
-    def results(self, name: str, keys: pd.DataFrame | None = None) -> pd.DataFrame:
+    def results(self, name: str, keys: pd.DataFrame | None = None, columns: list[str] | None = None) -> pd.DataFrame:
         """A stored result table (``columns.RESULT_TABLES``): all of it, or only the rows whose ``keys.columns``
-        values match a row of ``keys`` (compared as text)."""
+        values match a row of ``keys`` (compared as text); ``columns`` keeps only these columns, and a whole table
+        is then read for them only where the engine can (the rings' explanations are most of their size)."""
         if name not in RESULT_TABLES:
             raise EngineError(f"unknown result table {name!r}")
-        frame = self._read_result(name) if keys is None else self._result_rows(name, keys)
+        if keys is None:
+            frame = self._read_result(name) if columns is None else self._result_columns(name, list(columns))
+        else:
+            frame = self._result_rows(name, keys)
         if frame is None:
             raise EngineError(NO_RESULTS)
-        return frame
+        if columns is None:
+            return frame
+        unknown = [c for c in columns if c not in frame.columns]
+        if unknown:
+            raise EngineError(f"unknown column {unknown[0]!r} of result table {name}")
+        return frame[list(columns)]
+
+    def _result_columns(self, name: str, columns: list[str]) -> pd.DataFrame | None:
+        """Some columns of a whole stored result table (None when no run stored it); the caller checks their names."""
+        return self._read_result(name)
 
     def _result_rows(self, name: str, keys: pd.DataFrame) -> pd.DataFrame | None:
         """The rows of a stored result table that match ``keys`` (None when no run stored it)."""

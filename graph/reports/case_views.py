@@ -107,7 +107,7 @@ def ring_counts(engine: Engine, rings: pd.DataFrame | None = None) -> dict:
     """The last run's linked groups by status, labelled as every page shows them: rings flagged, rings held back
     as false positives (a ring a false-positive decision unflagged), benign linked groups. ``rings``: the stored
     rings, when the caller has read them already."""
-    rings = ring_decisions(engine, engine.results("rings") if rings is None else rings)
+    rings = ring_decisions(engine, engine.results("rings", columns=["ring_id", "flagged"]) if rings is None else rings)
     return {label: int((rings["status"] == status).sum()) for status, label in RING_COUNT_LABELS.items()}
 
 

@@ -69,7 +69,7 @@ def headline(engine: Engine) -> dict:
     """
     traffic = overview_tables.stored(engine)["traffic"].set_index("status")
     flagged = traffic.reindex([STATUSES[0]]).fillna(0).iloc[0]
-    rings = engine.results("rings")
+    rings = engine.results("rings", columns=["ring_id", "flagged"])
     runs = engine.results("runs")
     counts = ring_counts(engine, rings)
     return {
@@ -99,7 +99,8 @@ def ring_list(engine: Engine, include_benign: bool = False) -> pd.DataFrame:
 
     Without ``include_benign``: flagged rings and rings held back by a false-positive decision.
     """
-    rings = ring_decisions(engine, engine.results("rings"))
+    stored = [c for c in RING_LIST_COLUMNS if c not in ("status", "decision", "verdict")]
+    rings = ring_decisions(engine, engine.results("rings", columns=stored))
     if not include_benign:
         rings = rings[rings["status"] != "benign"]
     rings = rings.sort_values(["risk_score", "ring_id"], ascending=[False, True])

@@ -206,6 +206,13 @@ class EmbeddedEngine(Engine):
         exists = self._run(sql.TABLE_EXISTS, [f"result_{name}"]).fetchall()[0][0]
         return self._run(f"SELECT * FROM result_{name}").df() if exists else None
 
+    def _result_columns(self, name: str, columns: list[str]) -> pd.DataFrame | None:
+        # ``name`` is one of RESULT_TABLES; only the table's own column names reach the text.
+        types = dict(self._run(sql.TABLE_COLUMNS, [f"result_{name}"]).fetchall())
+        if not types or any(c not in types for c in columns):
+            return self._read_result(name)  # none stored, or ``results`` names the unknown column
+        return self._run(f"SELECT {', '.join(_q(c) for c in columns)} FROM result_{name}").df()
+
     def _result_rows(self, name: str, keys: pd.DataFrame) -> pd.DataFrame | None:
         # ``name`` is one of RESULT_TABLES (``results`` checked it); key columns must be the table's own.
         table = f"result_{name}"
