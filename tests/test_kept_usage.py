@@ -98,7 +98,6 @@ def test_any_write_to_usage_lets_the_kept_usage_go(store, tmp_path, monkeypatch)
         assert after["requests"].sum() == before + 1000
         _same(after, _scanned(engine, members, 24 * 60))
     with EmbeddedEngine(store) as engine:  # rows stored one frame at a time, and deleted
-        engine._run(sql.DROP_STAGED)
         _keep_again(engine, members)
         engine.load_usage(row.assign(requests=5))
         assert not _kept(engine)

@@ -254,7 +254,7 @@ DROP_STAGED = "".join(f"DROP TABLE IF EXISTS {name};" for name in ["member_slice
 # Staged table -> the kept table it becomes; and the store's tables that have a kept copy.
 KEPT = {"member_slice": "kept_members", "slice_accounts": "kept_accounts", "slice_identifiers": "kept_identifiers",
         "slice_usage": "kept_usage"}
-KEPT_COPIES = {"accounts": "kept_accounts", "identifiers": "kept_identifiers", "usage": "kept_usage"}
+KEPT_COPIES = {table: KEPT[f"slice_{table}"] for table in ("accounts", "identifiers", "usage")}
 KEPT_AS_STORED = ("accounts", "identifiers")  # kept row for row; usage is kept summed per bucket
 DROP_KEPT = "".join(f"DROP TABLE IF EXISTS {name};" for name in KEPT.values())
 KEEP_STAGED = DROP_KEPT + "".join(f"ALTER TABLE {staged} RENAME TO {kept};" for staged, kept in KEPT.items())
