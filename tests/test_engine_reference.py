@@ -165,6 +165,49 @@ def test_degrees_and_usage_sums_follow_the_reference(engine, seed):
     _same(engine.usage_by_group(groups, 45, origin), usage.per_group(use, groups, 45, origin), ["group", "bucket"])
 
 
+@pytest.mark.parametrize("engine", ENGINES, indirect=True)
+def test_a_template_of_one_account_is_activity_of_its_own(engine):
+    # A template nobody else uses pairs with nothing, yet it is its account's activity: two of
+    # them in one time bucket are two (template, bucket) rows, which the degree cutoff counts.
+    _, _, use, numbers = _load(engine, 0)
+    rows = use.assign(idx=use["account_id"].map(numbers))
+    loose = SimilarityPolicy(bucket_minutes=60, max_template_accounts=1000, top_k=50, cutoff=0.0, degree_cutoff=1)
+    a, b = policy.node_similarity(rows, loose)[["a", "b"]].iloc[0]
+    ids = {numbers[k]: k for k in numbers.index}
+    active = rows.dropna(subset=["prompt_fingerprint"])
+    count = active.assign(bucket=active["ts"].dt.floor("60min")).drop_duplicates(["idx", "prompt_fingerprint", "bucket"])
+    least = int(count["idx"].value_counts()[[a, b]].min())
+    own = []
+    for x in (a, b):  # two templates of its own, at the time of one of its requests
+        first = use[use["account_id"] == ids[x]].head(1)
+        own.append(pd.concat([first] * 2, ignore_index=True).assign(
+            prompt_fingerprint=[f"own-{x}-1", f"own-{x}-2"], request_id=[f"r-own-{x}-1", f"r-own-{x}-2"]))
+    own = pd.concat(own, ignore_index=True)
+    assert engine.load_usage(own).loaded == 4
+    rule = replace(loose, degree_cutoff=least + 2)
+    expected = policy.node_similarity(pd.concat([rows, own.assign(idx=own["account_id"].map(numbers))]), rule)
+    assert ((expected["a"] == a) & (expected["b"] == b)).any()
+    _same(engine.node_similarity(rule), expected, ["a", "b"], approx=("similarity",))
+
+
+def test_the_value_table_keeps_only_shared_values(tmp_path):
+    # One account's own values (most of a store's) link nothing: the embedded engine's value table
+    # does not hold them, and what is asked of them is answered all the same.
+    with open_engine("embedded", tmp_path / "values.duckdb") as engine:
+        _, identifiers, use, numbers = _load(engine, 1)
+        engine.identifier_degrees()
+        kept = engine._df("SELECT min(n) AS least, count(*) AS n FROM value_degree")
+        links = policy.links(identifiers, use, numbers)
+        degrees = policy.degrees(links)
+        assert kept["least"][0] == 2 and kept["n"][0] == (degrees["accounts"] >= 2).sum()
+        assert (degrees["accounts"] == 1).sum() >= 10
+        _same(engine.identifier_degrees(min_accounts=1), degrees, ["kind", "value"])
+        _same(engine.degree_histogram(), policy.degree_histogram(links), ["kind", "accounts"])
+        asked = pd.concat([degrees.tail(5)[["kind", "value"]], pd.DataFrame({"kind": ["device"], "value": ["none"]})])
+        expected = asked.merge(degrees, how="left").fillna({"accounts": 0}).astype({"accounts": "int64"})
+        _same(engine.value_degrees(asked), expected, ["kind", "value"])
+
+
 @pytest.mark.parametrize("engine", [*ENGINES, NEO4J_GDS], indirect=True)
 def test_a_templates_accounts_are_the_signed_up_ones(engine):
     # Usage of accounts no signup names (a partial export) does not make a template popular:

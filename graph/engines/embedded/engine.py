@@ -341,6 +341,8 @@ class EmbeddedEngine(Engine):
         self._links_ready = False
 
     def identifier_degrees(self, min_accounts: int = 2) -> pd.DataFrame:
+        if min_accounts < 2:  # one account's own values are not kept with the shared ones
+            return self._df(sql.DEGREES_ALL, [min_accounts])
         self._build_links()
         return self._df(sql.DEGREES, [min_accounts])
 

@@ -53,36 +53,66 @@ FRESH_REQUEST_IDS = (" WHERE c.request_id IS NULL OR NOT EXISTS (SELECT 1 FROM u
 # each usage kind is made distinct per account before the join, on two text columns, not
 # after it on three. The store holds each signup identifier of an account once
 # (``INSERT_NEW_IDENTIFIERS``: distinct, for accounts it lacks), so those are not made
-# distinct again. ``links`` keeps only values held by two accounts or more, the only ones
-# that can link a pair.
-LINKS = """
-CREATE OR REPLACE TEMP TABLE account_index AS
-SELECT account_id, CAST(row_number() OVER (ORDER BY account_id) - 1 AS INTEGER) AS idx FROM accounts;
-CREATE OR REPLACE TEMP TABLE held AS
-SELECT x.idx, l.kind, l.value FROM (
+# distinct again, and a value's rows are its accounts.
+#
+# Only values held by two accounts or more can link a pair, and only they are kept: in
+# ``value_degree`` (with their number) and ``links``. Most values are one account's own (95%
+# of them in the demo: e-mail addresses, devices, paraphrased prompts), and keeping them
+# held gigabytes of text at ten million accounts, spilled to disk by every later step. What
+# is asked of them is answered without them: their number per kind (``held_per_kind``, the
+# rows of a kind less those of its shared values), and a value the table lacks is one
+# account's if anyone holds it (``VALUE_DEGREES``, ``DEGREES_ALL``).
+HELD_ROWS = """
     SELECT account_id, kind, value FROM identifiers
     UNION ALL SELECT DISTINCT account_id, 'request_ip', ip FROM usage WHERE ip IS NOT NULL
     UNION ALL SELECT DISTINCT account_id, 'prompt', prompt_fingerprint FROM usage WHERE prompt_fingerprint IS NOT NULL
-) l JOIN account_index x USING (account_id);
+"""
+LINKS = f"""
+CREATE OR REPLACE TEMP TABLE account_index AS
+SELECT account_id, CAST(row_number() OVER (ORDER BY account_id) - 1 AS INTEGER) AS idx FROM accounts;
+CREATE OR REPLACE TEMP TABLE held AS
+SELECT x.idx, l.kind, l.value FROM ({HELD_ROWS}) l JOIN account_index x USING (account_id);
 CREATE OR REPLACE TEMP TABLE value_degree AS
-SELECT kind, value, count(*) AS n, CAST(row_number() OVER () AS INTEGER) AS vid FROM held GROUP BY kind, value;
+SELECT kind, value, n, CAST(row_number() OVER () AS INTEGER) AS vid
+FROM (SELECT kind, value, count(*) AS n FROM held GROUP BY kind, value HAVING count(*) >= 2);
+CREATE OR REPLACE TEMP TABLE held_per_kind AS
+SELECT h.kind, h.n - coalesce(d.n, 0) AS singles FROM (SELECT kind, count(*) AS n FROM held GROUP BY kind) h
+LEFT JOIN (SELECT kind, sum(n) AS n FROM value_degree GROUP BY kind) d USING (kind);
 CREATE OR REPLACE TEMP TABLE links AS
-SELECT h.idx, d.vid FROM held h JOIN value_degree d USING (kind, value) WHERE d.n >= 2;
+SELECT h.idx, d.vid FROM held h JOIN value_degree d USING (kind, value);
 DROP TABLE held;
 """
-DROP_LINKS = "DROP TABLE IF EXISTS links; DROP TABLE IF EXISTS value_degree; DROP TABLE IF EXISTS account_index;"
+DROP_LINKS = ("DROP TABLE IF EXISTS links; DROP TABLE IF EXISTS value_degree; DROP TABLE IF EXISTS held_per_kind;"
+              " DROP TABLE IF EXISTS account_index;")
 
 DEGREES = """
 SELECT kind, value, n AS accounts FROM value_degree WHERE n >= ? ORDER BY accounts DESC, kind, value
 """
-
-DEGREE_HISTOGRAM = """
-SELECT kind, n AS accounts, count(*) AS "values" FROM value_degree GROUP BY kind, n ORDER BY kind, accounts
+# Every value with its number of accounts, one account's own values too (which ``value_degree``
+# does not keep): counted again from the store, for the rare question that wants them.
+DEGREES_ALL = f"""
+SELECT l.kind, l.value, count(*) AS accounts FROM ({HELD_ROWS}) l SEMI JOIN accounts a USING (account_id)
+GROUP BY l.kind, l.value HAVING count(*) >= ? ORDER BY accounts DESC, l.kind, l.value
 """
 
-VALUE_DEGREES = """
-SELECT w.kind, w.value, coalesce(d.n, 0) AS accounts
+DEGREE_HISTOGRAM = """
+SELECT kind, accounts, "values" FROM (
+    SELECT kind, n AS accounts, count(*) AS "values" FROM value_degree GROUP BY kind, n
+    UNION ALL SELECT kind, 1, singles FROM held_per_kind WHERE singles > 0
+) ORDER BY kind, accounts
+"""
+
+# A wanted value the table lacks is held by one account, or by none.
+VALUE_DEGREES = f"""
+WITH missing AS (
+    SELECT w.kind, w.value FROM wanted_values w ANTI JOIN value_degree d ON d.kind = w.kind AND d.value = w.value
+), held AS (
+    SELECT DISTINCT l.kind, l.value FROM ({HELD_ROWS}) l SEMI JOIN accounts a USING (account_id)
+    SEMI JOIN missing m ON m.kind = l.kind AND m.value = l.value
+)
+SELECT w.kind, w.value, coalesce(d.n, CASE WHEN h.value IS NULL THEN 0 ELSE 1 END) AS accounts
 FROM wanted_values w LEFT JOIN value_degree d ON d.kind = w.kind AND d.value = w.value
+LEFT JOIN held h ON h.kind = w.kind AND h.value = w.value
 """
 
 # Values shared by at most `pair_cap` accounts link every pair of their accounts; values
@@ -157,14 +187,17 @@ ORDER BY p.ab, p.f
 # Jaccard of every pair sharing a (template, bucket), the cutoffs and top-k. The second part
 # reads only a relation ``act`` (idx, fp, bucket, w), so the Neo4j engine runs the very same
 # SQL on the activity rows it reads from its server when no Graph Data Science is there.
-# Here a template is its value number, and its accounts are counted already (``LINKS``).
+# Here a template is its value number, and its accounts are counted already (``LINKS``); a
+# template one account alone used is not in the value table: its number is NULL, so it pairs
+# with nothing, and its rows are told apart by its text.
 SIMILARITY_ACTIVITY = """
-WITH fp AS (SELECT value AS prompt_fingerprint, vid FROM value_degree WHERE kind = 'prompt' AND n <= $max_degree)
+WITH fp AS (SELECT value AS prompt_fingerprint, vid, n FROM value_degree WHERE kind = 'prompt')
 SELECT x.idx, fp.vid AS fp, time_bucket(to_minutes(CAST($bucket AS BIGINT)), u.ts) AS bucket,
        sum(u.requests)::DOUBLE AS w
-FROM usage u JOIN fp ON u.prompt_fingerprint = fp.prompt_fingerprint
+FROM usage u LEFT JOIN fp ON u.prompt_fingerprint = fp.prompt_fingerprint
 JOIN account_index x ON x.account_id = u.account_id
-GROUP BY ALL
+WHERE u.prompt_fingerprint IS NOT NULL AND coalesce(fp.n, 1) <= $max_degree
+GROUP BY x.idx, u.prompt_fingerprint, fp.vid, bucket
 """
 
 SIMILARITY_PAIRS = """
@@ -233,7 +266,7 @@ STAGE_MEMBERS = {
     "slice_accounts": "SELECT m.s, m.pos, a.* FROM accounts a JOIN member_slice m USING (account_id) ORDER BY m.pos",
     "slice_identifiers": "SELECT m.s, m.pos, i.account_id, i.kind, i.value FROM identifiers i"
                          " JOIN member_slice m USING (account_id) ORDER BY m.pos",
-    "slice_degrees": "SELECT w.s, w.kind, w.value, coalesce(d.n, 0) AS accounts"
+    "slice_degrees": "SELECT w.s, w.kind, w.value, CASE WHEN w.value IS NULL THEN 0 ELSE coalesce(d.n, 1) END AS accounts"
                      " FROM (SELECT DISTINCT s, kind, value FROM slice_identifiers) w"
                      " LEFT JOIN value_degree d ON d.kind = w.kind AND d.value = w.value ORDER BY w.s",
     "slice_usage": "SELECT m.s, m.pos, u.account_id, time_bucket(to_minutes(CAST($bucket AS BIGINT)), u.ts) AS bucket,"
