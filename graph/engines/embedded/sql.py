@@ -59,9 +59,10 @@ FRESH_REQUEST_IDS = (" WHERE c.request_id IS NULL OR NOT EXISTS (SELECT 1 FROM u
 # ``value_degree`` (with their number) and ``links``. Most values are one account's own (95%
 # of them in the demo: e-mail addresses, devices, paraphrased prompts), and keeping them
 # held gigabytes of text at ten million accounts, spilled to disk by every later step. What
-# is asked of them is answered without them: their number per kind (``held_per_kind``, the
+# is asked of them is answered without them: their number per kind (``own_values``, the
 # rows of a kind less those of its shared values), and a value the table lacks is one
-# account's if anyone holds it (``VALUE_DEGREES``, ``DEGREES_ALL``).
+# account's if anyone holds it (``VALUE_DEGREES``, ``DEGREES_ALL``; a clustered account's own
+# identifier, ``slice_degrees``, is held by that account).
 HELD_ROWS = """
     SELECT account_id, kind, value FROM identifiers
     UNION ALL SELECT DISTINCT account_id, 'request_ip', ip FROM usage WHERE ip IS NOT NULL
@@ -75,14 +76,14 @@ SELECT x.idx, l.kind, l.value FROM ({HELD_ROWS}) l JOIN account_index x USING (a
 CREATE OR REPLACE TEMP TABLE value_degree AS
 SELECT kind, value, n, CAST(row_number() OVER () AS INTEGER) AS vid
 FROM (SELECT kind, value, count(*) AS n FROM held GROUP BY kind, value HAVING count(*) >= 2);
-CREATE OR REPLACE TEMP TABLE held_per_kind AS
-SELECT h.kind, h.n - coalesce(d.n, 0) AS singles FROM (SELECT kind, count(*) AS n FROM held GROUP BY kind) h
+CREATE OR REPLACE TEMP TABLE own_values AS
+SELECT h.kind, h.n - coalesce(d.n, 0) AS n FROM (SELECT kind, count(*) AS n FROM held GROUP BY kind) h
 LEFT JOIN (SELECT kind, sum(n) AS n FROM value_degree GROUP BY kind) d USING (kind);
 CREATE OR REPLACE TEMP TABLE links AS
 SELECT h.idx, d.vid FROM held h JOIN value_degree d USING (kind, value);
 DROP TABLE held;
 """
-DROP_LINKS = ("DROP TABLE IF EXISTS links; DROP TABLE IF EXISTS value_degree; DROP TABLE IF EXISTS held_per_kind;"
+DROP_LINKS = ("DROP TABLE IF EXISTS links; DROP TABLE IF EXISTS value_degree; DROP TABLE IF EXISTS own_values;"
               " DROP TABLE IF EXISTS account_index;")
 
 DEGREES = """
@@ -98,7 +99,7 @@ GROUP BY l.kind, l.value HAVING count(*) >= ? ORDER BY accounts DESC, l.kind, l.
 DEGREE_HISTOGRAM = """
 SELECT kind, accounts, "values" FROM (
     SELECT kind, n AS accounts, count(*) AS "values" FROM value_degree GROUP BY kind, n
-    UNION ALL SELECT kind, 1, singles FROM held_per_kind WHERE singles > 0
+    UNION ALL SELECT kind, 1, n FROM own_values WHERE n > 0
 ) ORDER BY kind, accounts
 """
 
