@@ -61,7 +61,7 @@ def _settled(tab) -> None:
 def load(browser, url: str, marker: str) -> dict:
     """One page load in a new browser session: seconds until the marker shows, and until the run finished."""
     with new_page(browser) as tab:
-        return _timed(tab, lambda: tab.goto(url), marker)
+        return _timed(tab, partial(tab.goto, url), marker)
 
 
 def _timed(tab, start, marker: str, url: str | None = None) -> dict:
@@ -79,11 +79,9 @@ def _timed(tab, start, marker: str, url: str | None = None) -> dict:
 
 def in_one_browser(browser, base: str, page: str, url: str, loads: int) -> tuple[list[dict], list[dict]]:
     """New tabs of one browser session that has loaded the page once (its cache warm); then, in one
-    tab, ``loads`` moves to the page by its sidebar link from another page (None for the lookup)."""
+    tab, ``loads`` moves to the page by its sidebar link from another page (none for the lookup)."""
     with new_page(browser) as first:
-        first.goto(url)
-        first.locator(MARKERS[page]).first.wait_for(timeout=WAIT_MS * 4)
-        _settled(first)
+        _timed(first, partial(first.goto, url), MARKERS[page])
         tabs = []
         for _ in range(loads):
             tab = first.context.new_page()

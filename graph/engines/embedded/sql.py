@@ -91,9 +91,10 @@ SELECT kind, value, n AS accounts FROM value_degree WHERE n >= ? ORDER BY accoun
 """
 # Every value with its number of accounts, one account's own values too (which ``value_degree``
 # does not keep): counted again from the store, for the rare question that wants them.
+SIGNED_UP_HELD = f"SELECT l.kind, l.value FROM ({HELD_ROWS}) l SEMI JOIN accounts a USING (account_id)"
 DEGREES_ALL = f"""
-SELECT l.kind, l.value, count(*) AS accounts FROM ({HELD_ROWS}) l SEMI JOIN accounts a USING (account_id)
-GROUP BY l.kind, l.value HAVING count(*) >= ? ORDER BY accounts DESC, l.kind, l.value
+SELECT kind, value, count(*) AS accounts FROM ({SIGNED_UP_HELD})
+GROUP BY kind, value HAVING count(*) >= ? ORDER BY accounts DESC, kind, value
 """
 
 DEGREE_HISTOGRAM = """
@@ -105,11 +106,8 @@ SELECT kind, accounts, "values" FROM (
 
 # A wanted value the table lacks is held by one account, or by none.
 VALUE_DEGREES = f"""
-WITH missing AS (
-    SELECT w.kind, w.value FROM wanted_values w ANTI JOIN value_degree d ON d.kind = w.kind AND d.value = w.value
-), held AS (
-    SELECT DISTINCT l.kind, l.value FROM ({HELD_ROWS}) l SEMI JOIN accounts a USING (account_id)
-    SEMI JOIN missing m ON m.kind = l.kind AND m.value = l.value
+WITH held AS (
+    SELECT DISTINCT h.kind, h.value FROM ({SIGNED_UP_HELD}) h SEMI JOIN wanted_values w ON w.kind = h.kind AND w.value = h.value
 )
 SELECT w.kind, w.value, coalesce(d.n, CASE WHEN h.value IS NULL THEN 0 ELSE 1 END) AS accounts
 FROM wanted_values w LEFT JOIN value_degree d ON d.kind = w.kind AND d.value = w.value
