@@ -61,6 +61,9 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("cluster_slice", "250000", "RINGWATCH_CLUSTER_SLICE",
             "Detection: clustered accounts whose ring features and scores are computed together; fewer hold "
             "less memory but read the store once more per slice, and the results are the same."),
+    Setting("slice_threads", "2", "RINGWATCH_SLICE_THREADS",
+            "Detection: slices of clusters scored at once, each on a thread of its own while the store reads the "
+            "next; each holds its slice in memory, 1 scores them one after another, and the results are the same."),
     Setting("neo4j_uri", "bolt://localhost:7687", "NEO4J_URI", "Neo4j engine: the server."),
     Setting("neo4j_user", "neo4j", "NEO4J_USER", "Neo4j engine: user name."),
     Setting("neo4j_password", "", "NEO4J_PASSWORD", "Neo4j engine: password (never logged or shown).", secret=True),

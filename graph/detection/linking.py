@@ -14,6 +14,7 @@ personal identifier no honest person shares).
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 
 import numpy as np
@@ -79,15 +80,18 @@ def linked_pairs(engine: Engine, params: DetectionParams, total_accounts: int,
     on the same rows, in the same order, as in one pass, and the links come out in pair order.
     """
     asked = _Asked(engine, params, total_accounts, runs)
-    links, held, pools = [], [], []
-    for lo, hi, shared in engine.pair_evidence_parts(asked.policy, keep_pairs=asked.keep):
-        shared = shared.assign(similarity=float("nan"))
-        part = _joined([shared, *(_within(rows, lo, hi) for rows in (asked.coactive, asked.together))])
-        pairs = pool_pairs(shared, params)
-        pooled = is_in(pd.Series(_packed(part)), _packed(pairs))
-        links.append(strong_links(part[~pooled], params, asked.policy))
-        held.append(part[pooled])
-        pools.append(pairs)
+    judged, judging = [], None
+    # A part is judged on another thread while the engine makes the next one (on this thread, the only one
+    # that asks it); at most two parts are held at once.
+    with ThreadPoolExecutor(1, thread_name_prefix="ringwatch-judge") as pool:
+        for lo, hi, shared in engine.pair_evidence_parts(asked.policy, keep_pairs=asked.keep):
+            if judging is not None:
+                judged.append(judging.result())
+            judging = pool.submit(_judged_part, asked, params, lo, hi, shared)
+            del shared
+        if judging is not None:
+            judged.append(judging.result())
+    links, held, pools = ([part[i] for part in judged] for i in range(3))
     pairs = pd.concat(pools, ignore_index=True)
     if len(pairs):
         ids = engine.accounts()["account_id"].to_numpy() if ids is None else ids
@@ -99,6 +103,16 @@ def linked_pairs(engine: Engine, params: DetectionParams, total_accounts: int,
     out = pd.concat(links, ignore_index=True)
     order = np.argsort(_packed(out), kind="stable")
     return out.take(order).reset_index(drop=True), asked.policy
+
+
+def _judged_part(asked: _Asked, params: DetectionParams, lo: int, hi: int, shared: pd.DataFrame):
+    """One part of the pairs (``a`` in [lo, hi)): its strong links but those of pool pairs, the pool pairs'
+    evidence (judged last, with their timing) and the pool pairs."""
+    shared = shared.assign(similarity=float("nan"))
+    part = _joined([shared, *(_within(rows, lo, hi) for rows in (asked.coactive, asked.together))])
+    pairs = pool_pairs(shared, params)
+    pooled = is_in(pd.Series(_packed(part)), _packed(pairs))
+    return strong_links(part[~pooled], params, asked.policy), part[pooled], pairs
 
 
 class _Asked:

@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 import time
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -85,6 +86,8 @@ def detect(engine: Engine, params: DetectionParams | None = None, progress=None,
     ``model`` holds the ring score's weights (the documented priors unless given).
     """
     params = params or DetectionParams()
+    # Read before the work, so a bad value stops the run before it starts.
+    slicing = SETTINGS["cluster_slice"].integer(minimum=1), SETTINGS["slice_threads"].integer(minimum=1)
     step = progress or (lambda label: None)
     started = time.perf_counter()
     accounts = engine.accounts(columns=POPULATION_COLUMNS)
@@ -106,7 +109,7 @@ def detect(engine: Engine, params: DetectionParams | None = None, progress=None,
     previously_flagged = flagged_ring_ids(engine)
     runs = runs.assign(account=accounts["account_id"].to_numpy()[runs["account"].to_numpy(np.int64)])
     base = _baselines(engine, accounts, usage, prompts, runs)
-    done, found, table = _slices(engine, base, usage, members, facts, len(accounts), params, model)
+    done, found, table = _slices(engine, base, usage, members, facts, len(accounts), params, model, slicing)
     engine.graph_done()
     step("consolidate")
     table, merges = _consolidated(found, table, members, params, model)
@@ -198,26 +201,46 @@ def cluster_slices(members: pd.DataFrame, accounts: int) -> list[pd.DataFrame]:
 
 
 def _slices(engine: Engine, base: Baselines, usage, members, facts, total: int, params: DetectionParams,
-            model: Model) -> tuple[list[dict], Clustered, pd.DataFrame]:
+            model: Model, slicing: tuple[int, int]) -> tuple[list[dict], Clustered, pd.DataFrame]:
     """Ring features of every cluster, a slice of clusters at a time (``cluster_slices``): a cluster that cannot be
     a ring is scored with its slice and let go; the ring candidates' rows and features are returned, for
     consolidation to join fragments across slices. Returns (the slices' scores, the candidates, their features).
+
+    ``slicing`` is (the most accounts in a slice, the slices scored at once): each slice on a thread (pandas and
+    Arrow let go of the interpreter for much of the work, and the store reads the next slice meanwhile); the
+    store is asked on this thread alone. A slice's result does not depend on the others', and results are
+    taken in slice order.
     """
-    done, held = [], []
-    parts = cluster_slices(members, SETTINGS["cluster_slice"].integer(minimum=1))
+    most, threads = slicing
+    # No slice larger than the threads' share, so that every thread has one.
+    parts = cluster_slices(members, min(most, max(1, -(-len(members) // threads))))
     # Each slice's accounts cluster by cluster: an engine that keeps what it read (the embedded one does, for
     # the pages) then holds a ring's members together.
     reads = engine.member_slices([part.sort_values(["cluster", "account_id"])["account_id"].tolist() for part in parts],
                                  params.bucket_minutes)
-    for k, rows in enumerate(reads):  # to the end, so the engine lets go of what it read for the slices
-        found = _gather(rows, base, usage, parts[k], facts, total)
-        del rows
-        table = all_cluster_features(found.acc, found.use, found.activity, found.base, params)
-        candidate = (ring_risks(table, model) >= params.ring_threshold).to_numpy(dtype=bool)
-        done.append(score_clusters(found.only(table.index[~candidate]), table[~candidate], {}, {}, params, model))
-        held.append((found.only(table.index[candidate]), table[candidate]))
-        del found, table  # before the next slice is gathered
-    return done, Clustered.joined([f for f, _ in held]), pd.concat([t for _, t in held]).sort_index()
+    scored, waiting = [], deque()
+    try:
+        with ThreadPoolExecutor(threads, thread_name_prefix="ringwatch-slice") as pool:
+            for k, rows in enumerate(reads):  # to the end, so the engine lets go of what it read for the slices
+                waiting.append(pool.submit(_scored_slice, rows, base, usage, parts[k], facts, total, params, model))
+                del rows
+                while len(waiting) >= threads:  # before the next slice is read: at most ``threads`` slices held
+                    scored.append(waiting.popleft().result())
+            scored.extend(later.result() for later in waiting)
+    finally:  # a slice that failed: the engine lets go of what it staged while the store is still open
+        getattr(reads, "close", lambda: None)()
+    held = [candidates for _, candidates in scored]
+    return ([done for done, _ in scored], Clustered.joined([f for f, _ in held]),
+            pd.concat([t for _, t in held]).sort_index())
+
+
+def _scored_slice(rows, base: Baselines, usage, part, facts, total: int, params: DetectionParams, model: Model):
+    """One slice of clusters: the scores of those that cannot be a ring, and the ring candidates' rows and features."""
+    found = _gather(rows, base, usage, part, facts, total)
+    table = all_cluster_features(found.acc, found.use, found.activity, found.base, params)
+    candidate = (ring_risks(table, model) >= params.ring_threshold).to_numpy(dtype=bool)
+    done = score_clusters(found.only(table.index[~candidate]), table[~candidate], {}, {}, params, model)
+    return done, (found.only(table.index[candidate]), table[candidate])
 
 
 def _baselines(engine: Engine, accounts, usage, prompts, runs) -> Baselines:

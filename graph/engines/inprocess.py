@@ -21,10 +21,17 @@ def _networkit():
     return importlib.import_module("networkit")
 
 
-def _numbered(edges: pd.DataFrame):
+def numbered(edges: pd.DataFrame):
     """Account ids sorted (so numbering is stable) and each edge's two ends as positions in them."""
     ends = np.concatenate([edges["a"].to_numpy(), edges["b"].to_numpy()])
-    ids, inverse = np.unique(ends if ends.dtype.kind in "iu" else ends.astype(object), return_inverse=True)
+    if ends.dtype.kind in "iu" and len(ends) and ends.min() >= 0 and ends.max() < 4 * len(ends) + (1 << 20):
+        # Account numbers: a table as long as the largest numbers them in two passes, where sorting
+        # the ends took eight times as long (millions of links); the ids and positions are the same.
+        present = np.zeros(int(ends.max()) + 1, dtype=bool)
+        present[ends] = True
+        ids, inverse = np.flatnonzero(present).astype(ends.dtype), (np.cumsum(present, dtype=np.int64) - 1)[ends]
+    else:
+        ids, inverse = np.unique(ends if ends.dtype.kind in "iu" else ends.astype(object), return_inverse=True)
     return ids, inverse[:len(edges)], inverse[len(edges):]
 
 
@@ -32,7 +39,7 @@ def build_graph(edges: pd.DataFrame):
     """Weighted undirected networkit graph from (a, b, weight); ids sorted so numbering is stable."""
     if edges.empty:
         return np.array([]), None
-    ids, src, dst = _numbered(edges)
+    ids, src, dst = numbered(edges)
     weight = edges["weight"].to_numpy(dtype=np.float64) if "weight" in edges else np.ones(len(edges))
     graph = _networkit().Graph(len(ids), weighted=True, directed=False)
     graph.addEdges((weight, (src.astype(np.uint64), dst.astype(np.uint64))))
@@ -40,10 +47,17 @@ def build_graph(edges: pd.DataFrame):
 
 
 def groups(ids: np.ndarray, membership: np.ndarray) -> pd.DataFrame:
-    """Name each group after its smallest account id, so labels do not depend on the algorithm's numbering."""
-    frame = pd.DataFrame({"account_id": ids, "raw": membership})
-    frame["group"] = frame.groupby("raw")["account_id"].transform("min")
-    return frame[GROUP_COLUMNS].sort_values(["group", "account_id"]).reset_index(drop=True)
+    """Name each group after its smallest account id, so labels do not depend on the algorithm's numbering.
+
+    ``ids`` are sorted (``numbered``), so a group's smallest member is its first position, and the rows
+    are ordered by group and account on positions alone.
+    """
+    codes, labels = pd.factorize(np.asarray(membership))
+    first = np.full(len(labels), len(ids), dtype=np.int64)
+    np.minimum.at(first, codes, np.arange(len(ids), dtype=np.int64))
+    named = first[codes]
+    order = np.lexsort((np.arange(len(ids)), named))
+    return pd.DataFrame(dict(zip(GROUP_COLUMNS, (ids[order], ids[named[order]]))))
 
 
 def empty_groups() -> pd.DataFrame:
@@ -60,7 +74,7 @@ def components(edges: pd.DataFrame) -> pd.DataFrame:
     if edges.empty:
         return empty_groups()
     sparse = importlib.import_module("scipy.sparse")  # on first use, as networkit: half a second
-    ids, src, dst = _numbered(edges)
+    ids, src, dst = numbered(edges)
     matrix = sparse.coo_matrix((np.ones(len(src), dtype=np.float32), (src, dst)), shape=(len(ids), len(ids)))
     _, membership = importlib.import_module("scipy.sparse.csgraph").connected_components(matrix, directed=False)
     return groups(ids, membership)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import EngineError
-from ..inprocess import empty_groups, groups
+from ..inprocess import empty_groups, groups, numbered
 from ..policy import SimilarityPolicy
 
 PROJECTION_PREFIX = "ringwatch_"
@@ -33,14 +33,12 @@ def projection(gds, purpose: str, nodes: pd.DataFrame, relationships: pd.DataFra
 
 def _edge_projection(gds, purpose: str, edges: pd.DataFrame):
     """Number the edge ends (sorted ids) and project them as an undirected weighted graph."""
-    ends = np.concatenate([edges["a"].to_numpy(), edges["b"].to_numpy()])
     # Numbered as ``inprocess.build_graph`` numbers them (account numbers stay numbers), so
     # groups are named after the same smallest member whichever engine ran the algorithm.
-    ids, inverse = np.unique(ends if ends.dtype.kind in "iu" else ends.astype(object), return_inverse=True)
-    n = len(edges)
-    weight = edges["weight"].to_numpy(dtype=float) if "weight" in edges else np.ones(n)
+    ids, src, dst = numbered(edges)
+    weight = edges["weight"].to_numpy(dtype=float) if "weight" in edges else np.ones(len(edges))
     nodes = pd.DataFrame({"nodeId": np.arange(len(ids), dtype=np.int64), "labels": "Account"})
-    rels = pd.DataFrame({"sourceNodeId": inverse[:n].astype(np.int64), "targetNodeId": inverse[n:].astype(np.int64),
+    rels = pd.DataFrame({"sourceNodeId": src.astype(np.int64), "targetNodeId": dst.astype(np.int64),
                          "relationshipType": "LINK", "weight": weight})
     return ids, rels, projection(gds, purpose, nodes, rels, undirected=("LINK",))
 
