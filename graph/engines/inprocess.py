@@ -24,9 +24,10 @@ def _networkit():
 def numbered(edges: pd.DataFrame):
     """Account ids sorted (so numbering is stable) and each edge's two ends as positions in them."""
     ends = np.concatenate([edges["a"].to_numpy(), edges["b"].to_numpy()])
-    if ends.dtype.kind in "iu" and len(ends) and ends.min() >= 0 and ends.max() < 4 * len(ends) + (1 << 20):
-        # Account numbers: a table as long as the largest numbers them in two passes, where sorting
-        # the ends took eight times as long (millions of links); the ids and positions are the same.
+    if ends.dtype.kind in "iu" and len(ends) and ends.min() >= 0 and ends.max() < 8 * len(ends):
+        # Account numbers, dense among the ends (the whole graph's, not a component's few): a table as
+        # long as the largest numbers them in two passes, where sorting the ends took eight times as
+        # long at millions of links; the ids and positions are the same.
         present = np.zeros(int(ends.max()) + 1, dtype=bool)
         present[ends] = True
         ids, inverse = np.flatnonzero(present).astype(ends.dtype), (np.cumsum(present, dtype=np.int64) - 1)[ends]
