@@ -10,7 +10,7 @@ from ringwatch.graph.engines import inprocess
 
 def _by_sorting(edges: pd.DataFrame):
     ends = np.concatenate([edges["a"].to_numpy(), edges["b"].to_numpy()])
-    ids, inverse = np.unique(ends.astype(object) if ends.dtype == object else ends, return_inverse=True)
+    ids, inverse = np.unique(ends, return_inverse=True)
     return ids, inverse[:len(edges)], inverse[len(edges):]
 
 
