@@ -8,8 +8,10 @@ settings tables are checked against it by the tests).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -56,8 +58,10 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
             "to it."),
     Setting("lock_wait", "30", "RINGWATCH_LOCK_WAIT",
             "Embedded engine: seconds a command waits for a store another process holds open (--wait)."),
-    Setting("memory_limit", "3GB", "RINGWATCH_MEMORY_LIMIT",
-            "Embedded engine: DuckDB's memory limit; larger joins spill to disk."),
+    Setting("memory_limit", "auto", "RINGWATCH_MEMORY_LIMIT",
+            "Embedded engine: DuckDB's memory limit, such as 6GB; larger joins spill to disk. auto: a quarter of "
+            "the memory this machine (or its container) has, at least 1GB; the rest is left to detection's own "
+            "frames."),
     Setting("cluster_slice", "250000", "RINGWATCH_CLUSTER_SLICE",
             "Detection: clustered accounts whose ring features and scores are computed together; fewer hold "
             "less memory but read the store once more per slice, and the results are the same."),
@@ -79,6 +83,45 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("neo4j_stale_minutes", "60", "RINGWATCH_NEO4J_STALE_MINUTES",
             "Neo4j engine: graph projections of ours older than this are left-overs of a crashed run and dropped."),
 )}
+
+
+# ``auto``'s share of the memory there is: at 10,000,000 accounts on 24 GB, 6 GB (a quarter) ran
+# detection as fast as 8 GB with 1.4 GB less at the peak, and 3 GB spilled the link table to disk.
+MEMORY_SHARE = 0.25
+MIN_MEMORY_LIMIT = 2**30
+# Container limits (cgroup v2, then v1): a process in a container may have less than the machine.
+CGROUP_LIMITS = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
+
+
+def memory_limit(env: Mapping[str, str] | None = None) -> str:
+    """DuckDB's memory limit: ``RINGWATCH_MEMORY_LIMIT`` as given, or for ``auto`` ``MEMORY_SHARE`` of
+    ``usable_memory()`` in MiB (at least ``MIN_MEMORY_LIMIT``; 3GB where the memory cannot be told)."""
+    given = SETTINGS["memory_limit"].value(env)
+    if given.strip().lower() != "auto":
+        if not re.fullmatch(r"\s*\d+(\.\d+)?\s*[A-Za-z]*\s*", given):
+            raise ValueError(f"{SETTINGS['memory_limit'].env} must be a size such as 6GB, or auto, got {given!r}")
+        return given
+    usable = usable_memory()
+    if usable is None:
+        return "3GB"
+    return f"{max(MIN_MEMORY_LIMIT, int(usable * MEMORY_SHARE)) // 2**20}MiB"
+
+
+def usable_memory(limits=CGROUP_LIMITS) -> int | None:
+    """Bytes of memory this process can have: the machine's, or its container's limit where that is lower;
+    None where neither can be read."""
+    try:
+        usable = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        usable = None
+    for path in limits:
+        try:
+            text = Path(path).read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit() and int(text) > 0:  # "max" (v2) means no limit; v1 says so with a huge number
+            usable = min(usable, int(text)) if usable else int(text)
+    return usable
 
 
 def override(name: str, value) -> None:

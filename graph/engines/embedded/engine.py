@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 from ringwatch.ingest.usage_sql import REST_ROWS
 
-from ringwatch.settings import SETTINGS
+from ringwatch.settings import SETTINGS, memory_limit
 
 from ..base import Engine, LoadResult
 from ..columns import (
@@ -80,10 +80,11 @@ class EmbeddedEngine(Engine):
         path = Path(db or SETTINGS["db"].value())
         if path.parent and not path.parent.exists():
             raise EngineError(f"cannot open store {path}: folder {path.parent} does not exist")
+        limit = memory_limit()  # a bad value stops here, before the store is opened
         self.con = _connect(path, SETTINGS["lock_wait"].integer())
         self.path = path
         # Bounded so the pair joins spill to disk instead of growing with the data.
-        self._run("SET memory_limit = ?", [SETTINGS["memory_limit"].value()])
+        self._run("SET memory_limit = ?", [limit])
         self._run("SET preserve_insertion_order = false")
         self._run(sql.SCHEMA)
         self._links_ready = False

@@ -13,7 +13,7 @@ import duckdb
 import pyarrow as pa
 from ringwatch.ingest.errors import ContractError
 
-from ringwatch.settings import SETTINGS
+from ringwatch.settings import memory_limit
 
 
 def quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
@@ -26,7 +26,7 @@ def quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
 def scan_files(query: str, params: list, batch_rows: int, tables: dict[str, pa.Table]) -> Iterator[pa.RecordBatch]:
     """Run a read-only ``query`` (its first parameter the file's path, ``tables`` readable by their
     names) and yield its rows in batches."""
-    con = quiet(duckdb.connect(config={"memory_limit": SETTINGS["memory_limit"].value()}))
+    con = quiet(duckdb.connect(config={"memory_limit": memory_limit()}))
     try:
         for name, table in tables.items():
             con.register(name, table)
