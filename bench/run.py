@@ -21,7 +21,8 @@ ingest, accounts (the size asked for) for the others.
 Then ingest ÷ floor (time and memory), ringwatch (ingest + detect) ÷ naive, and both
 pipelines' precision and recall. It prints Markdown tables and writes every number, with
 the machine's facts (cores, memory, load average at start and end, library versions,
-ringwatch's commit), to one JSON file. Not a test: run it by hand.
+ringwatch's commit, the DuckDB memory limit the stages ran under), to one JSON file. Not a
+test: run it by hand.
 
     python bench/run.py --accounts 1000000 3000000 10000000
     python bench/run.py --accounts 100000 --workdir /tmp/bench --skip naive
@@ -49,7 +50,7 @@ from ringwatch.graph.reports.evaluation import evaluate
 from ringwatch.ingest.reader import read_records
 
 import ringwatch
-from ringwatch.settings import child_environment
+from ringwatch.settings import child_environment, memory_limit
 
 STAGES = ("floor", "ingest", "detect", "export", "review", "evaluate", "naive")
 # A stage is skipped when the stage it reads from failed in this run.
@@ -257,7 +258,7 @@ def main(argv=None) -> int:
         parser.error("--data holds one size: give one --accounts")
     stages = [s for s in STAGES if s in (args.only or STAGES) and s not in args.skip]
     env = child_environment(memory_limit=args.memory_limit) if args.memory_limit else dict(os.environ)
-    facts = machine() | {"load_start": os.getloadavg()}
+    facts = machine() | {"load_start": os.getloadavg(), "memory_limit": memory_limit(env)}
     with tempfile.TemporaryDirectory(prefix="ringwatch-bench-") as scratch:
         workdir = (args.workdir or Path(scratch)).resolve()
         sizes = [run_size(n, args.seed, stages, workdir, args.data, env, args.timeout) for n in args.accounts]

@@ -59,9 +59,9 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("lock_wait", "30", "RINGWATCH_LOCK_WAIT",
             "Embedded engine: seconds a command waits for a store another process holds open (--wait)."),
     Setting("memory_limit", "auto", "RINGWATCH_MEMORY_LIMIT",
-            "Embedded engine: DuckDB's memory limit, such as 6GB; larger joins spill to disk. auto: a quarter of "
-            "the memory this machine (or its container) has, at least 1GB; the rest is left to detection's own "
-            "frames."),
+            "DuckDB's memory limit (the embedded store, ingest's file readers, the Neo4j engine's local "
+            "similarity), such as 6GB; larger joins spill to disk. auto: a quarter of the memory this machine (or "
+            "its container) has, at least 1GB; the rest is left to detection's own frames."),
     Setting("cluster_slice", "250000", "RINGWATCH_CLUSTER_SLICE",
             "Detection: clustered accounts whose ring features and scores are computed together; fewer hold "
             "less memory but read the store once more per slice, and the results are the same."),

@@ -12,8 +12,8 @@ from ringwatch.settings import MEMORY_SHARE, memory_limit, usable_memory
 GIB = 2**30
 
 
-def _store_limit(path) -> float:
-    """The memory limit the embedded engine's store runs under, in GiB."""
+def _store_limit(path) -> str:
+    """The memory limit the embedded engine's store runs under, as DuckDB shows it."""
     with open_engine("embedded", path) as engine:
         return engine.con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
 

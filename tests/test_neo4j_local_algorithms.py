@@ -73,6 +73,15 @@ def test_similarity_is_the_embedded_engines(store, policy):
     np.testing.assert_allclose(found["similarity"].to_numpy(), expected["similarity"].to_numpy(), rtol=1e-12)
 
 
+def test_similarity_runs_under_ringwatchs_memory_limit(store, monkeypatch):
+    policy = similarity_policy(DetectionParams())
+    with open_engine("embedded", store) as engine:
+        act = _activity(engine, policy)
+    monkeypatch.setenv("RINGWATCH_MEMORY_LIMIT", "plenty")
+    with pytest.raises(ValueError, match="RINGWATCH_MEMORY_LIMIT must be a size"):
+        gds.node_similarity(LocalRunner(), act, policy)
+
+
 def test_account_numbers_held_as_objects_keep_their_numeric_order():
     """Strong links can carry account numbers as Python ints in an object column; groups stay named by number."""
     edges = _edges(5).astype({"a": object, "b": object})

@@ -4,9 +4,9 @@
 stream an algorithm over it, drop it), so ``gds`` runs unchanged on top of it. The
 algorithms are the embedded engine's own: connected components and seeded Louvain from
 ``engines.inprocess`` (networkit), and co-activity similarity from the embedded engine's SQL
-(``embedded.sql``'s pair query) on an in-memory DuckDB. Same parameters and seeds give
-the embedded engine's groups, so rings match across engines. Only the strong links and the
-activity rows travel; the store stays on the server.
+(``embedded.sql``'s pair query) on an in-memory DuckDB under ringwatch's memory limit. Same
+parameters and seeds give the embedded engine's groups, so rings match across engines. Only
+the strong links and the activity rows travel; the store stays on the server.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
+
+from ringwatch.settings import memory_limit
 
 from .. import inprocess
 from ..embedded import files, sql
@@ -73,7 +75,7 @@ def _similarity(graph: _Projection, config: dict) -> pd.DataFrame:
                         "bucket": 0, "w": rels["weight"].to_numpy(dtype=float)})
     params = {"degree_cutoff": int(config["degree_cutoff"]), "cutoff": float(config["similarity_cutoff"]),
               "top_k": int(config["top_k"])}
-    with files.quiet(duckdb.connect()) as con:
+    with files.quiet(duckdb.connect(config={"memory_limit": memory_limit()})) as con:
         con.register("act", act)
         pairs = con.execute(sql.SIMILARITY_PAIRS, params).df()
     return pd.DataFrame({"node1": pairs["a"].to_numpy(), "node2": pairs["b"].to_numpy(),
