@@ -23,10 +23,15 @@ def quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def scratch() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB under ringwatch's memory limit (``settings.memory_limit``), without a progress bar."""
+    return quiet(duckdb.connect(config={"memory_limit": memory_limit()}))
+
+
 def scan_files(query: str, params: list, batch_rows: int, tables: dict[str, pa.Table]) -> Iterator[pa.RecordBatch]:
     """Run a read-only ``query`` (its first parameter the file's path, ``tables`` readable by their
     names) and yield its rows in batches."""
-    con = quiet(duckdb.connect(config={"memory_limit": memory_limit()}))
+    con = scratch()
     try:
         for name, table in tables.items():
             con.register(name, table)

@@ -13,10 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import duckdb
 import pandas as pd
-
-from ringwatch.settings import memory_limit
 
 from .. import inprocess
 from ..embedded import files, sql
@@ -75,7 +72,7 @@ def _similarity(graph: _Projection, config: dict) -> pd.DataFrame:
                         "bucket": 0, "w": rels["weight"].to_numpy(dtype=float)})
     params = {"degree_cutoff": int(config["degree_cutoff"]), "cutoff": float(config["similarity_cutoff"]),
               "top_k": int(config["top_k"])}
-    with files.quiet(duckdb.connect(config={"memory_limit": memory_limit()})) as con:
+    with files.scratch() as con:
         con.register("act", act)
         pairs = con.execute(sql.SIMILARITY_PAIRS, params).df()
     return pd.DataFrame({"node1": pairs["a"].to_numpy(), "node2": pairs["b"].to_numpy(),
