@@ -80,6 +80,16 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("neo4j_pair_piece", "2000000", "RINGWATCH_NEO4J_PAIR_PIECE",
             "Neo4j engine: candidate account pairs the server groups in one query when weighing shared "
             "identifiers; more are split into pieces by account number, so the server's query memory stays bounded."),
+    Setting("spark_master", "", "RINGWATCH_SPARK_MASTER",
+            "Spark engine: the cluster to run on, such as local[4], spark://host:7077, yarn or k8s://...; empty: "
+            "spark-submit's --master, else local[*]. A session already running (spark-submit, a notebook) is used "
+            "as it is."),
+    Setting("spark_conf", "", "RINGWATCH_SPARK_CONF",
+            "Spark engine: more Spark settings for the session it starts, as spark.key=value pairs separated by "
+            "spaces, such as spark.driver.memory=8g; spark-defaults.conf and PYSPARK_SUBMIT_ARGS apply too."),
+    Setting("spark_workdir", "", "RINGWATCH_SPARK_WORKDIR",
+            "Spark engine: the folder the store writes its records to for Spark, once per run (on a cluster, one "
+            "every executor can read); empty: a temporary folder of this machine, removed when the engine closes."),
     Setting("neo4j_stale_minutes", "60", "RINGWATCH_NEO4J_STALE_MINUTES",
             "Neo4j engine: graph projections of ours older than this are left-overs of a crashed run and dropped."),
 )}

@@ -5,7 +5,9 @@ Tests marked ``neo4j`` run against the server NEO4J_URI names. When it is not se
 (``tests/bolt_server.py``) once, only if a selected test is marked ``neo4j``, points
 NEO4J_URI, NEO4J_USER and NEO4J_PASSWORD at it, and stops it when the session ends. Tests
 marked ``gds`` also need Graph Data Science: the server is asked ``RETURN gds.version()``
-once, and without GDS they are deselected. Deselections are explained in the summary.
+once, and without GDS they are deselected. Tests marked ``spark`` run the Spark engine in
+local mode, and are deselected where pyspark or a Java runtime is missing. Deselections are
+explained in the summary.
 
 ``@pytest.mark.notimpl(["engine", ...], raises=NotSupported)`` declares that an engine lacks
 what a contract test needs: on those engines the test must raise that error (strict xfail),
@@ -14,7 +16,9 @@ so it fails loudly once the engine starts to support it.
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import shutil
 
 import bolt_server
 import browser_support
@@ -120,9 +124,24 @@ def _gds_missing() -> str | None:
     return None
 
 
+def _spark_missing() -> str | None:
+    """Why the Spark engine cannot run here, or None when pyspark and a Java runtime are both there."""
+    if importlib.util.find_spec("pyspark") is None:
+        return "pyspark is not installed (pip install -e '.[test]' installs it): Spark engine tests need it"
+    home = os.environ.get("JAVA_HOME")
+    if shutil.which("java") is None and not (home and shutil.which("java", path=os.path.join(home, "bin"))):
+        return ("no Java runtime (java on PATH or JAVA_HOME; apt-get install openjdk-17-jre-headless): "
+                "Spark engine tests need Java 17 or later")
+    return None
+
+
 @pytest.hookimpl(trylast=True)  # after -m and -k: start a server only for tests that are going to run
 def pytest_collection_modifyitems(config, items):
     _declare_gaps(items)
+    if any(item.get_closest_marker("spark") for item in items):
+        reason = _spark_missing()
+        if reason:
+            _deselect(config, items, "spark", "Spark", reason)
     if not any(item.get_closest_marker("neo4j") for item in items):
         return
     reason = _start_bolt_server(config)

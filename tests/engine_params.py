@@ -11,6 +11,8 @@ from __future__ import annotations
 import pytest
 
 NEO4J = pytest.param("neo4j", marks=pytest.mark.neo4j)
+# The Spark engine in local mode: needs pyspark and Java (deselected, saying why, where either is missing).
+SPARK = pytest.param("spark", marks=pytest.mark.spark)
 NEO4J_GDS = pytest.param("neo4j-gds", marks=[pytest.mark.neo4j, pytest.mark.gds])
 ALGORITHMS = {"neo4j": "local", "neo4j-gds": "gds"}
 

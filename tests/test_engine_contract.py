@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from engine_params import NEO4J, NEO4J_GDS, engine_name
+from engine_params import NEO4J, NEO4J_GDS, SPARK, engine_name
 from ringwatch.graph.engines import (
     EngineError,
     LinkPolicy,
@@ -21,7 +21,7 @@ from ringwatch.graph.engines.base import keys_frame
 from ringwatch.graph.engines.columns import LEDGERS
 from ringwatch.graph.reports.views import neighbourhood
 
-ENGINES = ["embedded", "memory", NEO4J]
+ENGINES = ["embedded", "memory", NEO4J, SPARK]
 WITH_GDS = [*ENGINES, NEO4J_GDS]  # for tests that run an algorithm
 T0 = pd.Timestamp("2026-11-01")
 ACCOUNT_COLS = ["account_id", "created_at", "email", "email_domain", "phone", "ip", "ip_net", "device_id",

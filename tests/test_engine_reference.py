@@ -15,7 +15,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
-from engine_params import NEO4J, NEO4J_GDS, engine_name
+from engine_params import NEO4J, NEO4J_GDS, SPARK, engine_name
 from ringwatch.graph.engines import (
     LinkPolicy,
     SimilarityPolicy,
@@ -25,7 +25,7 @@ from ringwatch.graph.engines import (
 )
 from ringwatch.graph.engines.columns import ACCOUNT_COLUMNS, USAGE_COLUMNS
 
-ENGINES = ["embedded", "memory", NEO4J]
+ENGINES = ["embedded", "memory", NEO4J, SPARK]
 SEEDS = [0, 1, 2]
 KINDS = pd.DataFrame({"kind": ["payment", "device", "ip", "custom:ssn", "prompt", "request_ip"],
                       "family": ["payment", "device", "network", "custom:ssn", "behaviour", "network"],

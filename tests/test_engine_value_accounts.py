@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from engine_params import NEO4J, engine_name
+from engine_params import NEO4J, SPARK, engine_name
 from ringwatch.graph.engines import open_engine
 
-ENGINES = ["embedded", NEO4J]
+ENGINES = ["embedded", NEO4J, SPARK]
 COLS = ["account_id", "created_at", "email", "email_domain", "phone", "ip", "ip_net", "device_id",
         "user_agent", "payment_id", "country", "org_id", "attributes"]
 

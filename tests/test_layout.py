@@ -15,8 +15,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
 # Packages whose modules only the engines may import.
-DRIVERS = ("duckdb", "neo4j", "graphdatascience", "networkit")
-ENGINE_NAMES = ("embedded", "neo4j")
+DRIVERS = ("duckdb", "neo4j", "graphdatascience", "networkit", "pyspark")
+ENGINE_NAMES = ("embedded", "neo4j", "spark")
 
 
 def _modules() -> dict[str, Path]:

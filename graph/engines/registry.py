@@ -18,6 +18,7 @@ from .errors import EngineError
 ENGINES: dict[str, str] = {
     "embedded": "ringwatch.graph.engines.embedded.engine:EmbeddedEngine",
     "neo4j": "ringwatch.graph.engines.neo4j.engine:Neo4jEngine",
+    "spark": "ringwatch.graph.engines.spark.engine:SparkEngine",
 }
 
 

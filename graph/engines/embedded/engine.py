@@ -101,7 +101,7 @@ class EmbeddedEngine(Engine):
         if self._depth:
             return None  # inside a unit of work: another connection would not see its writes
         # A cursor is a connection of its own to the same database: safe beside this one.
-        other = object.__new__(EmbeddedEngine)
+        other = object.__new__(type(self))
         Engine.__init__(other)
         other.con, other.path, other._links_ready = files.quiet(self.con.cursor()), self.path, False
         return other
