@@ -12,11 +12,14 @@ apart: the generator is no part of ringwatch's time), then runs, each in its own
   mean the same for both.
 
 Per stage: wall time of the process, start to exit (interpreter start and imports included,
-as a user waits for it); peak memory of the process tree, ``ru_maxrss`` from ``os.wait4`` of
-the stage's process, which on Linux is the largest resident set of that process or of any
-descendant it waited for (the stages start no processes of their own, so it is the stage's
-peak, threads included); rows per second: signup plus usage rows for generate, floor and
-ingest, accounts (the size asked for) for the others.
+as a user waits for it); peak memory of the process tree, the larger of ``ru_maxrss`` from
+``os.wait4`` of the stage's process (on Linux the largest resident set of that process or of
+any descendant it waited for) and the tree's resident memory summed from /proc every quarter
+second (the Spark stage's JVM is not waited for); rows per second: signup plus usage rows
+for generate, floor and ingest, accounts (the size asked for) for the others.
+
+- spark: detection again with ``--engine spark`` (local mode) on a copy of the ingested store;
+  its flagged accounts, ring ids and ring scores are compared with the embedded engine's.
 
 Then ingest ÷ floor (time and memory), ringwatch (ingest + detect) ÷ naive, and both
 pipelines' precision and recall. It prints Markdown tables and writes every number, with
@@ -52,9 +55,9 @@ from ringwatch.ingest.reader import read_records
 import ringwatch
 from ringwatch.settings import child_environment, memory_limit
 
-STAGES = ("floor", "ingest", "detect", "export", "review", "evaluate", "naive")
+STAGES = ("floor", "ingest", "detect", "export", "review", "evaluate", "naive", "spark")
 # A stage is skipped when the stage it reads from failed in this run.
-NEEDS = {"detect": "ingest", "export": "detect", "review": "detect", "evaluate": "detect"}
+NEEDS = {"detect": "ingest", "export": "detect", "review": "detect", "evaluate": "detect", "spark": "ingest"}
 ROW_STAGES = ("generate", "floor", "ingest")
 QUALITY = ("precision", "recall", "f1", "flagged_accounts", "fraud_accounts")
 RINGWATCH = [sys.executable, "-c", "import sys; from ringwatch.cli import main; sys.argv[0] = 'ringwatch'; main()"]
@@ -79,16 +82,68 @@ def measure(cmd: list, logs: Path, env: dict, timeout: float | None = None) -> d
         timer = threading.Timer(timeout, proc.kill) if timeout else None
         if timer:
             timer.start()
+        tree = TreeMemory(proc.pid)
         _, status, usage = os.wait4(proc.pid, 0)
+        tree.stop()
         if timer:
             timer.cancel()
     proc.returncode = os.waitstatus_to_exitcode(status)
-    result = {"seconds": round(time.perf_counter() - started, 2), "peak_mb": round(usage.ru_maxrss / 1024)}
+    waited = round(usage.ru_maxrss / 1024)
+    result = {"seconds": round(time.perf_counter() - started, 2), "peak_mb": max(waited, tree.peak_mb),
+              "waited_peak_mb": waited, "sampled_peak_mb": tree.peak_mb}
     if proc.returncode:
         tail = Path(f"{logs}.err").read_text().strip().splitlines()[-3:]
         killed = timeout and result["seconds"] >= timeout
         result["error"] = f"stopped after {timeout:g} s" if killed else f"exit {proc.returncode}: " + " | ".join(tail)
     return result
+
+
+class TreeMemory:
+    """The largest resident memory of a process and its descendants together, sampled from /proc every quarter
+    second. ``ru_maxrss`` covers only processes the stage waited for; Spark's JVM is started and left by PySpark."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.peak, self._done = pid, 0, threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while not self._done.wait(0.25):
+            self.peak = max(self.peak, sum(_rss(pid) for pid in _tree(self.pid)))
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+    @property
+    def peak_mb(self) -> int:
+        return round(self.peak / 2**20)
+
+
+def _tree(root: int) -> list[int]:
+    """``root`` and every process below it, from /proc."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    found, frontier = [root], [root]
+    while frontier:
+        frontier = [pid for pid, parent in parents.items() if parent in frontier]
+        found += frontier
+    return found
+
+
+def _rss(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
 
 
 def data_folder(accounts: int, seed: int, workdir: Path, env: dict) -> tuple[Path, dict]:
@@ -129,6 +184,7 @@ def commands(data: Path, run: Path, seed: int) -> dict[str, list]:
         "review": [*RINGWATCH, "review", "--db", db, "--out", run / "review.html"],
         "evaluate": [*RINGWATCH, "evaluate", "--db", db, "--json", "--labels", data / "labels.parquet"],
         "naive": [sys.executable, NAIVE, signups, run / "naive-flagged.csv", "--seed", seed],
+        "spark": [*RINGWATCH, "detect", "--engine", "spark", "--db", run / "spark.duckdb", "--seed", seed],
     }
 
 
@@ -158,7 +214,9 @@ def run_size(accounts: int, seed: int, stages: list[str], workdir: Path, data: P
             out["stages"][name] = {"skipped": f"{NEEDS[name]} did not finish"}
             continue
         fresh(*{"floor": [run / "floor.duckdb"], "ingest": [run / "store.duckdb", run / "quarantine.csv"],
-                "naive": [run / "naive-flagged.csv"]}.get(name, []))
+                "naive": [run / "naive-flagged.csv"], "spark": [run / "spark.duckdb"]}.get(name, []))
+        if name == "spark":
+            shutil.copyfile(run / "store.duckdb", run / "spark.duckdb")  # the ingested store, detected again
         print(f"{accounts:,} accounts: {name} ...", file=sys.stderr, flush=True)
         result = out["stages"][name] = measure(cmd, run / "logs" / name, env, timeout)
         if name == "floor":
@@ -171,12 +229,32 @@ def run_size(accounts: int, seed: int, stages: list[str], workdir: Path, data: P
         if name == "naive":
             quality["naive"] = {k: score(run / "naive-flagged.csv", data / "signups.parquet",
                                          data / "labels.parquet")[k] for k in QUALITY}
+        if name == "spark":
+            result["same_as_embedded"] = same_rings(run / "store.duckdb", run / "spark.duckdb")
     for name, result in out["stages"].items():
         if result and "seconds" in result:
             count = rows["signups"] + rows["usage"] if name in ROW_STAGES else accounts
             result["rows_per_second"] = round(count / result["seconds"])
     out["quality"], out["compare"] = quality, compare(out["stages"])
     return out
+
+
+def same_rings(embedded: Path, spark: Path) -> dict:
+    """The Spark engine's results against the embedded engine's on the same records: flagged accounts, rings."""
+    from ringwatch.graph.engines import EngineError, open_engine
+
+    found = []
+    for path in (embedded, spark):
+        try:
+            with open_engine("embedded", path) as engine:
+                accounts, rings = engine.results("accounts"), engine.results("rings")
+        except EngineError as exc:  # the embedded stage was not run: nothing to compare with
+            return {"error": str(exc)}
+        found.append((frozenset(accounts.loc[accounts["flagged"].astype(bool), "account_id"]),
+                      sorted(rings["ring_id"]), rings.sort_values("ring_id")["risk_score"].round(9).tolist()))
+    (flag_e, ids_e, score_e), (flag_s, ids_s, score_s) = found
+    return {"flagged": len(flag_s), "same_flagged": flag_e == flag_s, "same_ring_ids": ids_e == ids_s,
+            "same_ring_scores": score_e == score_s}
 
 
 def compare(stages: dict) -> dict:
@@ -235,6 +313,11 @@ def tables(sizes: list[dict]) -> str:
                  size["stages"].get("naive", {}).get("seconds"), naive.get("time"), naive.get("memory")]
         lines.append(f"| {size['accounts']:,} | " + " | ".join("–" if c is None else str(c) for c in cells)
                      + f" | {pair[0]} | {pair[1]} |")
+    for size in sizes:
+        same = size["stages"].get("spark", {}).get("same_as_embedded")
+        if same:
+            lines.append(f"\n{size['accounts']:,} accounts, Spark engine against the embedded engine: " + ", ".join(
+                f"{k.replace('_', ' ')} {v}" for k, v in same.items()))
     return "\n".join(lines)
 
 

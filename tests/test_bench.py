@@ -73,3 +73,13 @@ def test_run_scores_flagged_accounts_as_ringwatch_evaluate_does(detected_store, 
     for key in ("precision", "recall", "f1", "true_positives", "false_positives", "false_negatives",
                 "true_rings_recovered", "flagged_rings"):
         assert got[key] == expected[key], key
+
+
+def test_a_stages_peak_counts_the_processes_it_starts_and_does_not_wait_for(tmp_path):
+    # As PySpark leaves Spark's JVM: the child holds 300 MB, and outlives its parent.
+    child = "x = bytearray(300 * 2**20); import time; time.sleep(2)"
+    parent = f"import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', {child!r}]); time.sleep(1.2)"
+    result = run.measure([run.sys.executable, "-c", parent], tmp_path / "logs" / "stage", dict(run.os.environ))
+    # (What the stage waited for starts from the memory of the process that started it, pytest here.)
+    assert result["sampled_peak_mb"] >= 300
+    assert result["peak_mb"] == max(result["sampled_peak_mb"], result["waited_peak_mb"])

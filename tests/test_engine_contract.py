@@ -251,6 +251,26 @@ def test_components_and_communities(engine):
     assert q1 == q2 > 0.3
 
 
+@pytest.mark.parametrize("engine", WITH_GDS, indirect=True)
+def test_communities_of_several_components_are_each_ones_own(engine):
+    # Account numbers, as detection hands them over: each graph split as it would be alone, in the order given.
+    rng = np.random.default_rng(5)
+    clique = lambda base: [(base + i, base + j, 1.0) for i in range(6) for j in range(i + 1, 6)]
+    two_cliques = pd.DataFrame(clique(0) + clique(10) + [(0, 10, 0.2)], columns=["a", "b", "weight"])
+    sparse = pd.DataFrame({"a": rng.integers(100, 160, 120), "b": rng.integers(160, 220, 120), "weight": 1.0})
+    pair = pd.DataFrame({"a": [500], "b": [501], "weight": [1.0]})
+    graphs = [two_cliques.astype({"a": "int32", "b": "int32"}), sparse, pair]
+    together = list(engine.communities_of(iter(graphs), seed=4, resolution=1.0))
+    assert len(together) == 3
+    for graph, (groups, modularity) in zip(graphs, together):
+        alone, alone_q = engine.communities(graph, seed=4, resolution=1.0)
+        pd.testing.assert_frame_equal(groups.reset_index(drop=True), alone.reset_index(drop=True), check_dtype=False)
+        assert modularity == pytest.approx(alone_q)
+    cliques = together[0][0].set_index("account_id")["group"]
+    assert cliques[1] == cliques[5] != cliques[11]
+    assert list(engine.communities_of(iter([]), seed=4, resolution=1.0)) == []
+
+
 def test_results_round_trip_and_neighbourhood(loaded):
     frame = pd.DataFrame({"ring_id": ["R-1"], "size": [3]})
     loaded.save_results({"rings": frame})

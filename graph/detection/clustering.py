@@ -37,10 +37,12 @@ def clusters(engine: Engine, links: pd.DataFrame, params: DetectionParams) -> pd
     cluster = comps["component"].to_numpy().copy()
     split_modularity = np.full(len(comps), np.nan)
     sizes = comps["component"].value_counts()
-    for comp in sorted(sizes[sizes >= params.split_min_size].index):
-        sub = links.iloc[edges.rows(comp)]
+    large = sorted(sizes[sizes >= params.split_min_size].index)
+    # Each large component's links, made as the engine asks for them (one at a time, unless it runs them together).
+    subs = (links.iloc[edges.rows(comp)] for comp in large)
+    for comp, (groups, modularity) in zip(large, engine.communities_of(subs, seed=params.seed,
+                                                                      resolution=params.resolution)):
         rows = members.rows(comp)
-        groups, modularity = engine.communities(sub, seed=params.seed, resolution=params.resolution)
         split_modularity[rows] = modularity
         if groups["group"].nunique() < 2:
             continue
@@ -51,7 +53,7 @@ def clusters(engine: Engine, links: pd.DataFrame, params: DetectionParams) -> pd
             log.info("split component of %d accounts into %d communities (modularity %.2f)",
                      len(rows), groups["group"].nunique(), modularity)
             continue
-        apart = separate_communities(sub, group_of, params)
+        apart = separate_communities(links.iloc[edges.rows(comp)], group_of, params)
         if apart:
             moved = np.isin(community, apart)
             # The rest stays together, named after its smallest member.

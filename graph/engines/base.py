@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -352,6 +352,14 @@ class Engine(Ledgers, ABC):
     def communities(self, edges: pd.DataFrame, *, seed: int, resolution: float) -> tuple[pd.DataFrame, float]:
         """Seeded community detection on (a, b, weight) edges: (account_id, group) and the modularity."""
         return inprocess.communities(edges, seed, resolution)
+
+    def communities_of(self, graphs: Iterable[pd.DataFrame], *, seed: int,
+                       resolution: float) -> Iterator[tuple[pd.DataFrame, float]]:
+        """``communities`` of each of several graphs with no account in common (the large components), in their
+        order. Here one after another, each graph taken when its turn comes; an engine with workers may take them
+        all and find them side by side."""
+        for edges in graphs:
+            yield self.communities(edges, seed=seed, resolution=resolution)
 
     # -- results ---------------------------------------------------------------------------
     def save_results(self, tables: dict[str, pd.DataFrame]) -> None:

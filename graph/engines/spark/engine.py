@@ -31,6 +31,7 @@ from .. import inprocess
 from ..embedded.engine import PART_RUNS, EmbeddedEngine, _parts
 from ..errors import EngineError
 from ..policy import BUCKET_ORIGIN, LinkPolicy, SimilarityPolicy
+from . import communities as community_split
 from . import components as star
 from . import session as spark_session
 from . import sql
@@ -268,6 +269,13 @@ class SparkEngine(EmbeddedEngine):
 
     def prompt_summary(self) -> pd.DataFrame:
         return self._pandas(sql.PROMPT_SUMMARY, usage=self._side.tables(self.con)["usage"])
+
+    def communities_of(self, graphs, *, seed: int, resolution: float):
+        graphs = list(graphs)
+        if not graphs or any(g[["a", "b"]].dtypes.map(lambda t: t.kind not in "iu").any() for g in graphs):
+            yield from super().communities_of(graphs, seed=seed, resolution=resolution)
+            return
+        yield from community_split.communities_of(self._frame, spark_session.to_pandas, graphs, seed, resolution)
 
     def components(self, edges: pd.DataFrame) -> pd.DataFrame:
         if edges.empty:

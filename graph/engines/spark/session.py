@@ -13,12 +13,13 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import sys
 import warnings
 
 import pandas as pd
 import pyarrow as pa
 
-from ringwatch.settings import SETTINGS
+from ringwatch.settings import MEMORY_SHARE, MIN_MEMORY_LIMIT, SETTINGS, usable_memory
 
 from ..errors import EngineError
 
@@ -29,8 +30,12 @@ FIXED_CONF = {"spark.sql.session.timeZone": "UTC"}
 # Only where ringwatch starts the session in local mode, and the user set none of them: a shuffle
 # partition per core. Spark's 200 cost more in task start-up than they save on one machine's data
 # (the engine's reference tests: 141 s with 2 partitions on 2 cores, 179 s with 8).
+# The workers run this Python, the one ringwatch is installed in, not whatever python3 is on PATH.
+# Spark's own driver default, 1 GB, is what it shuffles a million accounts' pairs in: the JVM
+# gets a quarter of the memory instead, as DuckDB does (``settings.memory_limit``).
 LOCAL_DEFAULTS = {"spark.sql.shuffle.partitions": str(max(2, os.cpu_count() or 2)),
-                  "spark.ui.showConsoleProgress": "false"}
+                  "spark.ui.showConsoleProgress": "false", "spark.pyspark.python": sys.executable,
+                  "spark.driver.memory": f"{max(MIN_MEMORY_LIMIT, int((usable_memory() or 4 * 2**30) * MEMORY_SHARE)) // 2**20}m"}
 MISSING = ("the Spark engine needs pyspark (pip install 'ringwatch[spark]') and Java 17 or later "
            "(java on PATH, or JAVA_HOME)")
 
