@@ -100,3 +100,11 @@ def test_spark_settings_are_key_value_pairs():
     for bad in ("driver.memory=8g", "spark.driver.memory", "spark.driver.memory="):
         with pytest.raises(EngineError, match="RINGWATCH_SPARK_CONF"):
             spark_conf(bad)
+
+
+def test_sparks_own_errors_come_as_the_engines(spark_engine):
+    rows = spark_engine._frame(pd.DataFrame({"a": [1, 2]}))
+    with pytest.raises(EngineError, match="^spark: .*no_such_column"):
+        spark_engine._sql("SELECT no_such_column FROM {rows}", rows=rows)  # found when the statement is planned
+    with pytest.raises(EngineError, match="^spark: "):
+        spark_engine._pandas("SELECT 1 / (a - a) FROM {rows}", rows=rows)  # ANSI mode: division by zero

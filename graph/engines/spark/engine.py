@@ -6,10 +6,10 @@ verification exactly as the embedded engine does; Spark's file tables give none 
 without a table format (Delta Lake, Iceberg) whose jars a cluster may not have. What is
 heavy runs in Spark SQL (``sql``): the link table, identifier degrees, pair evidence with its
 caps and anchors, co-activity similarity, the usage sums, and connected components of the
-strong links (``components``). The records reach Spark as Parquet files the store writes
+strong links (``components``), and community detection inside the large components, each a
+task on a worker (``communities``). The records reach Spark as Parquet files the store writes
 once per run into a work folder (``RINGWATCH_SPARK_WORKDIR``; on a cluster, a folder every
-executor can read); community detection inside large components, and the reads of clustered
-accounts, run here as in the embedded engine.
+executor can read); the reads of clustered accounts run in the store, as in the embedded engine.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import shutil
 import tempfile
 import threading
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -165,15 +166,15 @@ class SparkEngine(EmbeddedEngine):
         self._side.reset()
 
     def _sql(self, query: str, args: dict | None = None, **frames):
-        return self._side.sql(query, args, frames)
+        """A statement over named DataFrames, planned (Spark's errors become ``EngineError``)."""
+        with _spark_errors():
+            return self._side.sql(query, args, frames)
 
     def _pandas(self, query: str, args: dict | None = None, **frames) -> pd.DataFrame:
-        try:
-            return spark_session.to_pandas(self._sql(query, args, **frames))
-        except Exception as exc:  # Spark's analysis and execution errors come as several kinds
-            if isinstance(exc, EngineError):
-                raise
-            raise EngineError(f"spark: {str(exc).splitlines()[0]}") from exc
+        """A statement's rows, here (Spark's errors become ``EngineError``)."""
+        frame = self._sql(query, args, **frames)
+        with _spark_errors():
+            return spark_session.to_pandas(frame)
 
     def _frame(self, frame: pd.DataFrame):
         return spark_session.to_spark(self._side.spark, frame)
@@ -284,6 +285,18 @@ class SparkEngine(EmbeddedEngine):
         pairs = pd.DataFrame({"u": src.astype(np.int64), "v": dst.astype(np.int64)})
         root = star.components(self._frame(pairs), len(ids), self._sql, self._pandas)
         return inprocess.groups(ids, root)
+
+
+@contextmanager
+def _spark_errors():
+    """Spark's analysis and execution errors (several kinds, from Python and from the JVM) as ``EngineError``
+    with Spark's first line."""
+    try:
+        yield
+    except EngineError:
+        raise
+    except Exception as exc:
+        raise EngineError(f"spark: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from exc
 
 
 def _numbered(accounts):
