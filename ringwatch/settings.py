@@ -111,10 +111,15 @@ def memory_limit(env: Mapping[str, str] | None = None) -> str:
         if not re.fullmatch(r"\s*\d+(\.\d+)?\s*[A-Za-z]*\s*", given):
             raise ValueError(f"{SETTINGS['memory_limit'].env} must be a size such as 6GB, or auto, got {given!r}")
         return given
+    share = memory_share()
+    return "3GB" if share is None else f"{share // 2**20}MiB"
+
+
+def memory_share() -> int | None:
+    """``MEMORY_SHARE`` of ``usable_memory()`` in bytes, at least ``MIN_MEMORY_LIMIT``; None where the memory
+    cannot be told."""
     usable = usable_memory()
-    if usable is None:
-        return "3GB"
-    return f"{max(MIN_MEMORY_LIMIT, int(usable * MEMORY_SHARE)) // 2**20}MiB"
+    return None if usable is None else max(MIN_MEMORY_LIMIT, int(usable * MEMORY_SHARE))
 
 
 def usable_memory(limits=CGROUP_LIMITS) -> int | None:

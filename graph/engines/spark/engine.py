@@ -15,7 +15,6 @@ executor can read); the reads of clustered accounts run in the store, as in the 
 from __future__ import annotations
 
 import itertools
-import logging
 import shutil
 import tempfile
 import threading
@@ -36,8 +35,6 @@ from . import communities as community_split
 from . import components as star
 from . import session as spark_session
 from . import sql
-
-log = logging.getLogger(__name__)
 
 # The store's columns Spark reads (COPY's SELECT lists: fixed names, no input).
 EXPORTS = {

@@ -11,7 +11,6 @@ never through PySpark's pandas conversions.
 from __future__ import annotations
 
 import importlib
-import logging
 import os
 import sys
 import warnings
@@ -19,11 +18,9 @@ import warnings
 import pandas as pd
 import pyarrow as pa
 
-from ringwatch.settings import MEMORY_SHARE, MIN_MEMORY_LIMIT, SETTINGS, usable_memory
+from ringwatch.settings import SETTINGS, memory_share
 
 from ..errors import EngineError
-
-log = logging.getLogger(__name__)
 
 # Always set: ringwatch's timestamps are naive UTC, and Spark would read them in the JVM's zone.
 FIXED_CONF = {"spark.sql.session.timeZone": "UTC"}
@@ -35,7 +32,7 @@ FIXED_CONF = {"spark.sql.session.timeZone": "UTC"}
 # gets a quarter of the memory instead, as DuckDB does (``settings.memory_limit``).
 LOCAL_DEFAULTS = {"spark.sql.shuffle.partitions": str(max(2, os.cpu_count() or 2)),
                   "spark.ui.showConsoleProgress": "false", "spark.pyspark.python": sys.executable,
-                  "spark.driver.memory": f"{max(MIN_MEMORY_LIMIT, int((usable_memory() or 4 * 2**30) * MEMORY_SHARE)) // 2**20}m"}
+                  "spark.driver.memory": f"{(memory_share() or 2**30) // 2**20}m"}
 MISSING = ("the Spark engine needs pyspark (pip install 'ringwatch[spark]') and Java 17 or later "
            "(java on PATH, or JAVA_HOME)")
 

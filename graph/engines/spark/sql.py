@@ -10,7 +10,7 @@ what differs is how Spark is asked:
 - sums of evidence are exact: each score in units of 2^-80 (the embedded engine's HUGEINT
   grain) split into two 64-bit integers, its units of 2^-40 and the rest, summed apart, so every
   worker count and order gives the same total (Spark sums 128-bit decimals through Java's
-  BigDecimal, several times slower);
+  BigDecimal: on 369,065 pair rows the query took 7.0-7.3 s with them, 5.4-6.4 s without);
 - a usage bucket is a number, counted from ``policy.BUCKET_ORIGIN`` in whole widths by integer
   arithmetic (the co-activity join only asks whether two rows share one).
 """
