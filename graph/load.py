@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from contextlib import ExitStack
 from itertools import groupby
 from pathlib import Path
 
@@ -70,6 +71,14 @@ def ingest(
     there already (an earlier run's, kept), to the first free ``<name>-2.csv``,
     ``<name>-3.csv``, ...; ``summary.quarantine_file`` names the file written, if any.
     """
+    with ExitStack() as copies:  # an input the engine reads for the reader (a table, a URI), while it is read
+        signups, usage, labels = (None if path is None else copies.enter_context(engine.readable(path))
+                                  for path in (signups, usage, labels))
+        return _ingest(engine, signups, usage, labels, extra_identifiers, chunk_rows, on_batch, quarantine_path)
+
+
+def _ingest(engine: Engine, signups, usage, labels, extra_identifiers, chunk_rows, on_batch,
+            quarantine_path) -> IngestSummary:
     summary = IngestSummary()
     rejected: list[pd.DataFrame] = []
     # The next batch is read and validated while this one is stored.

@@ -48,8 +48,10 @@ def main(verbose: bool) -> None:
 
 
 @main.command()
-@click.option("--signups", type=str, help="Signup records: file, directory or glob (CSV, Parquet, JSONL; .gz ok).")
-@click.option("--usage", type=str, help="Usage records: file, directory or glob.")
+@click.option("--signups", type=str, help="Signup records: file, directory or glob (CSV, Parquet, JSONL; .gz ok); "
+                                           "on the Spark engine also table:NAME or a URI (s3a://...).")
+@click.option("--usage", type=str,
+              help="Usage records: file, directory or glob; on the Spark engine also table:NAME or a URI.")
 @click.option("--labels", type=str, help="Labels (account_id, label, ring_id) for evaluation.")
 @click.option("--identifier", "identifiers", multiple=True, metavar="COLUMN[:CLASS]",
               help="Extra signup column to link accounts on, like the built-in identifiers (repeatable); "

@@ -90,6 +90,14 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("spark_workdir", "", "RINGWATCH_SPARK_WORKDIR",
             "Spark engine: the folder the store writes its records to for Spark, once per run (on a cluster, one "
             "every executor can read); empty: a temporary folder of this machine, removed when the engine closes."),
+    Setting("spark_results", "", "RINGWATCH_SPARK_RESULTS",
+            "Spark engine: a folder or URI (such as s3a://bucket/ringwatch) each detection run's results are also "
+            "written to, once stored, as Parquet tables, one folder per table partitioned by revision; "
+            "empty: the results stay in the store only."),
+    Setting("spark_split_links", "5000000", "RINGWATCH_SPARK_SPLIT_LINKS",
+            "Spark engine: the most strong links a large component may have to be split into communities whole on "
+            "one worker (Louvain, as the embedded engine); a larger one is split across the cluster by label "
+            "propagation, and the run says so."),
     Setting("neo4j_stale_minutes", "60", "RINGWATCH_NEO4J_STALE_MINUTES",
             "Neo4j engine: graph projections of ours older than this are left-overs of a crashed run and dropped."),
 )}

@@ -44,9 +44,10 @@ from .errors import NO_RESULTS, EngineError, NotSupported, secondary_to
 from .ledgers import Ledgers
 from .policy import ACCOUNT_NUMBERS, LinkPolicy, SimilarityPolicy
 from .records import LoadResult, keys_frame, matching
+from .sources import Sources
 
 
-class Engine(Ledgers, ABC):
+class Engine(Ledgers, Sources, ABC):
     """A graph store plus the algorithms the pipeline runs on it (see the module docstring).
 
     In pair results ``a`` and ``b`` are account numbers: positions in ``accounts()``, which

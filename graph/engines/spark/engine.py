@@ -7,14 +7,19 @@ without a table format (Delta Lake, Iceberg) whose jars a cluster may not have. 
 heavy runs in Spark SQL (``sql``): the link table, identifier degrees, pair evidence with its
 caps and anchors, co-activity similarity, the usage sums, and connected components of the
 strong links (``components``), and community detection inside the large components, each a
-task on a worker (``communities``). The records reach Spark as Parquet files the store writes
+task on a worker (``communities``), or across the workers by label propagation for a component
+too large for one (``propagation``). The records reach Spark as Parquet files the store writes
 once per run into a work folder (``RINGWATCH_SPARK_WORKDIR``; on a cluster, a folder every
 executor can read); the reads of clustered accounts run in the store, as in the embedded engine.
+Ingest may name a catalogue table or a URI, which Spark copies to Parquet for ingest's reader
+(``inputs``), and a detection run's results are also written where ``RINGWATCH_SPARK_RESULTS``
+says, once the store has committed them (``published``).
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
 import shutil
 import tempfile
 import threading
@@ -31,10 +36,12 @@ from .. import inprocess
 from ..embedded.engine import PART_RUNS, EmbeddedEngine, _parts
 from ..errors import EngineError
 from ..policy import BUCKET_ORIGIN, LinkPolicy, SimilarityPolicy
+from ..sources import LAKE_SOURCE
 from . import communities as community_split
 from . import components as star
+from . import inputs as lake_inputs
+from . import propagation, published, sql
 from . import session as spark_session
-from . import sql
 
 # The store's columns Spark reads (COPY's SELECT lists: fixed names, no input).
 EXPORTS = {
@@ -42,6 +49,7 @@ EXPORTS = {
     "identifiers": "SELECT account_id, kind, value FROM identifiers",
     "usage": "SELECT account_id, ts, ip, prompt_fingerprint, requests, input_tokens, output_tokens FROM usage",
 }
+log = logging.getLogger(__name__)
 ORIGIN_MICROS = int((BUCKET_ORIGIN - pd.Timestamp("1970-01-01")).total_seconds()) * 1_000_000
 
 
@@ -135,6 +143,7 @@ class SparkEngine(EmbeddedEngine):
     """DuckDB store; link tables, pair evidence, co-activity, usage sums and components in Spark."""
 
     name = "spark"
+    _publish: str | None = None  # the revision of results saved in this unit of work, to write out once committed
 
     def __init__(self, db=None):
         super().__init__(db)
@@ -161,6 +170,41 @@ class SparkEngine(EmbeddedEngine):
     def _changed(self) -> None:
         super()._changed()
         self._side.reset()
+
+    # -- inputs Spark reads: tables and URIs ------------------------------------------------
+    @contextmanager
+    def readable(self, path: str):
+        if not LAKE_SOURCE.match(str(path)):
+            yield path
+            return
+        with _spark_errors():
+            copied = lake_inputs.copy(self._side.spark, self._side.folder, str(path))
+        try:
+            yield str(copied)
+        finally:
+            shutil.rmtree(copied, ignore_errors=True)
+
+    # -- a run's results, also where the lake's tables are ---------------------------------
+    def _write_results(self, tables: dict[str, pd.DataFrame]) -> None:
+        super()._write_results(tables)
+        if "runs" in tables and SETTINGS["spark_results"].value().strip():
+            self._publish = str(tables["revision"]["revision"].iloc[0])  # a detection run's, once committed
+
+    def _commit(self) -> None:
+        super()._commit()
+        revision, self._publish = self._publish, None
+        if revision is not None:
+            root = SETTINGS["spark_results"].value().strip()
+            try:
+                with _spark_errors():
+                    published.publish(self._side, self.con, root, revision)
+            except EngineError as exc:
+                raise EngineError(f"the run's results are saved in the store, but writing them to {root} failed "
+                                  f"({exc}); the next run writes them again") from exc
+
+    def _rollback(self) -> None:
+        self._publish = None
+        super()._rollback()
 
     def _sql(self, query: str, args: dict | None = None, **frames):
         """A statement over named DataFrames, planned (Spark's errors become ``EngineError``)."""
@@ -269,11 +313,36 @@ class SparkEngine(EmbeddedEngine):
         return self._pandas(sql.PROMPT_SUMMARY, usage=self._side.tables(self.con)["usage"])
 
     def communities_of(self, graphs, *, seed: int, resolution: float):
+        bound = SETTINGS["spark_split_links"].integer(minimum=1)
         graphs = list(graphs)
         if not graphs or any(g[["a", "b"]].dtypes.map(lambda t: t.kind not in "iu").any() for g in graphs):
             yield from super().communities_of(graphs, seed=seed, resolution=resolution)
             return
-        yield from community_split.communities_of(self._frame, spark_session.to_pandas, graphs, seed, resolution)
+        # Each component whole on a worker (Louvain), unless it has more links than one should hold: those are
+        # split together, across the workers (components share no account, so no label crosses from one to another).
+        whole = [i for i, g in enumerate(graphs) if len(g) <= bound]
+        found = dict(zip(whole, community_split.communities_of(
+            self._frame, spark_session.to_pandas, [graphs[i] for i in whole], seed, resolution) if whole else []))
+        found.update(self._propagated({i: g for i, g in enumerate(graphs) if len(g) > bound}, bound))
+        for i in range(len(graphs)):
+            yield found.pop(i)
+
+    def _propagated(self, graphs: dict, bound: int) -> dict:
+        if not graphs:
+            return {}
+        groups, rounds, settled = propagation.communities(
+            pd.concat(graphs.values(), ignore_index=True), self._frame, self._sql, self._pandas, self._side.keep,
+            self._side.release)
+        found = {}
+        for i, graph in graphs.items():
+            mine = groups[groups["account_id"].isin(np.union1d(graph["a"], graph["b"]))].reset_index(drop=True)
+            found[i] = mine, propagation.modularity(graph, mine)
+            log.warning("a component of %d accounts has %d strong links, more than %s=%d lets one worker hold: split "
+                        "across the workers by label propagation (%d rounds, %s; modularity %.2f), not by Louvain, "
+                        "so its communities may differ from the embedded engine's", len(mine), len(graph),
+                        SETTINGS["spark_split_links"].env, bound, rounds, "settled" if settled else "not settled",
+                        found[i][1])
+        return found
 
     def components(self, edges: pd.DataFrame) -> pd.DataFrame:
         if edges.empty:
