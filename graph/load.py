@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from contextlib import ExitStack
+from dataclasses import replace
 from itertools import groupby
 from pathlib import Path
 
@@ -72,13 +73,31 @@ def ingest(
     ``<name>-3.csv``, ...; ``summary.quarantine_file`` names the file written, if any.
     """
     with ExitStack() as copies:  # an input the engine reads for the reader (a table, a URI), while it is read
-        signups, usage, labels = (None if path is None else copies.enter_context(engine.readable(path))
-                                  for path in (signups, usage, labels))
-        return _ingest(engine, signups, usage, labels, extra_identifiers, chunk_rows, on_batch, quarantine_path)
+        readable, given = [], {}
+        for path in (signups, usage, labels):
+            readable.append(None if path is None else copies.enter_context(engine.readable(path)))
+            if readable[-1] is not None and str(readable[-1]) != str(path):
+                given[str(readable[-1])] = str(path)
+        return _ingest(engine, *readable, extra_identifiers, chunk_rows, on_batch, quarantine_path,
+                       lambda source: _shown(source, given))
+
+
+def _shown(source: str, given: dict[str, str]) -> str:
+    """A file of an engine's copy of an input as the input the user named, with the file: ``table:x#part-00001.parquet``."""
+    for copied, named in given.items():
+        if source.startswith(copied.rstrip("/") + "/"):
+            return f"{named}#{Path(source).name}"
+    return source
+
+
+def _named(batch, name: str):
+    """The batch with its source (and its quarantined rows') named as the user knows it."""
+    quarantine = batch.quarantine.assign(source=name) if len(batch.quarantine) else batch.quarantine
+    return replace(batch, source=name, quarantine=quarantine)
 
 
 def _ingest(engine: Engine, signups, usage, labels, extra_identifiers, chunk_rows, on_batch,
-            quarantine_path) -> IngestSummary:
+            quarantine_path, shown) -> IngestSummary:
     summary = IngestSummary()
     rejected: list[pd.DataFrame] = []
     # The next batch is read and validated while this one is stored.
@@ -90,7 +109,9 @@ def _ingest(engine: Engine, signups, usage, labels, extra_identifiers, chunk_row
     for kind, batches in inputs:
         # A file's batches come one after another, so grouping by source walks the files in turn.
         for source, file_batches in groupby(batches, key=lambda b: b.source):
-            digest = file_digest(source)
+            digest, name = file_digest(source), shown(source)
+            if name != source:
+                file_batches = (_named(batch, name) for batch in file_batches)
             if engine.seen_file(kind, digest):
                 _count_seen(summary, kind, file_batches, on_batch)
                 continue
@@ -113,7 +134,7 @@ def _ingest(engine: Engine, signups, usage, labels, extra_identifiers, chunk_row
                     rows += batch.rows_read
                     if on_batch:
                         on_batch(batch)
-                engine.record_file(kind, digest, source, rows)
+                engine.record_file(kind, digest, name, rows)
     summary.check()
     summary.usage_overlaps, summary.overlapping_accounts = spans.overlaps()
     if quarantine_path is not None and rejected:

@@ -7,6 +7,7 @@ parity suites; here, what only it has.
 from __future__ import annotations
 
 import itertools
+import re
 
 import numpy as np
 import pandas as pd
@@ -256,6 +257,13 @@ def test_tables_and_uris_are_read_by_spark_and_load_as_their_files_do(spark_engi
     assert summary.totals("usage").rows_read == files.usage_rows
     assert summary.totals("signups").rows_quarantined + summary.totals("usage").rows_quarantined == expected["quarantined"]
     assert not [p for p in spark_engine._side.folder.iterdir() if p.name.startswith("input-")]  # copies removed
+    # Named as given, with the part file: the summary, the quarantine and the loaded-files record.
+    shown = {row["source"].split("#")[0] for row in summary.as_rows()}
+    assert shown == set(sources.values())
+    assert all(re.fullmatch(r".+#part-\d{5}\.parquet", row["source"]) for row in summary.as_rows())
+    quarantined = spark_engine._select("quarantine")
+    assert len(quarantined) == expected["quarantined"] and set(quarantined["source"].str.split("#").str[0]) == shown
+    assert set(spark_engine._select("loaded_files")["source"].str.split("#").str[0]) == shown
     ingest(spark_engine, **sources)  # the same table and folder again: nothing loads twice
     assert spark_engine.counts() == expected
     with pytest.raises(EngineError, match="^spark: .*lake_nothing"):

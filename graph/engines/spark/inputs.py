@@ -6,8 +6,9 @@ header or JSON Lines where its name ends so) and writes it to Parquet part files
 folder (``RINGWATCH_SPARK_WORKDIR``), which ingest then reads as it reads any folder: every
 value validated, bad rows quarantined, each part file a unit of work remembered by its
 content, so the same table read again loads nothing twice. CSV values reach ingest as text;
-Spark's own parsing applies (an empty field is no value). Rows are numbered within their
-part file; the quarantine names the part file.
+Spark's own parsing applies (an empty field is no value). Ingest's summary and quarantine name
+the input as given with its part file (``table:lake.signups#part-00001.parquet``); rows are
+numbered within their part file.
 """
 
 from __future__ import annotations
@@ -33,4 +34,7 @@ def copy(spark, folder: Path, source: str) -> Path:
     """Write the source to Parquet part files in a new folder under ``folder``; that folder."""
     target = folder / f"input-{uuid.uuid4().hex}"
     read(spark, source).write.parquet(str(target))
+    # Named by their place alone (Spark adds a job's id), as ingest shows them: ``table:x#part-00001.parquet``.
+    for number, part in enumerate(sorted(target.glob("part-*.parquet"))):
+        part.rename(target / f"part-{number:05d}.parquet")
     return target
