@@ -6,7 +6,8 @@ header or JSON Lines where its name ends so) and writes it to Parquet part files
 folder (``RINGWATCH_SPARK_WORKDIR``), which ingest then reads as it reads any folder: every
 value validated, bad rows quarantined, each part file a unit of work remembered by its
 content, so the same table read again loads nothing twice. CSV values reach ingest as text;
-Spark's own parsing applies (an empty field is no value). Ingest's summary and quarantine name
+Spark's own parsing applies (an empty field is no value; bytes that are not UTF-8 arrive as
+U+FFFD, where ingest's reader quarantines the row). Ingest's summary and quarantine name
 the input as given with its part file (``table:lake.signups#part-00001.parquet``); rows are
 numbered within their part file.
 """
