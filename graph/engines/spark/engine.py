@@ -79,7 +79,7 @@ class _SparkSide:
                 self.records = {}
                 for name, query in EXPORTS.items():
                     path = run / f"{name}.parquet"
-                    con.execute(f"COPY ({query}) TO '{_quoted(path)}' (FORMAT parquet)")
+                    spark_session.copy_to_parquet(con, query, path)
                     self.records[name] = self.spark.read.parquet(str(path))
             return self.records
 
@@ -135,15 +135,11 @@ class _SparkSide:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _quoted(path: Path) -> str:
-    return str(path).replace("'", "''")
-
-
 class SparkEngine(EmbeddedEngine):
     """DuckDB store; link tables, pair evidence, co-activity, usage sums and components in Spark."""
 
     name = "spark"
-    _publish: str | None = None  # the revision of results saved in this unit of work, to write out once committed
+    _publish: tuple[str, str] | None = None  # where to, and the revision of results saved in this unit of work
 
     def __init__(self, db=None):
         super().__init__(db)
@@ -187,14 +183,15 @@ class SparkEngine(EmbeddedEngine):
     # -- a run's results, also where the lake's tables are ---------------------------------
     def _write_results(self, tables: dict[str, pd.DataFrame]) -> None:
         super()._write_results(tables)
-        if "runs" in tables and SETTINGS["spark_results"].value().strip():
-            self._publish = str(tables["revision"]["revision"].iloc[0])  # a detection run's, once committed
+        root = SETTINGS["spark_results"].value().strip()
+        if "runs" in tables and root:  # a detection run's, written once committed
+            self._publish = root, str(tables["revision"]["revision"].iloc[0])
 
     def _commit(self) -> None:
         super()._commit()
-        revision, self._publish = self._publish, None
-        if revision is not None:
-            root = SETTINGS["spark_results"].value().strip()
+        publish, self._publish = self._publish, None
+        if publish is not None:
+            root, revision = publish
             try:
                 with _spark_errors():
                     published.publish(self._side, self.con, root, revision)

@@ -16,6 +16,8 @@ import shutil
 import uuid
 
 from ..columns import RESULT_TABLES
+from ..embedded.sql import TABLE_EXISTS
+from .session import copy_to_parquet
 
 # Written after every other table: its partition says the run is whole.
 LAST = "runs"
@@ -23,23 +25,17 @@ LAST = "runs"
 
 def publish(side, con, root: str, revision: str) -> list[str]:
     """Write the store's result tables (``con``) under ``root`` for ``revision``; the tables written, in order."""
-    stored = {row[0] for row in con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()").fetchall()}
-    names = [n for n in RESULT_TABLES if n not in ("revision", LAST) and f"result_{n}" in stored]
-    names += [LAST] if f"result_{LAST}" in stored else []
+    stored = [n for n in RESULT_TABLES if con.execute(TABLE_EXISTS, [f"result_{n}"]).fetchall()[0][0]]
+    names = [n for n in stored if n not in ("revision", LAST)] + [n for n in stored if n == LAST]
     folder = side.folder / f"results-{uuid.uuid4().hex}"
     folder.mkdir()
     try:
         for name in names:
             path = folder / f"{name}.parquet"
             # ``name`` is one of RESULT_TABLES: a fixed name, never input.
-            con.execute(f"COPY (SELECT * FROM result_{name}) TO '{_quoted(str(path))}' (FORMAT parquet)")
+            copy_to_parquet(con, f"SELECT * FROM result_{name}", path)
             side.spark.read.parquet(str(path)).write.mode("overwrite").parquet(
                 f"{root.rstrip('/')}/{name}/revision={revision}")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return names
-
-
-def _quoted(text: str) -> str:
-    return text.replace("'", "''")

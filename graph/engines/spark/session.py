@@ -103,3 +103,9 @@ def to_pandas(df) -> pd.DataFrame:
             column = column.cast(pa.timestamp(field.type.unit))
         columns[field.name] = column
     return pa.table(columns).to_pandas() if columns else pd.DataFrame()
+
+
+def copy_to_parquet(con, query: str, path) -> None:
+    """The rows of a store query (fixed text, never input) written by the store as a Parquet file at ``path``."""
+    quoted = str(path).replace("'", "''")
+    con.execute(f"COPY ({query}) TO '{quoted}' (FORMAT parquet)")
